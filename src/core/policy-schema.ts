@@ -71,6 +71,121 @@ export const policySchema = {
           },
         },
         max_annotations: { type: "integer", minimum: 1, maximum: 10000 },
+        lint: {
+          type: "object",
+          additionalProperties: false,
+          required: ["rules", "overrides", "max_file_kb", "forbid", "jsonc", "generated", "binary"],
+          properties: {
+            rules: {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "parse",
+                "conflict_markers",
+                "max_size",
+                "forbidden_path",
+                "final_newline",
+                "trailing_whitespace",
+              ],
+              properties: {
+                parse: { enum: ["failure", "warning", "notice", "off"] },
+                conflict_markers: { enum: ["failure", "warning", "notice", "off"] },
+                max_size: { enum: ["failure", "warning", "notice", "off"] },
+                forbidden_path: { enum: ["failure", "warning", "notice", "off"] },
+                final_newline: { enum: ["failure", "warning", "notice", "off"] },
+                trailing_whitespace: { enum: ["failure", "warning", "notice", "off"] },
+              },
+            },
+            overrides: {
+              type: "array",
+              items: {
+                type: "object",
+                additionalProperties: false,
+                required: ["paths", "rules"],
+                properties: {
+                  paths: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+                  rules: {
+                    type: "object",
+                    additionalProperties: false,
+                    properties: {
+                      parse: { enum: ["failure", "warning", "notice", "off"] },
+                      conflict_markers: { enum: ["failure", "warning", "notice", "off"] },
+                      max_size: { enum: ["failure", "warning", "notice", "off"] },
+                      forbidden_path: { enum: ["failure", "warning", "notice", "off"] },
+                      final_newline: { enum: ["failure", "warning", "notice", "off"] },
+                      trailing_whitespace: { enum: ["failure", "warning", "notice", "off"] },
+                    },
+                  },
+                },
+              },
+            },
+            max_file_kb: { type: "integer", minimum: 1 },
+            forbid: { type: "array", items: { type: "string", minLength: 1 } },
+            jsonc: { type: "array", items: { type: "string", minLength: 1 } },
+            generated: { type: "array", items: { type: "string", minLength: 1 } },
+            binary: { type: "array", items: { type: "string", minLength: 1 } },
+          },
+        },
+        license: {
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "level",
+            "scope",
+            "within_lines",
+            "allowed",
+            "copyright",
+            "exclude",
+            "require_license_file",
+          ],
+          properties: {
+            level: { enum: ["failure", "warning", "notice", "off"] },
+            scope: { enum: ["added", "changed"] },
+            within_lines: { type: "integer", minimum: 1, maximum: 100 },
+            allowed: {
+              type: "array",
+              minItems: 1,
+              items: {
+                type: "string",
+                pattern: "^[A-Za-z0-9][A-Za-z0-9.+-]*$",
+                description:
+                  "must be an SPDX license identifier such as Apache-2.0 or LicenseRef-Acme",
+              },
+            },
+            copyright: { type: "string" },
+            exclude: { type: "array", items: { type: "string", minLength: 1 } },
+            require_license_file: { type: "boolean" },
+          },
+        },
+        dco: {
+          type: "object",
+          additionalProperties: false,
+          required: ["exempt", "squash"],
+          properties: {
+            exempt: { type: "array", items: { type: "string", minLength: 1 } },
+            squash: { type: "boolean" },
+          },
+        },
+        secrets: {
+          type: "object",
+          additionalProperties: false,
+          required: ["rules", "allow", "min_length", "min_entropy"],
+          properties: {
+            rules: {
+              type: "object",
+              additionalProperties: false,
+              required: ["private_key", "token", "assignment"],
+              properties: {
+                private_key: { enum: ["failure", "warning", "notice", "off"] },
+                token: { enum: ["failure", "warning", "notice", "off"] },
+                assignment: { enum: ["failure", "warning", "notice", "off"] },
+              },
+            },
+            allow: { type: "array", items: { type: "string", minLength: 1 } },
+            min_length: { type: "integer", minimum: 6, maximum: 200 },
+            min_entropy: { type: "number", minimum: 0, maximum: 8 },
+          },
+        },
       },
     },
     triggers: {

@@ -30,6 +30,62 @@ export interface Policy {
   checks: {
     disabled: string[];
     max_annotations: number;
+    /** monobot/lint: rule levels, per-path overrides and the file lists the rules use. */
+    lint: {
+      rules: Record<
+        | "parse"
+        | "conflict_markers"
+        | "max_size"
+        | "forbidden_path"
+        | "final_newline"
+        | "trailing_whitespace",
+        "failure" | "warning" | "notice" | "off"
+      >;
+      overrides: {
+        paths: string[];
+        rules: Partial<
+          Record<
+            | "parse"
+            | "conflict_markers"
+            | "max_size"
+            | "forbidden_path"
+            | "final_newline"
+            | "trailing_whitespace",
+            "failure" | "warning" | "notice" | "off"
+          >
+        >;
+      }[];
+      max_file_kb: number;
+      forbid: string[];
+      jsonc: string[];
+      generated: string[];
+      binary: string[];
+    };
+    /** monobot/license: SPDX headers, allowed licenses, the repository's LICENSE. */
+    license: {
+      level: "failure" | "warning" | "notice" | "off";
+      scope: "added" | "changed";
+      within_lines: number;
+      allowed: string[];
+      copyright: string;
+      exclude: string[];
+      require_license_file: boolean;
+    };
+    /** monobot/dco: Signed-off-by trailers on commits. */
+    dco: {
+      exempt: string[];
+      squash: boolean;
+    };
+    /** monobot/secrets: secret scanning of added lines. */
+    secrets: {
+      rules: Record<
+        "private_key" | "token" | "assignment",
+        "failure" | "warning" | "notice" | "off"
+      >;
+      allow: string[];
+      min_length: number;
+      min_entropy: number;
+    };
     [key: string]: unknown;
   };
   triggers: {

@@ -1,0 +1,266 @@
+// The forge port over GitHub's REST and GraphQL APIs, for one repository (and one PR).
+import type { ProbotOctokit } from "probot";
+import type { ChangedFile, CommitInfo } from "../core/types.js";
+import {
+  fileAtKey,
+  type ChangeReader,
+  type CheckRunOutput,
+  type CheckRunRecord,
+  type CommentRecord,
+  type FileAt,
+  type ReportWriter,
+} from "./port.js";
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** GitHub lists at most this many files of a pull request. */
+export const GITHUB_PR_FILE_LIMIT = 3000;
+/** Files read per GraphQL query; one query usually serves a whole event. */
+const FILES_PER_QUERY = 200;
+
+type FileStatus = ChangedFile["status"];
+
+interface RestFile {
+  filename: string;
+  previous_filename?: string;
+  status: string;
+  additions: number;
+  deletions: number;
+  patch?: string;
+}
+
+interface RestCommit {
+  sha: string;
+  parents: unknown[];
+  author: { login?: string } | null;
+  committer: { login?: string } | null;
+  commit: {
+    message: string;
+    author: { name?: string; email?: string } | null;
+    committer: { name?: string; email?: string } | null;
+  };
+}
+
+export function toChangedFile(f: RestFile): ChangedFile {
+  const file: ChangedFile = {
+    path: f.filename,
+    status: f.status as FileStatus,
+    additions: f.additions,
+    deletions: f.deletions,
+  };
+  if (f.previous_filename) file.previousPath = f.previous_filename;
+  if (typeof f.patch === "string") file.patch = f.patch;
+  else if (f.status !== "removed" && f.additions + f.deletions === 0) file.binary = true;
+  return file;
+}
+
+export function toCommitInfo(c: RestCommit): CommitInfo {
+  const info: CommitInfo = {
+    sha: c.sha,
+    message: c.commit.message,
+    author: {
+      name: c.commit.author?.name ?? "",
+      email: c.commit.author?.email ?? "",
+    },
+    committer: {
+      name: c.commit.committer?.name ?? "",
+      email: c.commit.committer?.email ?? "",
+    },
+    parents: c.parents.length,
+  };
+  if (c.author?.login) info.author.login = c.author.login;
+  if (c.committer?.login && info.committer) info.committer.login = c.committer.login;
+  return info;
+}
+
+/** The Checks API names an annotation's level `annotation_level`. */
+function toRestOutput(output: CheckRunOutput) {
+  return {
+    title: output.title,
+    summary: output.summary,
+    ...(output.text ? { text: output.text } : {}),
+    ...(output.annotations
+      ? {
+          annotations: output.annotations.map((a) => ({
+            path: a.path,
+            start_line: a.start_line,
+            end_line: a.end_line,
+            annotation_level: a.level,
+            message: a.message,
+            ...(a.title ? { title: a.title } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
+export class GitHubRepo implements ReportWriter {
+  constructor(
+    readonly octokit: Octokit,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
+
+  /** A reader of one pull request's change. */
+  pullRequestReader(pull: number): ChangeReader {
+    return {
+      changedFiles: () => this.pullRequestFiles(pull),
+      commits: () => this.pullRequestCommits(pull),
+      paths: (sha) => this.paths(sha),
+      readFiles: (files) => this.readFiles(files),
+    };
+  }
+
+  async pullRequestFiles(pull: number): Promise<{ files: ChangedFile[]; truncated: boolean }> {
+    const raw = (await this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pull,
+      per_page: 100,
+    })) as RestFile[];
+    return { files: raw.map(toChangedFile), truncated: raw.length >= GITHUB_PR_FILE_LIMIT };
+  }
+
+  async pullRequestCommits(pull: number): Promise<CommitInfo[]> {
+    const raw = (await this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pull,
+      per_page: 100,
+    })) as RestCommit[];
+    return raw.map(toCommitInfo);
+  }
+
+  async paths(sha: string): Promise<string[]> {
+    const { data } = await this.octokit.rest.git.getTree({
+      owner: this.owner,
+      repo: this.repo,
+      tree_sha: sha,
+      recursive: "1",
+    });
+    return data.tree.filter((e) => e.type === "blob" && e.path).map((e) => e.path as string);
+  }
+
+  /** Reads files at several commits with GraphQL, many per query (aliases and variables). */
+  async readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    const unique = [...new Map(files.map((f) => [fileAtKey(f), f])).values()];
+    for (let i = 0; i < unique.length; i += FILES_PER_QUERY) {
+      const chunk = unique.slice(i, i + FILES_PER_QUERY);
+      const vars: Record<string, string> = { owner: this.owner, name: this.repo };
+      const decls = ["$owner: String!", "$name: String!"];
+      const fields: string[] = [];
+      chunk.forEach((f, j) => {
+        vars[`e${j}`] = `${f.sha}:${f.path}`;
+        decls.push(`$e${j}: String!`);
+        fields.push(`f${j}: object(expression: $e${j}) { ... on Blob { text isBinary } }`);
+      });
+      const query = `query(${decls.join(", ")}) { repository(owner: $owner, name: $name) { ${fields.join(" ")} } }`;
+      const data = await this.octokit.graphql<{
+        repository: Record<string, { text: string | null; isBinary: boolean | null } | null>;
+      }>(query, vars);
+      chunk.forEach((f, j) => {
+        const blob = data.repository[`f${j}`];
+        out.set(fileAtKey(f), blob && !blob.isBinary ? (blob.text ?? null) : null);
+      });
+    }
+    return out;
+  }
+
+  async createCheckRun(input: Parameters<ReportWriter["createCheckRun"]>[0]): Promise<number> {
+    const { data } = await this.octokit.rest.checks.create({
+      owner: this.owner,
+      repo: this.repo,
+      name: input.name,
+      head_sha: input.headSha,
+      status: input.status,
+      ...(input.conclusion ? { conclusion: input.conclusion } : {}),
+      ...(input.output ? { output: toRestOutput(input.output) } : {}),
+      ...(input.externalId ? { external_id: input.externalId } : {}),
+      ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+    });
+    return data.id;
+  }
+
+  async updateCheckRun(id: number, input: Parameters<ReportWriter["updateCheckRun"]>[1]) {
+    await this.octokit.rest.checks.update({
+      owner: this.owner,
+      repo: this.repo,
+      check_run_id: id,
+      ...(input.conclusion
+        ? { status: "completed" as const, conclusion: input.conclusion }
+        : input.status && input.status !== "completed"
+          ? { status: input.status }
+          : {}),
+      ...(input.output ? { output: toRestOutput(input.output) } : {}),
+    });
+  }
+
+  async listCheckRuns(headSha: string): Promise<CheckRunRecord[]> {
+    const runs = await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
+      owner: this.owner,
+      repo: this.repo,
+      ref: headSha,
+      per_page: 100,
+    });
+    return runs.map((r) => ({
+      id: r.id,
+      name: r.name,
+      headSha: r.head_sha,
+      status: r.status,
+      conclusion: r.conclusion,
+      externalId: r.external_id,
+    }));
+  }
+
+  async listComments(issue: number): Promise<CommentRecord[]> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: issue,
+      per_page: 100,
+    });
+    return comments.map((c) => ({ id: c.id, body: c.body ?? "", author: c.user?.login ?? "" }));
+  }
+
+  async createComment(issue: number, body: string): Promise<number> {
+    const { data } = await this.octokit.rest.issues.createComment({
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: issue,
+      body,
+    });
+    return data.id;
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.updateComment({
+      owner: this.owner,
+      repo: this.repo,
+      comment_id: id,
+      body,
+    });
+  }
+
+  async deleteComment(id: number): Promise<void> {
+    await this.octokit.rest.issues.deleteComment({
+      owner: this.owner,
+      repo: this.repo,
+      comment_id: id,
+    });
+  }
+
+  async permission(user: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({
+        owner: this.owner,
+        repo: this.repo,
+        username: user,
+      });
+      return data.permission;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return null;
+      throw e;
+    }
+  }
+}

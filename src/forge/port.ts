@@ -1,0 +1,75 @@
+// The forge port: the narrow interfaces through which workflows read a change and report on it.
+import type { ChangedFile, CommitInfo, Conclusion, Annotation } from "../core/types.js";
+
+/** A file at a commit: the unit of a batched content read. */
+export interface FileAt {
+  sha: string;
+  path: string;
+}
+
+export function fileAtKey(f: FileAt): string {
+  return `${f.sha}:${f.path}`;
+}
+
+/** Reads a change: implemented over GitHub's API (the bot) and over a local git checkout (the CLI). */
+export interface ChangeReader {
+  /** Changed files between base and head, patches included; GitHub's listing stops at 3,000. */
+  changedFiles(): Promise<{ files: ChangedFile[]; truncated: boolean }>;
+  /** Commits of the change, oldest first. */
+  commits(): Promise<CommitInfo[]>;
+  /** Every file path at a commit. */
+  paths(sha: string): Promise<string[]>;
+  /** Many files at several commits in one batch; `null` for a file that does not exist. */
+  readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>>;
+}
+
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+  annotations?: Annotation[];
+}
+
+export interface CheckRunRecord {
+  id: number;
+  name: string;
+  headSha: string;
+  status: string;
+  conclusion: string | null;
+  externalId?: string | null;
+}
+
+export interface CommentRecord {
+  id: number;
+  body: string;
+  author: string;
+}
+
+/** What the PR workflows write back to the code host. */
+export interface ReportWriter {
+  createCheckRun(input: {
+    name: string;
+    headSha: string;
+    status: "queued" | "in_progress" | "completed";
+    conclusion?: Conclusion;
+    output?: CheckRunOutput;
+    externalId?: string;
+    detailsUrl?: string;
+  }): Promise<number>;
+  updateCheckRun(
+    id: number,
+    input: {
+      status?: "queued" | "in_progress" | "completed";
+      conclusion?: Conclusion;
+      output?: CheckRunOutput;
+    },
+  ): Promise<void>;
+  listCheckRuns(headSha: string): Promise<CheckRunRecord[]>;
+  /** Comments of an issue or PR, oldest first. */
+  listComments(issue: number): Promise<CommentRecord[]>;
+  createComment(issue: number, body: string): Promise<number>;
+  updateComment(id: number, body: string): Promise<void>;
+  deleteComment(id: number): Promise<void>;
+  /** The user's permission on the repository, or null when they are not a collaborator. */
+  permission(user: string): Promise<string | null>;
+}

@@ -1,0 +1,62 @@
+// `npm start`: the monobot webhook server, configured only through its environment.
+import { Probot, ProbotOctokit } from "probot";
+import { pino } from "pino";
+import { createApp } from "./app.js";
+import { InProcessQueue } from "./queue/work-queue.js";
+import { createMonobotServer } from "./server/http-server.js";
+import { EnvError, readServerEnv } from "./server/env.js";
+import { Metrics } from "./server/metrics.js";
+import { metricsPlugin } from "./server/octokit-metrics.js";
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = readServerEnv(process.env);
+  } catch (e) {
+    if (e instanceof EnvError) {
+      process.stderr.write(`monobot: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = pino({ level: env.logLevel, name: "monobot" });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const Octokit = ProbotOctokit.plugin(metricsPlugin(metrics));
+  const probot = new Probot({
+    appId: env.appId,
+    privateKey: env.privateKey,
+    secret: env.webhookSecret,
+    log: log.child({ name: "probot" }),
+    Octokit,
+    ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
+  });
+  const queue = new InProcessQueue({
+    onError: (job, e) => log.error({ delivery: job.deliveryId, key: job.key, err: (e as Error).message }, "job failed"),
+    onSuperseded: (job) => log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
+  });
+  await probot.load(createApp({ queue, metrics }));
+  const { server, shutdown } = createMonobotServer({ probot, queue, metrics, log, webhookPath: env.webhookPath });
+  server.listen(env.port, env.host, () => {
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : env.port;
+    log.info({ port, api: env.baseUrl ?? "https://api.github.com" }, `monobot listening on port ${port}`);
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping: finishing work in flight");
+    void shutdown(env.drainSeconds * 1000).then(({ finished, handedBack }) => {
+      if (finished) log.info("all work finished");
+      else log.warn({ handedBack }, "drain timed out: these deliveries were not run; redeliver them from the app's settings");
+      process.exit(0);
+    });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+void main().catch((e: unknown) => {
+  process.stderr.write(`monobot: failed to start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+// Reads the server's environment; a missing or malformed variable is one clear line, not a stack trace.
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+export interface ServerEnv {
+  appId: number;
+  privateKey: string;
+  webhookSecret: string;
+  port: number;
+  host: string;
+  /** GitHub's REST base URL; `GHE_HOST` makes it `{GHE_PROTOCOL}://{GHE_HOST}/api/v3`. */
+  baseUrl?: string;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  webhookPath: string;
+  /** How long SIGTERM waits for work in flight before handing the rest back. */
+  drainSeconds: number;
+}
+
+export class EnvError extends Error {}
+
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
+  const appIdText = env.APP_ID?.trim();
+  if (!appIdText) throw new EnvError("APP_ID is not set: set it to your GitHub App's numeric ID (app settings page).");
+  if (!/^\d+$/.test(appIdText)) throw new EnvError(`APP_ID must be a number, got "${appIdText.slice(0, 20)}".`);
+
+  let privateKey = env.PRIVATE_KEY;
+  if (!privateKey && env.PRIVATE_KEY_PATH) {
+    try {
+      privateKey = readFileSync(env.PRIVATE_KEY_PATH, "utf8");
+    } catch (e) {
+      throw new EnvError(`PRIVATE_KEY_PATH=${env.PRIVATE_KEY_PATH} cannot be read: ${(e as NodeJS.ErrnoException).code ?? "error"}.`);
+    }
+  }
+  if (!privateKey) {
+    throw new EnvError("PRIVATE_KEY or PRIVATE_KEY_PATH must be set to the GitHub App's private key (PEM).");
+  }
+  // Keys pasted into one-line variables often carry literal "\n".
+  privateKey = privateKey.includes("\\n") ? privateKey.replace(/\\n/g, "\n") : privateKey;
+  try {
+    const key = createPrivateKey(privateKey);
+    if (key.asymmetricKeyType !== "rsa") throw new Error("not RSA");
+  } catch {
+    // Never echo the key: only say what is wrong with it.
+    throw new EnvError(
+      `${env.PRIVATE_KEY ? "PRIVATE_KEY" : "PRIVATE_KEY_PATH"} does not hold an RSA private key in PEM format (-----BEGIN RSA PRIVATE KEY-----).`,
+    );
+  }
+
+  const webhookSecret = env.WEBHOOK_SECRET;
+  if (!webhookSecret) throw new EnvError("WEBHOOK_SECRET is not set: set it to the webhook secret of your GitHub App.");
+
+  const portText = env.PORT ?? "3000";
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EnvError(`PORT must be a port number, got "${portText}".`);
+
+  let baseUrl: string | undefined;
+  if (env.GHE_HOST) {
+    const protocol = env.GHE_PROTOCOL ?? "https";
+    if (protocol !== "http" && protocol !== "https") throw new EnvError(`GHE_PROTOCOL must be http or https, got "${protocol}".`);
+    if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(env.GHE_HOST)) {
+      throw new EnvError(`GHE_HOST must be a host name with an optional port (like github.example.com), got "${env.GHE_HOST}".`);
+    }
+    baseUrl = `${protocol}://${env.GHE_HOST}/api/v3`;
+  }
+
+  const logLevel = (env.LOG_LEVEL ?? "info") as ServerEnv["logLevel"];
+  if (!LEVELS.includes(logLevel)) throw new EnvError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.LOG_LEVEL}".`);
+
+  const drainText = env.MONOBOT_DRAIN_SECONDS ?? "25";
+  const drainSeconds = Number(drainText);
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) {
+    throw new EnvError(`MONOBOT_DRAIN_SECONDS must be a number of seconds, got "${drainText}".`);
+  }
+
+  return {
+    appId: Number(appIdText),
+    privateKey,
+    webhookSecret,
+    port,
+    host: env.HOST ?? "0.0.0.0",
+    ...(baseUrl ? { baseUrl } : {}),
+    logLevel,
+    webhookPath: "/api/github/webhooks",
+    drainSeconds,
+  };
+}

@@ -1,0 +1,143 @@
+// The HTTP server: webhook intake that answers at once, health and readiness probes, metrics.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { EmitterWebhookEventName } from "@octokit/webhooks";
+import type { Probot } from "probot";
+import type { Log } from "../log.js";
+import type { WorkQueue } from "../queue/work-queue.js";
+import type { Metrics } from "./metrics.js";
+
+/** GitHub caps webhook payloads at 25 MB. */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+export interface ServerDeps {
+  probot: Probot;
+  queue: WorkQueue;
+  metrics: Metrics;
+  log: Log;
+  webhookPath: string;
+}
+
+export interface MonobotServer {
+  server: Server;
+  /** Stop taking deliveries, finish (or hand back) the work in flight, close the port. */
+  shutdown(drainMs: number): Promise<{ finished: boolean; handedBack: string[] }>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
+  res.writeHead(status, { "content-type": type });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, "payload larger than 25 MB"));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function createMonobotServer(deps: ServerDeps): MonobotServer {
+  const { probot, queue, metrics, log } = deps;
+  let draining = false;
+
+  async function intake(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "POST") throw new HttpError(405, "webhooks are POSTed");
+    const name = header(req, "x-github-event");
+    const id = header(req, "x-github-delivery");
+    const signature = header(req, "x-hub-signature-256");
+    if (!name || !id || !signature) {
+      throw new HttpError(400, "missing X-GitHub-Event, X-GitHub-Delivery or X-Hub-Signature-256");
+    }
+    if (draining) throw new HttpError(503, "shutting down: redeliver later");
+    const body = (await readBody(req)).toString("utf8");
+    if (!(await probot.webhooks.verify(body, signature))) {
+      metrics.events.inc({ event: name, outcome: "bad_signature" });
+      throw new HttpError(401, "signature does not match the payload and the webhook secret");
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body);
+    } catch {
+      metrics.events.inc({ event: name, outcome: "malformed" });
+      throw new HttpError(400, "payload is not valid JSON");
+    }
+    if (typeof payload !== "object" || payload === null) {
+      metrics.events.inc({ event: name, outcome: "malformed" });
+      throw new HttpError(400, "payload is not a JSON object");
+    }
+    try {
+      // Handlers only enqueue work, so this returns quickly.
+      await probot.webhooks.receive({
+        id,
+        name: name as EmitterWebhookEventName,
+        payload,
+      } as Parameters<typeof probot.webhooks.receive>[0]);
+    } catch (e) {
+      const errors = (e as { errors?: unknown[] }).errors ?? [e];
+      const status = errors
+        .map((err) => (err as { status?: number }).status)
+        .find((s): s is number => typeof s === "number");
+      if (status === 503) throw new HttpError(503, "work queue is full: redeliver later");
+      // A malformed payload of a known event type fails inside a handler: it is the sender's fault.
+      log.warn({ delivery: id, event: name, err: (errors[0] as Error | undefined)?.message }, "delivery rejected");
+      throw new HttpError(400, "the payload could not be handled");
+    }
+    send(res, 202, "accepted\n");
+  }
+
+  const server = createServer((req, res) => {
+    const url = (req.url ?? "/").split("?")[0];
+    const handle = async () => {
+      if (url === deps.webhookPath) return intake(req, res);
+      if (req.method === "GET" && url === "/healthz") return send(res, 200, "ok\n");
+      if (req.method === "GET" && url === "/readyz") {
+        return draining ? send(res, 503, "draining\n") : send(res, 200, "ready\n");
+      }
+      if (req.method === "GET" && url === "/metrics") {
+        return send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
+      }
+      throw new HttpError(404, "not found");
+    };
+    handle().catch((e: unknown) => {
+      const status = e instanceof HttpError ? e.status : 500;
+      if (!(e instanceof HttpError)) log.error({ err: (e as Error).message }, "request failed");
+      if (!res.headersSent) send(res, status, JSON.stringify({ error: (e as Error).message }) + "\n", "application/json");
+      else res.end();
+    });
+  });
+
+  return {
+    server,
+    async shutdown(drainMs: number) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const result = await queue.drain(drainMs);
+      server.closeAllConnections();
+      await closed;
+      return result;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+// Verifies a pull request: policy, components, every check as a check run, ONE summary comment.
+import { configVerdict, CONFIG_CHECK } from "../core/checks/config.js";
+import {
+  ANNOTATIONS_PER_REQUEST,
+  batchAnnotations,
+  capAnnotations,
+  fitSummary,
+  omittedLine,
+} from "../core/checks/annotations.js";
+import type { CheckDefinition } from "../core/checks/registry.js";
+import { isSummaryComment, renderSummary } from "../core/summary.js";
+import { ciAllowed, okToTestMarker, readOkToTestMarker } from "../core/trust.js";
+import type { CheckResult, PullRequestInfo } from "../core/types.js";
+import type { Log } from "../log.js";
+import type { ChangeReader, CommentRecord, ReportWriter } from "../forge/port.js";
+import { evaluateChange } from "./evaluate-change.js";
+import type { LoadedPolicy } from "./load-policy.js";
+
+export interface VerifyPort extends ReportWriter {
+  pullRequestReader(pull: number): ChangeReader;
+}
+
+export interface VerifyRequest {
+  repo: { owner: string; name: string; defaultBranch: string };
+  pr: PullRequestInfo & { headSha: string; baseSha: string };
+  policy: LoadedPolicy;
+  checks: readonly CheckDefinition[];
+  /** The webhook delivery that asked for this run: makes redelivery after a restart a no-op. */
+  deliveryId: string;
+  /** Whether the PR author may have CI run on their code without an approval. */
+  authorTrusted: boolean;
+  /** The bot's own login (`slug[bot]`), to find its comments. */
+  botLogin?: string;
+  /** An /ok-to-test approval given by this event, to remember in the summary comment. */
+  approval?: { sha: string; by: string };
+}
+
+export interface VerifyOutcome {
+  results: CheckResult[];
+  skipped: string[];
+  /** True when a redelivery found its work already done. */
+  alreadyDone: boolean;
+  ciAllowed: boolean;
+}
+
+export async function verifyPullRequest(port: VerifyPort, req: VerifyRequest, log: Log): Promise<VerifyOutcome> {
+  const { pr, policy } = req;
+  const existingRuns = await port.listCheckRuns(pr.headSha);
+  if (existingRuns.some((r) => r.externalId === req.deliveryId)) {
+    log.info({ headSha: pr.headSha }, "delivery already verified this head; nothing to do");
+    return { results: [], skipped: [], alreadyDone: true, ciAllowed: false };
+  }
+  const comments = await port.listComments(pr.number);
+  const mine = comments.filter(
+    (c) => isSummaryComment(c.body) && (!req.botLogin || c.author === req.botLogin),
+  );
+  const approval = req.approval ?? mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null;
+  const skipped: string[] = [];
+  let results: CheckResult[];
+  let components;
+  let versions;
+
+  if (!policy.result.ok) {
+    results = [
+      configVerdict({ files: policy.files, errors: policy.result.errors, componentErrors: [], repoFile: policy.repoFile }),
+    ];
+    skipped.push("Every other check and CI job: the configuration is invalid (see `monobot/config`).");
+  } else {
+    const evaluation = await evaluateChange({
+      reader: port.pullRequestReader(pr.number),
+      policy: policy.result.policy,
+      checks: req.checks,
+      repo: req.repo,
+      base: { ref: pr.baseRef, sha: pr.baseSha },
+      head: { ref: pr.headRef, sha: pr.headSha },
+      pr,
+    });
+    components = evaluation.components;
+    versions = evaluation.versions;
+    const config = configVerdict({
+      files: policy.files,
+      errors: [],
+      componentErrors: evaluation.components.errors,
+      repoFile: policy.repoFile,
+    });
+    if (config.conclusion === "failure") {
+      results = [config];
+      skipped.push("Every other check and CI job: the configuration is invalid (see `monobot/config`).");
+    } else {
+      const max = policy.result.policy.checks.max_annotations;
+      results = [config, ...evaluation.results.map((r) => capResult(r, max))];
+      if (evaluation.snapshot.truncated) {
+        skipped.push(
+          "Files past the first 3,000: GitHub lists no more files of a pull request, so they were not checked.",
+        );
+      }
+    }
+  }
+
+  const ci = ciAllowed({
+    authorTrusted: req.authorTrusted,
+    author: pr.author,
+    headSha: pr.headSha,
+    approval,
+  });
+  if (!ci.allowed) skipped.push(`CI jobs: ${ci.reason}`);
+
+  for (const result of results) await postCheckRun(port, pr.headSha, req.deliveryId, result);
+
+  const state = approval ? [okToTestMarker(approval)] : [];
+  const body = renderSummary({
+    headSha: pr.headSha,
+    ...(components ? { components } : {}),
+    ...(versions ? { versions } : {}),
+    results,
+    skipped,
+    state,
+  });
+  await upsertSummary(port, pr.number, mine, body);
+  log.info(
+    { headSha: pr.headSha, checks: results.map((r) => `${r.name}=${r.conclusion}`) },
+    "pull request verified",
+  );
+  return { results, skipped, alreadyDone: false, ciAllowed: ci.allowed };
+}
+
+/** Every check keeps within the policy's annotation cap, whatever it produced. */
+function capResult(result: CheckResult, max: number): CheckResult {
+  if (result.annotations.length <= max) return result;
+  const { shown, omitted } = capAnnotations(result.annotations, max);
+  return { ...result, annotations: shown, summary: `${result.summary}\n\n${omittedLine(omitted)}` };
+}
+
+/** One check run per result; annotations beyond 50 follow in updates, as the Checks API requires. */
+export async function postCheckRun(
+  port: ReportWriter,
+  headSha: string,
+  externalId: string,
+  result: CheckResult,
+): Promise<number> {
+  const [first = [], ...rest] = batchAnnotations(result.annotations, ANNOTATIONS_PER_REQUEST);
+  const output = { title: result.title, summary: fitSummary(result.summary), ...(result.text ? { text: result.text } : {}) };
+  const id = await port.createCheckRun({
+    name: result.name,
+    headSha,
+    status: "completed",
+    conclusion: result.conclusion,
+    externalId,
+    output: { ...output, annotations: first },
+  });
+  for (const batch of rest) {
+    await port.updateCheckRun(id, { output: { ...output, annotations: batch } });
+  }
+  return id;
+}
+
+/** Edits monobot's summary comment in place, creating it once; stray duplicates are deleted. */
+export async function upsertSummary(
+  port: ReportWriter,
+  issue: number,
+  mine: CommentRecord[],
+  body: string,
+): Promise<void> {
+  const [keep, ...stale] = mine;
+  if (!keep) {
+    await port.createComment(issue, body);
+    return;
+  }
+  if (keep.body !== body) await port.updateComment(keep.id, body);
+  for (const c of stale) await port.deleteComment(c.id);
+}
+
+export { CONFIG_CHECK };

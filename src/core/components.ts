@@ -283,7 +283,8 @@ function dependencyCycles(
     if (group.length === 1 && !selfLoop) continue;
     const members = new Set(group);
     const cycle = shortestCycle(first, graph, members);
-    cycles.push({ cycle, others: group.filter((n) => !cycle.includes(n)) });
+    const inCycle = new Set(cycle);
+    cycles.push({ cycle, others: group.filter((n) => !inCycle.has(n)) });
   }
   return cycles.sort((a, b) => compareStrings(a.cycle[0] ?? "", b.cycle[0] ?? ""));
 }

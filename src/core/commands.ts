@@ -57,7 +57,7 @@ function checkNames(words: string[], what: string): ArgsResult {
   if (bad !== undefined) {
     return {
       ok: false,
-      problem: `${JSON.stringify(bad)} is not a ${what} name (letters, digits, ".", "_" and "-")`,
+      problem: `${code(bad)} is not a ${what} name (letters, digits, ".", "_" and "-")`,
     };
   }
   return { ok: true, args: [...new Set(words)] };
@@ -133,7 +133,7 @@ export const commandTable: readonly CommandSpec[] = [
       if (!isBumpLevel(level)) {
         return {
           ok: false,
-          problem: `${JSON.stringify(first)} is not a level; use one of ${bumpLevels.join(", ")}`,
+          problem: `${code(first)} is not a level; use one of ${bumpLevels.join(", ")}`,
         };
       }
       const rest = checkNames(components, "component");
@@ -223,6 +223,9 @@ function maskInline(text: string): { masked: string; plain: string } {
     }
   };
   let i = 0;
+  const closingRun = backtickRuns(chars);
+  // Once a search for `-->` failed, later ones fail too: keeps the scan linear.
+  let htmlCommentsClosed = true;
   const n = chars.length;
   while (i < n) {
     const c = chars[i] ?? "";
@@ -233,7 +236,7 @@ function maskInline(text: string): { masked: string; plain: string } {
     if (c === "`") {
       let run = 1;
       while (chars[i + run] === "`") run++;
-      const close = findClosingRun(chars, i + run, run);
+      const close = closingRun(i + run, run);
       if (close >= 0) {
         blank(i, close + run, { open: run, close: run });
         i = close + run;
@@ -242,32 +245,44 @@ function maskInline(text: string): { masked: string; plain: string } {
       }
       continue;
     }
-    if (c === "<" && text.startsWith("<!--", i)) {
+    if (c === "<" && htmlCommentsClosed && text.startsWith("<!--", i)) {
       const end = text.indexOf("-->", i + 4);
       if (end >= 0) {
         blank(i, end + 3, null);
         i = end + 3;
         continue;
       }
+      htmlCommentsClosed = false;
     }
     i++;
   }
   return { masked: masked.join(""), plain: plain.join("") };
 }
 
-function findClosingRun(chars: string[], from: number, run: number): number {
-  let k = from;
-  while (k < chars.length) {
-    if (chars[k] === "`") {
-      let len = 1;
-      while (chars[k + len] === "`") len++;
-      if (len === run) return k;
-      k += len;
-    } else {
+/**
+ * Finds closing backtick runs: the first maximal run of the same length at or after a position.
+ * Positions only grow while one paragraph is scanned, so each length keeps a cursor: linear time.
+ */
+function backtickRuns(chars: string[]): (from: number, run: number) => number {
+  const byLength = new Map<number, { starts: number[]; next: number }>();
+  for (let k = 0; k < chars.length;) {
+    if (chars[k] !== "`") {
       k++;
+      continue;
     }
+    let len = 1;
+    while (chars[k + len] === "`") len++;
+    const entry = byLength.get(len) ?? { starts: [], next: 0 };
+    entry.starts.push(k);
+    byLength.set(len, entry);
+    k += len;
   }
-  return -1;
+  return (from, run) => {
+    const entry = byLength.get(run);
+    if (!entry) return -1;
+    while (entry.next < entry.starts.length && (entry.starts[entry.next] ?? 0) < from) entry.next++;
+    return entry.starts[entry.next] ?? -1;
+  };
 }
 
 /**
@@ -456,13 +471,13 @@ export function renderHelp(policy: Pick<Policy, "triggers">): string {
   return [
     "### monobot commands",
     "",
-    "Write a command at the start of a line in a pull request comment. Commands in quotes (`>`) or in code are ignored.",
+    "Comment on the pull request: a slash command starts a line (several may follow each other), the recheck comment is the whole comment. Commands in quotes (`>`) or in code are ignored.",
     "",
     "| Command | Who may use it | What it does | Example |",
     "| --- | --- | --- | --- |",
     ...rows,
     "",
-    `Trusted users are those whose association with the repository is ${t.trusted_associations.join(", ")}, or who have at least ${code(t.trusted_permission)} permission on it.`,
+    `Trusted users are those whose association with the repository is one of ${t.trusted_associations.join(", ")}, or who have at least ${code(t.trusted_permission)} permission on it.`,
   ].join("\n");
 }
 

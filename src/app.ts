@@ -4,7 +4,12 @@ import { allChecks } from "./core/checks/index.js";
 import type { CheckDefinition } from "./core/checks/registry.js";
 import { commandTable, parseCommands, renderHelp, type ParsedCommand } from "./core/commands.js";
 import type { Policy } from "./core/policy.js";
-import { mayUseCommand, trustFromAssociation, trustFromPermission, type TrustDecision } from "./core/trust.js";
+import {
+  mayUseCommand,
+  trustFromAssociation,
+  trustFromPermission,
+  type TrustDecision,
+} from "./core/trust.js";
 import type { PullRequestInfo } from "./core/types.js";
 import { GitHubRepo, type Octokit } from "./forge/github.js";
 import type { Log } from "./log.js";
@@ -35,7 +40,9 @@ interface RestPullRequest {
   base: { sha: string; ref: string; repo: { full_name: string } };
 }
 
-export function pullRequestInfo(pr: RestPullRequest): PullRequestInfo & { headSha: string; baseSha: string } {
+export function pullRequestInfo(
+  pr: RestPullRequest,
+): PullRequestInfo & { headSha: string; baseSha: string } {
   return {
     number: pr.number,
     title: pr.title,
@@ -55,7 +62,11 @@ export function pullRequestInfo(pr: RestPullRequest): PullRequestInfo & { headSh
 type RepoPayload = { owner: { login: string }; name: string; default_branch: string };
 
 function repoOf(repository: RepoPayload) {
-  return { owner: repository.owner.login, name: repository.name, defaultBranch: repository.default_branch };
+  return {
+    owner: repository.owner.login,
+    name: repository.name,
+    defaultBranch: repository.default_branch,
+  };
 }
 
 export function createApp(options: AppOptions) {
@@ -72,7 +83,11 @@ export function createApp(options: AppOptions) {
       work: (log: Log) => Promise<void>,
     ): void {
       const key = `${repo.owner}/${repo.name}#${pull}`;
-      const log = context.log.child({ delivery: context.id, repo: `${repo.owner}/${repo.name}`, pr: pull });
+      const log = context.log.child({
+        delivery: context.id,
+        repo: `${repo.owner}/${repo.name}`,
+        pr: pull,
+      });
       const event = context.name;
       const outcome = queue.enqueue({
         deliveryId: context.id,
@@ -96,7 +111,9 @@ export function createApp(options: AppOptions) {
         log.info({ outcome }, "delivery not queued");
         if (outcome === "full" || outcome === "closed") {
           // Makes GitHub record a failed delivery, so it can be redelivered later.
-          throw Object.assign(new Error(`work queue ${outcome}: retry this delivery later`), { status: 503 });
+          throw Object.assign(new Error(`work queue ${outcome}: retry this delivery later`), {
+            status: 503,
+          });
         }
       } else log.debug({ kind }, "queued");
     }
@@ -107,10 +124,14 @@ export function createApp(options: AppOptions) {
       pr: ReturnType<typeof pullRequestInfo>,
       deliveryId: string,
       log: Log,
-      extra: { approval?: { sha: string; by: string }; loaded?: Awaited<ReturnType<typeof loadPolicy>> } = {},
+      extra: {
+        approval?: { sha: string; by: string };
+        loaded?: Awaited<ReturnType<typeof loadPolicy>>;
+      } = {},
     ): Promise<void> {
       const repo = repoOf(repoPayload);
-      const loaded = extra.loaded ?? (await loadPolicy(octokit, repo.owner, repo.name, repo.defaultBranch));
+      const loaded =
+        extra.loaded ?? (await loadPolicy(octokit, repo.owner, repo.name, repo.defaultBranch));
       if (loaded.result.ok && pr.draft && loaded.result.policy.triggers.skip_drafts) {
         log.info("draft pull request: skipped until it is marked ready for review");
         return;
@@ -136,12 +157,21 @@ export function createApp(options: AppOptions) {
     }
 
     app.on(
-      ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"],
+      [
+        "pull_request.opened",
+        "pull_request.synchronize",
+        "pull_request.reopened",
+        "pull_request.ready_for_review",
+      ],
       async (context) => {
         const { pull_request, repository } = context.payload;
         const pr = pullRequestInfo(pull_request as RestPullRequest);
-        schedule(context as Context, { owner: repository.owner.login, name: repository.name }, pr.number, "verify", (log) =>
-          runVerify(context.octokit, repository as RepoPayload, pr, context.id, log),
+        schedule(
+          context as Context,
+          { owner: repository.owner.login, name: repository.name },
+          pr.number,
+          "verify",
+          (log) => runVerify(context.octokit, repository as RepoPayload, pr, context.id, log),
         );
       },
     );
@@ -152,17 +182,30 @@ export function createApp(options: AppOptions) {
         "check_run" in context.payload
           ? context.payload.check_run.pull_requests
           : context.payload.check_suite.pull_requests;
-      if ("check_run" in context.payload && !context.payload.check_run.name.startsWith("monobot/")) return;
+      if ("check_run" in context.payload && !context.payload.check_run.name.startsWith("monobot/"))
+        return;
       for (const p of pulls ?? []) {
-        schedule(context as Context, { owner: repository.owner.login, name: repository.name }, p.number, "verify", async (log) => {
-          const { data } = await context.octokit.rest.pulls.get({
-            owner: repository.owner.login,
-            repo: repository.name,
-            pull_number: p.number,
-          });
-          if (data.state !== "open") return;
-          await runVerify(context.octokit, repository as RepoPayload, pullRequestInfo(data as RestPullRequest), context.id, log);
-        });
+        schedule(
+          context as Context,
+          { owner: repository.owner.login, name: repository.name },
+          p.number,
+          "verify",
+          async (log) => {
+            const { data } = await context.octokit.rest.pulls.get({
+              owner: repository.owner.login,
+              repo: repository.name,
+              pull_number: p.number,
+            });
+            if (data.state !== "open") return;
+            await runVerify(
+              context.octokit,
+              repository as RepoPayload,
+              pullRequestInfo(data as RestPullRequest),
+              context.id,
+              log,
+            );
+          },
+        );
       }
     });
 
@@ -185,7 +228,11 @@ export function createApp(options: AppOptions) {
         const parsed = parseCommands(comment.body, policy);
         if (parsed.commands.length === 0 && parsed.errors.length === 0) return;
         const replies: string[] = [...parsed.errors];
-        const { data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: issue.number });
+        const { data } = await octokit.rest.pulls.get({
+          owner: repo.owner,
+          repo: repo.name,
+          pull_number: issue.number,
+        });
         const pr = pullRequestInfo(data as RestPullRequest);
         let trust: TrustDecision | undefined;
         let verify = false;
@@ -196,13 +243,14 @@ export function createApp(options: AppOptions) {
           if (spec.who !== "anyone" && !trust) {
             trust = await decideTrust(port, commenter, comment.author_association, policy);
           }
-          const allowed = spec.who === "anyone"
-            ? { allowed: true, reason: "" }
-            : mayUseCommand(spec, {
-                trust: trust as TrustDecision,
-                isPrAuthor: commenter === pr.author,
-                prFromFork: pr.fromFork,
-              });
+          const allowed =
+            spec.who === "anyone"
+              ? { allowed: true, reason: "" }
+              : mayUseCommand(spec, {
+                  trust: trust as TrustDecision,
+                  isPrAuthor: commenter === pr.author,
+                  prFromFork: pr.fromFork,
+                });
           if (!allowed.allowed) {
             replies.push(allowed.reason);
             continue;
@@ -220,7 +268,10 @@ export function createApp(options: AppOptions) {
         }
         const unique = [...new Set(replies)];
         if (unique.length > 0) {
-          await port.createComment(issue.number, unique.map((r) => `@${commenter} ${r}`).join("\n\n"));
+          await port.createComment(
+            issue.number,
+            unique.map((r) => `@${commenter} ${r}`).join("\n\n"),
+          );
         }
       });
     });
@@ -228,7 +279,12 @@ export function createApp(options: AppOptions) {
 }
 
 /** Trust from the author association, confirmed with the permission API when it is not enough. */
-async function decideTrust(port: GitHubRepo, user: string, association: string, policy: Policy): Promise<TrustDecision> {
+async function decideTrust(
+  port: GitHubRepo,
+  user: string,
+  association: string,
+  policy: Policy,
+): Promise<TrustDecision> {
   const first = trustFromAssociation({ user, association, policy });
   if (first.trusted || !first.needsPermissionCheck) return first;
   const permission = await port.permission(user);
@@ -262,7 +318,8 @@ function commandOutcome(
     }
     case "bump":
       return {
-        reply: "`/bump` is not available in this monobot version yet: edit the VERSION file and push.",
+        reply:
+          "`/bump` is not available in this monobot version yet: edit the VERSION file and push.",
       };
   }
 }
@@ -270,5 +327,9 @@ function commandOutcome(
 /** Errors from Octokit carry request headers; keep only what is safe to log. */
 function redactError(e: unknown): { name?: string; message: string; status?: number } {
   const err = e as { name?: string; message?: string; status?: number };
-  return { name: err.name ?? "Error", message: String(err.message ?? e), ...(err.status ? { status: err.status } : {}) };
+  return {
+    name: err.name ?? "Error",
+    message: String(err.message ?? e),
+    ...(err.status ? { status: err.status } : {}),
+  };
 }

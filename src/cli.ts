@@ -5,7 +5,12 @@ import { parseArgs } from "node:util";
 import { allChecks } from "./core/checks/index.js";
 import { configVerdict } from "./core/checks/config.js";
 import type { CheckDefinition } from "./core/checks/registry.js";
-import { formatPolicyErrors, resolvePolicy, type PolicyResult, type PolicySource } from "./core/policy.js";
+import {
+  formatPolicyErrors,
+  resolvePolicy,
+  type PolicyResult,
+  type PolicySource,
+} from "./core/policy.js";
 import type { CheckResult } from "./core/types.js";
 import { GitError, LocalGit } from "./forge/local-git.js";
 import { evaluateChange, type Evaluation } from "./workflows/evaluate-change.js";
@@ -38,7 +43,11 @@ export interface CliIo {
 
 class UsageError extends Error {}
 
-export async function runCli(argv: string[], io: CliIo, checks: readonly CheckDefinition[] = allChecks): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  checks: readonly CheckDefinition[] = allChecks,
+): Promise<number> {
   try {
     const [command, sub] = argv;
     if (!command || command === "--help" || command === "-h" || command === "help") {
@@ -58,7 +67,11 @@ export async function runCli(argv: string[], io: CliIo, checks: readonly CheckDe
 }
 
 function isArgError(e: unknown): boolean {
-  return typeof e === "object" && e !== null && String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS");
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")
+  );
 }
 
 function validate(args: string[], io: CliIo): number {
@@ -77,13 +90,19 @@ function validate(args: string[], io: CliIo): number {
     return EXIT_USAGE;
   }
   if (/^_extends\s*:/m.test(text)) {
-    io.stdout(`note: ${file} uses _extends; the bot merges the extended file, this command does not.\n`);
+    io.stdout(
+      `note: ${file} uses _extends; the bot merges the extended file, this command does not.\n`,
+    );
   }
   io.stdout(`${file}: valid (merged over ${DEFAULTS_FILE})\n`);
   return EXIT_PASS;
 }
 
-async function check(args: string[], io: CliIo, checks: readonly CheckDefinition[]): Promise<number> {
+async function check(
+  args: string[],
+  io: CliIo,
+  checks: readonly CheckDefinition[],
+): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -110,10 +129,14 @@ async function check(args: string[], io: CliIo, checks: readonly CheckDefinition
     try {
       source = { file: values.config, text: readFileSync(resolve(io.cwd, values.config), "utf8") };
     } catch (e) {
-      throw new UsageError(`cannot read ${values.config}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+      throw new UsageError(
+        `cannot read ${values.config}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      );
     }
   } else {
-    const text = (await reader.readFiles([{ sha: headSha, path: CONFIG_PATH }])).get(`${headSha}:${CONFIG_PATH}`);
+    const text = (await reader.readFiles([{ sha: headSha, path: CONFIG_PATH }])).get(
+      `${headSha}:${CONFIG_PATH}`,
+    );
     if (typeof text === "string") source = { file: CONFIG_PATH, text };
   }
   const policy: PolicyResult = resolvePolicy(source ? [source] : []);
@@ -133,7 +156,12 @@ async function check(args: string[], io: CliIo, checks: readonly CheckDefinition
     head: { ref: values.head, sha: headSha },
     allVersions: true,
   });
-  const config = configVerdict({ files, errors: [], componentErrors: evaluation.components.errors, repoFile });
+  const config = configVerdict({
+    files,
+    errors: [],
+    componentErrors: evaluation.components.errors,
+    repoFile,
+  });
   if (config.conclusion === "failure") {
     emit(io, values.format, evaluation, [config]);
     return EXIT_USAGE;
@@ -144,7 +172,9 @@ async function check(args: string[], io: CliIo, checks: readonly CheckDefinition
 }
 
 function isFailing(r: CheckResult): boolean {
-  return r.conclusion === "failure" || r.conclusion === "timed_out" || r.conclusion === "action_required";
+  return (
+    r.conclusion === "failure" || r.conclusion === "timed_out" || r.conclusion === "action_required"
+  );
 }
 
 /** The JSON contract of DESIGN.md: components with versions, checks with annotations. */
@@ -174,7 +204,12 @@ export function toJson(evaluation: Evaluation | undefined, results: CheckResult[
   };
 }
 
-function emit(io: CliIo, format: string, evaluation: Evaluation | undefined, results: CheckResult[]): void {
+function emit(
+  io: CliIo,
+  format: string,
+  evaluation: Evaluation | undefined,
+  results: CheckResult[],
+): void {
   if (format === "json") {
     io.stdout(`${JSON.stringify(toJson(evaluation, results), null, 2)}\n`);
     return;
@@ -182,7 +217,9 @@ function emit(io: CliIo, format: string, evaluation: Evaluation | undefined, res
   const out: string[] = [];
   if (evaluation) {
     const { affected, outside } = evaluation.components;
-    out.push(`Components: ${evaluation.components.components.length}, affected: ${affected.length}`);
+    out.push(
+      `Components: ${evaluation.components.components.length}, affected: ${affected.length}`,
+    );
     for (const a of affected) {
       const v = evaluation.versions.get(a.component.name);
       const version = v ? ` ${v.base ?? "(new)"} -> ${v.head ?? "(removed)"}` : "";

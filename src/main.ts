@@ -31,15 +31,29 @@ async function main(): Promise<void> {
     ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
   });
   const queue = new InProcessQueue({
-    onError: (job, e) => log.error({ delivery: job.deliveryId, key: job.key, err: (e as Error).message }, "job failed"),
-    onSuperseded: (job) => log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
+    onError: (job, e) =>
+      log.error(
+        { delivery: job.deliveryId, key: job.key, err: (e as Error).message },
+        "job failed",
+      ),
+    onSuperseded: (job) =>
+      log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
   });
   await probot.load(createApp({ queue, metrics }));
-  const { server, shutdown } = createMonobotServer({ probot, queue, metrics, log, webhookPath: env.webhookPath });
+  const { server, shutdown } = createMonobotServer({
+    probot,
+    queue,
+    metrics,
+    log,
+    webhookPath: env.webhookPath,
+  });
   server.listen(env.port, env.host, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : env.port;
-    log.info({ port, api: env.baseUrl ?? "https://api.github.com" }, `monobot listening on port ${port}`);
+    log.info(
+      { port, api: env.baseUrl ?? "https://api.github.com" },
+      `monobot listening on port ${port}`,
+    );
   });
   let stopping = false;
   const stop = (signal: string) => {
@@ -48,7 +62,11 @@ async function main(): Promise<void> {
     log.info({ signal }, "stopping: finishing work in flight");
     void shutdown(env.drainSeconds * 1000).then(({ finished, handedBack }) => {
       if (finished) log.info("all work finished");
-      else log.warn({ handedBack }, "drain timed out: these deliveries were not run; redeliver them from the app's settings");
+      else
+        log.warn(
+          { handedBack },
+          "drain timed out: these deliveries were not run; redeliver them from the app's settings",
+        );
       process.exit(0);
     });
   };

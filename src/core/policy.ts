@@ -150,7 +150,7 @@ export function mergePolicy(under: unknown, over: unknown): unknown {
   return over === undefined ? under : over;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validateSchema = ajv.compile(policySchema);
 
 /** Parse one YAML source into an object, or errors with lines. */

@@ -75,7 +75,9 @@ export function renderSummary(input: SummaryInput): string {
   if (input.results.length > 0) {
     out.push("| Check | Result | |", "|---|---|---|");
     for (const r of input.results) {
-      out.push(`| \`${r.name}\` | ${ICON[r.conclusion]} ${r.conclusion} | ${escapeCell(r.title)} |`);
+      out.push(
+        `| \`${r.name}\` | ${ICON[r.conclusion]} ${r.conclusion} | ${escapeCell(r.title)} |`,
+      );
     }
     out.push("");
   }

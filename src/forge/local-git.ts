@@ -22,7 +22,8 @@ export class LocalGit {
       return stdout;
     } catch (e) {
       const err = e as { stderr?: string; code?: string | number; message: string };
-      if (err.code === "ENOENT") throw new GitError(`cannot run git in ${this.dir}: ${err.message}`);
+      if (err.code === "ENOENT")
+        throw new GitError(`cannot run git in ${this.dir}: ${err.message}`);
       const detail = (err.stderr ?? err.message).trim().split("\n")[0];
       throw new GitError(`git ${args[0]} failed in ${this.dir}: ${detail}`);
     }
@@ -56,7 +57,10 @@ export class LocalGit {
     };
   }
 
-  async changedFiles(base: string, head: string): Promise<{ files: ChangedFile[]; truncated: boolean }> {
+  async changedFiles(
+    base: string,
+    head: string,
+  ): Promise<{ files: ChangedFile[]; truncated: boolean }> {
     const [nameStatus, numstat, patch] = await Promise.all([
       this.git(["diff", "--no-color", "--no-ext-diff", "-M", "--name-status", "-z", base, head]),
       this.git(["diff", "--no-color", "--no-ext-diff", "-M", "--numstat", "-z", base, head]),
@@ -136,7 +140,10 @@ export class LocalGit {
           const size = Number(m[2]);
           const body = buf.subarray(pos, pos + size);
           pos += size + 1;
-          result.set(fileAtKey(f), m[1] === "blob" && !isBinary(body) ? body.toString("utf8") : null);
+          result.set(
+            fileAtKey(f),
+            m[1] === "blob" && !isBinary(body) ? body.toString("utf8") : null,
+          );
         }
         resolve(result);
       });
@@ -160,10 +167,12 @@ const STATUS: Record<string, ChangedFile["status"]> = {
   T: "changed",
 };
 
-function parseNameStatus(out: string): { status: ChangedFile["status"]; path: string; previousPath?: string }[] {
+function parseNameStatus(
+  out: string,
+): { status: ChangedFile["status"]; path: string; previousPath?: string }[] {
   const parts = out.split("\0");
   const entries: { status: ChangedFile["status"]; path: string; previousPath?: string }[] = [];
-  for (let i = 0; i < parts.length - 1; ) {
+  for (let i = 0; i < parts.length - 1;) {
     const code = parts[i++] ?? "";
     const letter = code[0] ?? "";
     if (letter === "R" || letter === "C") {
@@ -180,12 +189,16 @@ function parseNameStatus(out: string): { status: ChangedFile["status"]; path: st
 function parseNumstat(out: string): { additions: number; deletions: number; binary: boolean }[] {
   const parts = out.split("\0");
   const counts: { additions: number; deletions: number; binary: boolean }[] = [];
-  for (let i = 0; i < parts.length - 1; ) {
+  for (let i = 0; i < parts.length - 1;) {
     const entry = parts[i++] ?? "";
     const [a = "0", d = "0", path = ""] = entry.split("\t");
     // Renames print "a\td\t" then the two paths as separate NUL-terminated fields.
     if (path === "") i += 2;
-    counts.push({ additions: a === "-" ? 0 : Number(a), deletions: d === "-" ? 0 : Number(d), binary: a === "-" });
+    counts.push({
+      additions: a === "-" ? 0 : Number(a),
+      deletions: d === "-" ? 0 : Number(d),
+      binary: a === "-",
+    });
   }
   return counts;
 }

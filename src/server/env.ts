@@ -22,19 +22,27 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
 export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
   const appIdText = env.APP_ID?.trim();
-  if (!appIdText) throw new EnvError("APP_ID is not set: set it to your GitHub App's numeric ID (app settings page).");
-  if (!/^\d+$/.test(appIdText)) throw new EnvError(`APP_ID must be a number, got "${appIdText.slice(0, 20)}".`);
+  if (!appIdText)
+    throw new EnvError(
+      "APP_ID is not set: set it to your GitHub App's numeric ID (app settings page).",
+    );
+  if (!/^\d+$/.test(appIdText))
+    throw new EnvError(`APP_ID must be a number, got "${appIdText.slice(0, 20)}".`);
 
   let privateKey = env.PRIVATE_KEY;
   if (!privateKey && env.PRIVATE_KEY_PATH) {
     try {
       privateKey = readFileSync(env.PRIVATE_KEY_PATH, "utf8");
     } catch (e) {
-      throw new EnvError(`PRIVATE_KEY_PATH=${env.PRIVATE_KEY_PATH} cannot be read: ${(e as NodeJS.ErrnoException).code ?? "error"}.`);
+      throw new EnvError(
+        `PRIVATE_KEY_PATH=${env.PRIVATE_KEY_PATH} cannot be read: ${(e as NodeJS.ErrnoException).code ?? "error"}.`,
+      );
     }
   }
   if (!privateKey) {
-    throw new EnvError("PRIVATE_KEY or PRIVATE_KEY_PATH must be set to the GitHub App's private key (PEM).");
+    throw new EnvError(
+      "PRIVATE_KEY or PRIVATE_KEY_PATH must be set to the GitHub App's private key (PEM).",
+    );
   }
   // Keys pasted into one-line variables often carry literal "\n".
   privateKey = privateKey.includes("\\n") ? privateKey.replace(/\\n/g, "\n") : privateKey;
@@ -49,24 +57,32 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
   }
 
   const webhookSecret = env.WEBHOOK_SECRET;
-  if (!webhookSecret) throw new EnvError("WEBHOOK_SECRET is not set: set it to the webhook secret of your GitHub App.");
+  if (!webhookSecret)
+    throw new EnvError(
+      "WEBHOOK_SECRET is not set: set it to the webhook secret of your GitHub App.",
+    );
 
   const portText = env.PORT ?? "3000";
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EnvError(`PORT must be a port number, got "${portText}".`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EnvError(`PORT must be a port number, got "${portText}".`);
 
   let baseUrl: string | undefined;
   if (env.GHE_HOST) {
     const protocol = env.GHE_PROTOCOL ?? "https";
-    if (protocol !== "http" && protocol !== "https") throw new EnvError(`GHE_PROTOCOL must be http or https, got "${protocol}".`);
+    if (protocol !== "http" && protocol !== "https")
+      throw new EnvError(`GHE_PROTOCOL must be http or https, got "${protocol}".`);
     if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(env.GHE_HOST)) {
-      throw new EnvError(`GHE_HOST must be a host name with an optional port (like github.example.com), got "${env.GHE_HOST}".`);
+      throw new EnvError(
+        `GHE_HOST must be a host name with an optional port (like github.example.com), got "${env.GHE_HOST}".`,
+      );
     }
     baseUrl = `${protocol}://${env.GHE_HOST}/api/v3`;
   }
 
   const logLevel = (env.LOG_LEVEL ?? "info") as ServerEnv["logLevel"];
-  if (!LEVELS.includes(logLevel)) throw new EnvError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.LOG_LEVEL}".`);
+  if (!LEVELS.includes(logLevel))
+    throw new EnvError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.LOG_LEVEL}".`);
 
   const drainText = env.MONOBOT_DRAIN_SECONDS ?? "25";
   const drainSeconds = Number(drainText);

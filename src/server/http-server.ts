@@ -32,7 +32,12 @@ class HttpError extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = "text/plain; charset=utf-8",
+): void {
   res.writeHead(status, { "content-type": type });
   res.end(body);
 }
@@ -101,7 +106,10 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
         .find((s): s is number => typeof s === "number");
       if (status === 503) throw new HttpError(503, "work queue is full: redeliver later");
       // A malformed payload of a known event type fails inside a handler: it is the sender's fault.
-      log.warn({ delivery: id, event: name, err: (errors[0] as Error | undefined)?.message }, "delivery rejected");
+      log.warn(
+        { delivery: id, event: name, err: (errors[0] as Error | undefined)?.message },
+        "delivery rejected",
+      );
       throw new HttpError(400, "the payload could not be handled");
     }
     send(res, 202, "accepted\n");
@@ -123,7 +131,13 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
     handle().catch((e: unknown) => {
       const status = e instanceof HttpError ? e.status : 500;
       if (!(e instanceof HttpError)) log.error({ err: (e as Error).message }, "request failed");
-      if (!res.headersSent) send(res, status, JSON.stringify({ error: (e as Error).message }) + "\n", "application/json");
+      if (!res.headersSent)
+        send(
+          res,
+          status,
+          JSON.stringify({ error: (e as Error).message }) + "\n",
+          "application/json",
+        );
       else res.end();
     });
   });

@@ -9,7 +9,8 @@ export class Metrics {
   readonly queueRejected: Counter<"reason">;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "monobot_" });
+    if (options.defaultMetrics)
+      collectDefaultMetrics({ register: this.registry, prefix: "monobot_" });
     this.events = new Counter({
       name: "monobot_webhook_events_total",
       help: "Webhook events received, by event name and outcome",

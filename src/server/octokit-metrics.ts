@@ -9,7 +9,10 @@ export function metricsPlugin(metrics: Metrics) {
     });
     octokit.hook.error("request", (error, options) => {
       const status = (error as { status?: number }).status;
-      metrics.githubRequests.inc({ method: options.method, status: status ? String(status) : "network" });
+      metrics.githubRequests.inc({
+        method: options.method,
+        status: status ? String(status) : "network",
+      });
       throw error;
     });
   };

@@ -69,10 +69,14 @@ export async function evaluateChange(input: EvaluateInput): Promise<Evaluation> 
   }
   const shaOf = (side: FileRequest["side"]) => (side === "base" ? input.base.sha : input.head.sha);
   const wanted: FileAt[] = requests.map((r) => ({ sha: shaOf(r.side), path: r.path }));
-  const read = wanted.length > 0 ? await reader.readFiles(wanted) : new Map<string, string | null>();
+  const read =
+    wanted.length > 0 ? await reader.readFiles(wanted) : new Map<string, string | null>();
   const contents = new Map<string, string | null>();
   for (const r of requests) {
-    contents.set(contentKey(r.side, r.path), read.get(fileAtKey({ sha: shaOf(r.side), path: r.path })) ?? null);
+    contents.set(
+      contentKey(r.side, r.path),
+      read.get(fileAtKey({ sha: shaOf(r.side), path: r.path })) ?? null,
+    );
   }
   const snapshot: ChangeSnapshot = { ...base, contents };
 
@@ -94,7 +98,10 @@ function firstLine(text: string | null): string | null {
 }
 
 /** A check that throws is a bug in monobot, not in the change: report it, never crash the event. */
-function runCheck(check: CheckDefinition, input: Parameters<CheckDefinition["run"]>[0]): CheckResult {
+function runCheck(
+  check: CheckDefinition,
+  input: Parameters<CheckDefinition["run"]>[0],
+): CheckResult {
   try {
     return check.run(input);
   } catch (e) {

@@ -1,5 +1,10 @@
 // Loads a repository's policy through Probot's config loader (so `_extends` works), with located errors.
-import { mergePolicy, resolvePolicy, validatePolicyObject, defaultPolicyObject } from "../core/policy.js";
+import {
+  mergePolicy,
+  resolvePolicy,
+  validatePolicyObject,
+  defaultPolicyObject,
+} from "../core/policy.js";
 import type { PolicyError, PolicyResult, PolicySource } from "../core/policy.js";
 import type { Octokit } from "../forge/github.js";
 
@@ -21,11 +26,21 @@ interface ConfigFile {
   config: Record<string, unknown> | null;
 }
 
-function displayName(file: { owner: string; repo: string; path: string }, owner: string, repo: string): string {
-  return file.owner === owner && file.repo === repo ? file.path : `${file.owner}/${file.repo}:${file.path}`;
+function displayName(
+  file: { owner: string; repo: string; path: string },
+  owner: string,
+  repo: string,
+): string {
+  return file.owner === owner && file.repo === repo
+    ? file.path
+    : `${file.owner}/${file.repo}:${file.path}`;
 }
 
-async function rawText(octokit: Octokit, file: { owner: string; repo: string; path: string }, ref?: string) {
+async function rawText(
+  octokit: Octokit,
+  file: { owner: string; repo: string; path: string },
+  ref?: string,
+) {
   try {
     const res = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
       owner: file.owner,
@@ -45,11 +60,21 @@ async function rawText(octokit: Octokit, file: { owner: string; repo: string; pa
  * The policy of `owner/repo` at `ref`: defaults <- extended files <- the repository's file.
  * Never throws for a bad file: problems come back as errors with file and line.
  */
-export async function loadPolicy(octokit: Octokit, owner: string, repo: string, ref?: string): Promise<LoadedPolicy> {
+export async function loadPolicy(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  ref?: string,
+): Promise<LoadedPolicy> {
   const here = { owner, repo, path: CONFIG_PATH };
   let files: ConfigFile[];
   try {
-    const got = await octokit.config.get({ owner, repo, path: CONFIG_PATH, ...(ref ? { branch: ref } : {}) });
+    const got = await octokit.config.get({
+      owner,
+      repo,
+      path: CONFIG_PATH,
+      ...(ref ? { branch: ref } : {}),
+    });
     files = got.files as ConfigFile[];
   } catch (e) {
     // Unparsable YAML or a broken `_extends` chain: locate what we can in the repository's own file.
@@ -67,7 +92,11 @@ export async function loadPolicy(octokit: Octokit, owner: string, repo: string, 
       key: "_extends",
       message: `could not load the configuration: ${firstLine((e as Error).message)}`,
     };
-    return { result: { ok: false, errors: [error] }, files: [DEFAULTS_FILE, CONFIG_PATH], repoFile: CONFIG_PATH };
+    return {
+      result: { ok: false, errors: [error] },
+      files: [DEFAULTS_FILE, CONFIG_PATH],
+      repoFile: CONFIG_PATH,
+    };
   }
   const present = files.filter((f) => f.config !== null).reverse();
   const names = [DEFAULTS_FILE, ...present.map((f) => displayName(f, owner, repo))];

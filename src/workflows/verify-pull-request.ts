@@ -43,7 +43,11 @@ export interface VerifyOutcome {
   ciAllowed: boolean;
 }
 
-export async function verifyPullRequest(port: VerifyPort, req: VerifyRequest, log: Log): Promise<VerifyOutcome> {
+export async function verifyPullRequest(
+  port: VerifyPort,
+  req: VerifyRequest,
+  log: Log,
+): Promise<VerifyOutcome> {
   const { pr, policy } = req;
   const existingRuns = await port.listCheckRuns(pr.headSha);
   if (existingRuns.some((r) => r.externalId === req.deliveryId)) {
@@ -54,7 +58,8 @@ export async function verifyPullRequest(port: VerifyPort, req: VerifyRequest, lo
   const mine = comments.filter(
     (c) => isSummaryComment(c.body) && (!req.botLogin || c.author === req.botLogin),
   );
-  const approval = req.approval ?? mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null;
+  const approval =
+    req.approval ?? mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null;
   const skipped: string[] = [];
   let results: CheckResult[];
   let components;
@@ -62,9 +67,16 @@ export async function verifyPullRequest(port: VerifyPort, req: VerifyRequest, lo
 
   if (!policy.result.ok) {
     results = [
-      configVerdict({ files: policy.files, errors: policy.result.errors, componentErrors: [], repoFile: policy.repoFile }),
+      configVerdict({
+        files: policy.files,
+        errors: policy.result.errors,
+        componentErrors: [],
+        repoFile: policy.repoFile,
+      }),
     ];
-    skipped.push("Every other check and CI job: the configuration is invalid (see `monobot/config`).");
+    skipped.push(
+      "Every other check and CI job: the configuration is invalid (see `monobot/config`).",
+    );
   } else {
     const evaluation = await evaluateChange({
       reader: port.pullRequestReader(pr.number),
@@ -85,7 +97,9 @@ export async function verifyPullRequest(port: VerifyPort, req: VerifyRequest, lo
     });
     if (config.conclusion === "failure") {
       results = [config];
-      skipped.push("Every other check and CI job: the configuration is invalid (see `monobot/config`).");
+      skipped.push(
+        "Every other check and CI job: the configuration is invalid (see `monobot/config`).",
+      );
     } else {
       const max = policy.result.policy.checks.max_annotations;
       results = [config, ...evaluation.results.map((r) => capResult(r, max))];
@@ -139,7 +153,11 @@ export async function postCheckRun(
   result: CheckResult,
 ): Promise<number> {
   const [first = [], ...rest] = batchAnnotations(result.annotations, ANNOTATIONS_PER_REQUEST);
-  const output = { title: result.title, summary: fitSummary(result.summary), ...(result.text ? { text: result.text } : {}) };
+  const output = {
+    title: result.title,
+    summary: fitSummary(result.summary),
+    ...(result.text ? { text: result.text } : {}),
+  };
   const id = await port.createCheckRun({
     name: result.name,
     headSha,

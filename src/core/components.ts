@@ -127,7 +127,7 @@ export function discoverComponents(
 ): { components: Component[]; errors: string[] } {
   const errors: string[] = [];
   const rootName = lastSegment(repoName.trim().replace(/\/+$/, "")) || "root";
-  const pathSet = new Set(paths);
+  let pathSet: Set<string> | undefined;
 
   const drafts = new Map<string, Draft>();
   for (const [folder, versionFile] of discoveredFolders(paths, policy)) {
@@ -171,6 +171,7 @@ export function discoverComponents(
       continue;
     }
     const versionFile = versionFileOf(folder);
+    pathSet ??= new Set(paths);
     if (!pathSet.has(versionFile)) {
       errors.push(
         `components.define.${name}.path is "${showFolder(folder)}" but ${versionFile} does not exist. ` +
@@ -212,8 +213,8 @@ export function discoverComponents(
     const folder = rename.path === "" ? "." : rename.path;
     errors.push(
       `${list.length} components are named "${name}": ${where.join(", ")}. Component names must be unique: ` +
-        `give one a distinct name with a components.define entry in .github/monobot.yml, e.g.\n` +
-        `components:\n  define:\n    ${suggestion}:\n      path: ${folder}`,
+        `give one a distinct name with a components.define entry in .github/monobot.yml, ` +
+        `e.g. components: { define: { ${suggestion}: { path: ${folder} } } }`,
     );
   }
 

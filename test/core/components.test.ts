@@ -185,7 +185,7 @@ describe("discoverComponents", () => {
       paths: ["services/api/VERSION", "legacy/api/VERSION"],
       policy: policy(),
       errors: [
-        /^2 components are named "api": legacy\/api \(legacy\/api\/VERSION\), services\/api \(services\/api\/VERSION\)\. .*components\.define.*\n.*\n.*services-api:\n\s+path: services\/api$/s,
+        /^2 components are named "api": legacy\/api \(legacy\/api\/VERSION\), services\/api \(services\/api\/VERSION\)\. .*components\.define entry in \.github\/monobot\.yml, e\.g\. components: \{ define: \{ services-api: \{ path: services\/api \} \} \}$/,
       ],
     },
     {
@@ -292,6 +292,20 @@ describe("discoverComponents", () => {
     errors.forEach((expected, i) => {
       if (typeof expected === "string") expect(result.errors[i]).toBe(expected);
       else expect(result.errors[i]).toMatch(expected);
+    });
+  });
+
+  it("the define entry a duplicate-name error suggests resolves it", () => {
+    const paths = ["services/api/VERSION", "legacy/api/VERSION"];
+    const before = discoverComponents(paths, policy(), "monorepo");
+    const suggested = /define: \{ ([\w-]+): \{ path: ([\w/.-]+) \} \}/.exec(before.errors[0] ?? "");
+    expect(suggested).not.toBeNull();
+    const [, name = "", path = ""] = suggested ?? [];
+    const after = discoverComponents(paths, define({ [name]: { path } }), "monorepo");
+    expect(after.errors).toEqual([]);
+    expect(summary(after.components)).toEqual({
+      api: "legacy/api",
+      "services-api": "services/api",
     });
   });
 

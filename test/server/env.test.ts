@@ -1,0 +1,52 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EnvError, readServerEnv } from "../../src/server/env.js";
+import { testPrivateKey } from "../helpers/keys.js";
+
+const good = () => ({ APP_ID: "12", PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRET: "s3cret" });
+
+describe("readServerEnv", () => {
+  it("reads a complete environment", () => {
+    const env = readServerEnv({ ...good(), PORT: "8080", GHE_HOST: "127.0.0.1:9000", GHE_PROTOCOL: "http" });
+    expect(env).toMatchObject({ appId: 12, port: 8080, baseUrl: "http://127.0.0.1:9000/api/v3", logLevel: "info" });
+  });
+
+  it("reads the key from PRIVATE_KEY_PATH and accepts escaped newlines", () => {
+    const dir = mkdtempSync(join(tmpdir(), "monobot-env-"));
+    const path = join(dir, "key.pem");
+    writeFileSync(path, testPrivateKey());
+    const { PRIVATE_KEY: _drop, ...rest } = good();
+    expect(readServerEnv({ ...rest, PRIVATE_KEY_PATH: path }).privateKey).toContain("BEGIN RSA PRIVATE KEY");
+    const escaped = testPrivateKey().replace(/\n/g, "\\n");
+    expect(readServerEnv({ ...good(), PRIVATE_KEY: escaped }).privateKey).toBe(testPrivateKey());
+  });
+
+  it.each([
+    { name: "missing APP_ID", change: { APP_ID: undefined }, message: /^APP_ID is not set/ },
+    { name: "non-numeric APP_ID", change: { APP_ID: "abc" }, message: /^APP_ID must be a number/ },
+    { name: "missing key", change: { PRIVATE_KEY: undefined }, message: /PRIVATE_KEY or PRIVATE_KEY_PATH must be set/ },
+    { name: "garbage key", change: { PRIVATE_KEY: "not-a-key-SECRETVALUE" }, message: /does not hold an RSA private key/ },
+    { name: "unreadable key path", change: { PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: "/nonexistent/k.pem" }, message: /cannot be read: ENOENT/ },
+    { name: "missing secret", change: { WEBHOOK_SECRET: undefined }, message: /^WEBHOOK_SECRET is not set/ },
+    { name: "bad port", change: { PORT: "70000" }, message: /^PORT must be a port number/ },
+    { name: "bad protocol", change: { GHE_HOST: "h", GHE_PROTOCOL: "ftp" }, message: /^GHE_PROTOCOL must be http or https/ },
+    { name: "bad host", change: { GHE_HOST: "http://h/x" }, message: /^GHE_HOST must be a host name/ },
+    { name: "bad log level", change: { LOG_LEVEL: "loud" }, message: /^LOG_LEVEL must be one of/ },
+  ])("stops on $name with one clear line", ({ change, message }) => {
+    const env: NodeJS.ProcessEnv = { ...good(), ...change };
+    for (const [k, v] of Object.entries(change)) if (v === undefined) delete env[k];
+    let error: unknown;
+    try {
+      readServerEnv(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    const text = (error as Error).message;
+    expect(text).toMatch(message);
+    expect(text).not.toContain("\n");
+    expect(text).not.toContain("SECRETVALUE");
+  });
+});

@@ -1,0 +1,124 @@
+import type { AddressInfo } from "node:net";
+import { signBody } from "../helpers/keys.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMonobotServer, type MonobotServer } from "../../src/server/http-server.js";
+import { silentLog } from "../../src/log.js";
+import { makeProbot, WEBHOOK_SECRET } from "../helpers/probot.js";
+
+let running: MonobotServer | undefined;
+
+afterEach(async () => {
+  await running?.shutdown(100);
+  running = undefined;
+});
+
+async function start() {
+  const { probot, queue, metrics } = await makeProbot();
+  let received = 0;
+  probot.webhooks.onAny(() => {
+    received++;
+  });
+  running = createMonobotServer({ probot, queue, metrics, log: silentLog, webhookPath: "/api/github/webhooks" });
+  await new Promise<void>((r) => running?.server.listen(0, "127.0.0.1", () => r()));
+  const { port } = running.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received: () => received, queue };
+}
+
+const ping = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
+
+async function post(url: string, body: string, headers: Record<string, string>) {
+  return fetch(`${url}/api/github/webhooks`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+describe("webhook intake over HTTP", () => {
+  it("accepts a correctly signed delivery with 202", async () => {
+    const s = await start();
+    const res = await post(s.url, ping, {
+      "x-github-event": "ping",
+      "x-github-delivery": "d-1",
+      "x-hub-signature-256": signBody(WEBHOOK_SECRET, ping),
+    });
+    expect(res.status).toBe(202);
+    expect(s.received()).toBe(1);
+  });
+
+  it.each([
+    { name: "a wrong signature", signature: async () => signBody("other-secret", ping), status: 401 },
+    { name: "a signature of another body", signature: async () => signBody(WEBHOOK_SECRET, ping + " "), status: 401 },
+    { name: "a malformed signature", signature: async () => "sha256=zz", status: 401 },
+    { name: "no signature", signature: async () => "", status: 400 },
+  ])("rejects $name with $status and runs nothing", async ({ signature, status }) => {
+    const s = await start();
+    const sig = await signature();
+    const res = await post(s.url, ping, {
+      "x-github-event": "ping",
+      "x-github-delivery": "d-2",
+      ...(sig ? { "x-hub-signature-256": sig } : {}),
+    });
+    expect(res.status).toBe(status);
+    expect(s.received()).toBe(0);
+  });
+
+  it("answers a signed but malformed payload with 400 and keeps serving", async () => {
+    const s = await start();
+    const bad = "{not json";
+    const res = await post(s.url, bad, {
+      "x-github-event": "pull_request",
+      "x-github-delivery": "d-3",
+      "x-hub-signature-256": signBody(WEBHOOK_SECRET, bad),
+    });
+    expect(res.status).toBe(400);
+    const broken = JSON.stringify({ action: "opened", repository: null });
+    const res2 = await post(s.url, broken, {
+      "x-github-event": "pull_request",
+      "x-github-delivery": "d-4",
+      "x-hub-signature-256": signBody(WEBHOOK_SECRET, broken),
+    });
+    expect(res2.status).toBe(400);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  });
+
+  it("serves health, readiness and Prometheus metrics", async () => {
+    const s = await start();
+    await post(s.url, ping, {
+      "x-github-event": "ping",
+      "x-github-delivery": "d-5",
+      "x-hub-signature-256": signBody("wrong", ping),
+    });
+    expect(await (await fetch(`${s.url}/healthz`)).text()).toBe("ok\n");
+    expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+    const metrics = await fetch(`${s.url}/metrics`);
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    const text = await metrics.text();
+    expect(text).toContain('monobot_webhook_events_total{event="ping",outcome="bad_signature"} 1');
+    expect(text).toContain("monobot_handler_duration_seconds");
+    expect(text).toContain("monobot_github_requests_total");
+    expect((await fetch(`${s.url}/nope`)).status).toBe(404);
+  });
+
+  it("drains on shutdown: readiness fails, work in flight finishes, new deliveries are refused", async () => {
+    const s = await start();
+    let finished = false;
+    s.queue.enqueue({
+      deliveryId: "slow",
+      key: "o/r#1",
+      run: () =>
+        new Promise<void>((r) =>
+          setTimeout(() => {
+            finished = true;
+            r();
+          }, 100),
+        ),
+    });
+    const server = running;
+    running = undefined;
+    const result = await server?.shutdown(5_000);
+    expect(result).toEqual({ finished: true, handedBack: [] });
+    expect(finished).toBe(true);
+    expect(server?.server.listening).toBe(false);
+  });
+});

@@ -74,6 +74,17 @@ export function createApp(options: AppOptions) {
   const { queue, metrics } = options;
 
   return (app: Probot): void => {
+    let botLogin = options.botLogin;
+    /** The app's own login, so only its own comments are read back as state (one request, once). */
+    async function ownLogin(): Promise<string> {
+      if (!botLogin) {
+        const appOctokit = await app.auth();
+        const { data } = await appOctokit.rest.apps.getAuthenticated();
+        botLogin = `${data?.slug ?? "monobot"}[bot]`;
+      }
+      return botLogin;
+    }
+
     /** Queues work for a PR; the webhook is answered as soon as this returns. */
     function schedule(
       context: Context,
@@ -149,7 +160,7 @@ export function createApp(options: AppOptions) {
           checks,
           deliveryId,
           authorTrusted,
-          ...(options.botLogin ? { botLogin: options.botLogin } : {}),
+          botLogin: await ownLogin(),
           ...(extra.approval ? { approval: extra.approval } : {}),
         },
         log,

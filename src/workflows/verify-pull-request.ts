@@ -29,8 +29,8 @@ export interface VerifyRequest {
   deliveryId: string;
   /** Whether the PR author may have CI run on their code without an approval. */
   authorTrusted: boolean;
-  /** The bot's own login (`slug[bot]`), to find its comments. */
-  botLogin?: string;
+  /** The bot's own login (`slug[bot]`): only its comments are read back, so state cannot be forged. */
+  botLogin: string;
   /** An /ok-to-test approval given by this event, to remember in the summary comment. */
   approval?: { sha: string; by: string };
 }
@@ -55,9 +55,7 @@ export async function verifyPullRequest(
     return { results: [], skipped: [], alreadyDone: true, ciAllowed: false };
   }
   const comments = await port.listComments(pr.number);
-  const mine = comments.filter(
-    (c) => isSummaryComment(c.body) && (!req.botLogin || c.author === req.botLogin),
-  );
+  const mine = comments.filter((c) => isSummaryComment(c.body) && c.author === req.botLogin);
   const approval =
     req.approval ?? mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null;
   const skipped: string[] = [];

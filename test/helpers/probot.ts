@@ -25,6 +25,13 @@ export async function makeProbot(options: { checks?: readonly CheckDefinition[] 
     Octokit: TestOctokit,
     log: pino({ level: "silent" }),
   });
-  await probot.load(createApp({ queue, metrics, ...(options.checks ? { checks: options.checks } : {}) }));
+  await probot.load(
+    createApp({
+      queue,
+      metrics,
+      botLogin: "monobot[bot]",
+      ...(options.checks ? { checks: options.checks } : {}),
+    }),
+  );
   return { probot, queue, metrics };
 }

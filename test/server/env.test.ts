@@ -9,8 +9,18 @@ const good = () => ({ APP_ID: "12", PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRE
 
 describe("readServerEnv", () => {
   it("reads a complete environment", () => {
-    const env = readServerEnv({ ...good(), PORT: "8080", GHE_HOST: "127.0.0.1:9000", GHE_PROTOCOL: "http" });
-    expect(env).toMatchObject({ appId: 12, port: 8080, baseUrl: "http://127.0.0.1:9000/api/v3", logLevel: "info" });
+    const env = readServerEnv({
+      ...good(),
+      PORT: "8080",
+      GHE_HOST: "127.0.0.1:9000",
+      GHE_PROTOCOL: "http",
+    });
+    expect(env).toMatchObject({
+      appId: 12,
+      port: 8080,
+      baseUrl: "http://127.0.0.1:9000/api/v3",
+      logLevel: "info",
+    });
   });
 
   it("reads the key from PRIVATE_KEY_PATH and accepts escaped newlines", () => {
@@ -18,7 +28,9 @@ describe("readServerEnv", () => {
     const path = join(dir, "key.pem");
     writeFileSync(path, testPrivateKey());
     const { PRIVATE_KEY: _drop, ...rest } = good();
-    expect(readServerEnv({ ...rest, PRIVATE_KEY_PATH: path }).privateKey).toContain("BEGIN RSA PRIVATE KEY");
+    expect(readServerEnv({ ...rest, PRIVATE_KEY_PATH: path }).privateKey).toContain(
+      "BEGIN RSA PRIVATE KEY",
+    );
     const escaped = testPrivateKey().replace(/\n/g, "\\n");
     expect(readServerEnv({ ...good(), PRIVATE_KEY: escaped }).privateKey).toBe(testPrivateKey());
   });
@@ -26,17 +38,42 @@ describe("readServerEnv", () => {
   it.each([
     { name: "missing APP_ID", change: { APP_ID: undefined }, message: /^APP_ID is not set/ },
     { name: "non-numeric APP_ID", change: { APP_ID: "abc" }, message: /^APP_ID must be a number/ },
-    { name: "missing key", change: { PRIVATE_KEY: undefined }, message: /PRIVATE_KEY or PRIVATE_KEY_PATH must be set/ },
-    { name: "garbage key", change: { PRIVATE_KEY: "not-a-key-SECRETVALUE" }, message: /does not hold an RSA private key/ },
-    { name: "unreadable key path", change: { PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: "/nonexistent/k.pem" }, message: /cannot be read: ENOENT/ },
-    { name: "missing secret", change: { WEBHOOK_SECRET: undefined }, message: /^WEBHOOK_SECRET is not set/ },
+    {
+      name: "missing key",
+      change: { PRIVATE_KEY: undefined },
+      message: /PRIVATE_KEY or PRIVATE_KEY_PATH must be set/,
+    },
+    {
+      name: "garbage key",
+      change: { PRIVATE_KEY: "not-a-key-SECRETVALUE" },
+      message: /does not hold an RSA private key/,
+    },
+    {
+      name: "unreadable key path",
+      change: { PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: "/nonexistent/k.pem" },
+      message: /cannot be read: ENOENT/,
+    },
+    {
+      name: "missing secret",
+      change: { WEBHOOK_SECRET: undefined },
+      message: /^WEBHOOK_SECRET is not set/,
+    },
     { name: "bad port", change: { PORT: "70000" }, message: /^PORT must be a port number/ },
-    { name: "bad protocol", change: { GHE_HOST: "h", GHE_PROTOCOL: "ftp" }, message: /^GHE_PROTOCOL must be http or https/ },
-    { name: "bad host", change: { GHE_HOST: "http://h/x" }, message: /^GHE_HOST must be a host name/ },
+    {
+      name: "bad protocol",
+      change: { GHE_HOST: "h", GHE_PROTOCOL: "ftp" },
+      message: /^GHE_PROTOCOL must be http or https/,
+    },
+    {
+      name: "bad host",
+      change: { GHE_HOST: "http://h/x" },
+      message: /^GHE_HOST must be a host name/,
+    },
     { name: "bad log level", change: { LOG_LEVEL: "loud" }, message: /^LOG_LEVEL must be one of/ },
   ])("stops on $name with one clear line", ({ change, message }) => {
-    const env: NodeJS.ProcessEnv = { ...good(), ...change };
-    for (const [k, v] of Object.entries(change)) if (v === undefined) delete env[k];
+    const env = { ...good(), ...change } as Record<string, string | undefined> as NodeJS.ProcessEnv;
+    for (const [k, v] of Object.entries(change))
+      if (v === undefined) delete (env as Record<string, unknown>)[k];
     let error: unknown;
     try {
       readServerEnv(env);

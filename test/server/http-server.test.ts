@@ -18,7 +18,13 @@ async function start() {
   probot.webhooks.onAny(() => {
     received++;
   });
-  running = createMonobotServer({ probot, queue, metrics, log: silentLog, webhookPath: "/api/github/webhooks" });
+  running = createMonobotServer({
+    probot,
+    queue,
+    metrics,
+    log: silentLog,
+    webhookPath: "/api/github/webhooks",
+  });
   await new Promise<void>((r) => running?.server.listen(0, "127.0.0.1", () => r()));
   const { port } = running.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, received: () => received, queue };
@@ -47,8 +53,16 @@ describe("webhook intake over HTTP", () => {
   });
 
   it.each([
-    { name: "a wrong signature", signature: async () => signBody("other-secret", ping), status: 401 },
-    { name: "a signature of another body", signature: async () => signBody(WEBHOOK_SECRET, ping + " "), status: 401 },
+    {
+      name: "a wrong signature",
+      signature: async () => signBody("other-secret", ping),
+      status: 401,
+    },
+    {
+      name: "a signature of another body",
+      signature: async () => signBody(WEBHOOK_SECRET, ping + " "),
+      status: 401,
+    },
     { name: "a malformed signature", signature: async () => "sha256=zz", status: 401 },
     { name: "no signature", signature: async () => "", status: 400 },
   ])("rejects $name with $status and runs nothing", async ({ signature, status }) => {

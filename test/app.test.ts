@@ -1,0 +1,505 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CheckDefinition } from "../src/core/checks/registry.js";
+import type { Annotation } from "../src/core/types.js";
+import { makeProbot } from "./helpers/probot.js";
+import { examplePayload } from "./helpers/payloads.js";
+
+const API = "https://api.github.com";
+const REPO = "/repos/Codertocat/Hello-World";
+const HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+const BASE = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+const CONFIG = /\/contents\/\.github%2Fmonobot\.yml/;
+
+/** A check that annotates every added file, so batching and names can be seen. */
+const fileCheck: CheckDefinition = {
+  id: "lint",
+  name: "monobot/lint",
+  run: ({ snapshot }) => {
+    const annotations: Annotation[] = snapshot.files.map((f) => ({
+      path: f.path,
+      start_line: 1,
+      end_line: 1,
+      level: "failure",
+      message: `${f.path} is not allowed`,
+    }));
+    return {
+      name: "monobot/lint",
+      conclusion: annotations.length ? "failure" : "success",
+      title: `${annotations.length} problems`,
+      summary: "files",
+      annotations,
+    };
+  },
+};
+
+interface Captured {
+  checkRuns: {
+    name: string;
+    head_sha: string;
+    conclusion: string;
+    output: { annotations?: unknown[]; summary: string };
+  }[];
+  checkRunUpdates: { id: string; output: { annotations?: unknown[] } }[];
+  comments: { body: string }[];
+  commentEdits: { id: string; body: string }[];
+}
+
+function captured(): Captured {
+  return { checkRuns: [], checkRunUpdates: [], comments: [], commentEdits: [] };
+}
+
+function token() {
+  return nock(API)
+    .post("/app/installations/1/access_tokens")
+    .reply(201, { token: "ghs_test", permissions: { checks: "write", pull_requests: "read" } });
+}
+
+function config(text: string | null) {
+  const scope = nock(API).get((p) => p.startsWith(REPO) && CONFIG.test(p));
+  if (text === null) {
+    scope.reply(404, { message: "Not Found" });
+    nock(API)
+      .get((p) => p.startsWith("/repos/Codertocat/.github/") && CONFIG.test(p))
+      .reply(404, { message: "Not Found" });
+  } else scope.reply(200, text, { "content-type": "application/vnd.github.v3.raw; charset=utf-8" });
+}
+
+/** The reads of one verification: files, commits, tree, existing runs and comments. */
+function reads(
+  options: {
+    files?: string[];
+    comments?: { id: number; body: string; user: { login: string } }[];
+  } = {},
+) {
+  const files = options.files ?? ["services/api/main.go"];
+  nock(API)
+    .get(`${REPO}/pulls/2/files`)
+    .query(true)
+    .reply(
+      200,
+      files.map((f) => ({
+        filename: f,
+        status: "modified",
+        additions: 1,
+        deletions: 0,
+        changes: 1,
+        patch: "@@ -1 +1 @@\n-a\n+b",
+      })),
+    )
+    .get(`${REPO}/pulls/2/commits`)
+    .query(true)
+    .reply(200, [
+      {
+        sha: HEAD,
+        parents: [{ sha: BASE }],
+        author: { login: "Codertocat" },
+        committer: { login: "Codertocat" },
+        commit: {
+          message: "fix: things\n\nSigned-off-by: Codertocat <c@example.com>",
+          author: { name: "Codertocat", email: "c@example.com" },
+          committer: { name: "Codertocat", email: "c@example.com" },
+        },
+      },
+    ])
+    .get(`${REPO}/git/trees/${HEAD}`)
+    .query({ recursive: "1" })
+    .reply(200, {
+      sha: HEAD,
+      truncated: false,
+      tree: ["services/api/VERSION", "services/api/main.go", "README.md"].map((path) => ({
+        path,
+        type: "blob",
+        mode: "100644",
+        sha: "0".repeat(40),
+      })),
+    })
+    .get(`${REPO}/commits/${HEAD}/check-runs`)
+    .query(true)
+    .reply(200, { total_count: 0, check_runs: [] })
+    .get(`${REPO}/issues/2/comments`)
+    .query(true)
+    .reply(200, options.comments ?? []);
+  nock(API)
+    .post("/graphql")
+    .reply(200, (_uri, body) => {
+      const vars = (body as { variables: Record<string, string> }).variables;
+      const repository: Record<string, { text: string; isBinary: boolean } | null> = {};
+      for (const [k, v] of Object.entries(vars)) {
+        if (!k.startsWith("e")) continue;
+        repository[`f${k.slice(1)}`] = v.endsWith("VERSION")
+          ? { text: v.startsWith(HEAD) ? "1.1.0\n" : "1.0.0\n", isBinary: false }
+          : null;
+      }
+      return { data: { repository } };
+    });
+}
+
+function writes(c: Captured) {
+  let nextId = 100;
+  nock(API)
+    .post(`${REPO}/check-runs`)
+    .times(20)
+    .reply(201, (_uri, body) => {
+      c.checkRuns.push(body as Captured["checkRuns"][number]);
+      return { id: nextId++ };
+    })
+    .patch(/\/repos\/Codertocat\/Hello-World\/check-runs\/\d+/)
+    .times(20)
+    .reply(200, (uri, body) => {
+      c.checkRunUpdates.push({
+        id: uri.split("/").pop() ?? "",
+        ...(body as { output: { annotations?: unknown[] } }),
+      });
+      return {};
+    })
+    .post(`${REPO}/issues/2/comments`)
+    .times(5)
+    .reply(201, (_uri, body) => {
+      c.comments.push(body as { body: string });
+      return { id: 555 };
+    })
+    .patch(/\/repos\/Codertocat\/Hello-World\/issues\/comments\/\d+/)
+    .times(5)
+    .reply(200, (uri, body) => {
+      c.commentEdits.push({
+        id: uri.split("/").pop() ?? "",
+        body: (body as { body: string }).body,
+      });
+      return {};
+    });
+}
+
+beforeEach(() => {
+  nock.disableNetConnect();
+});
+
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+async function receive(
+  name: string,
+  payload: Record<string, unknown>,
+  id = `delivery-${Math.random()}`,
+  checks = [fileCheck],
+) {
+  const { probot, queue } = await makeProbot({ checks });
+  await probot.receive({ id, name, payload } as Parameters<typeof probot.receive>[0]);
+  await queue.idle();
+  return { probot, queue };
+}
+
+describe("pull_request events", () => {
+  it("opened: posts every check run on the head SHA and one summary comment", async () => {
+    const c = captured();
+    token();
+    config(null);
+    reads();
+    writes(c);
+    await receive("pull_request", examplePayload("pull_request", "opened"));
+    expect(c.checkRuns.map((r) => r.name)).toEqual(["monobot/config", "monobot/lint"]);
+    expect(c.checkRuns.every((r) => r.head_sha === HEAD)).toBe(true);
+    expect(c.checkRuns.map((r) => r.conclusion)).toEqual(["success", "failure"]);
+    expect(c.comments).toHaveLength(1);
+    const body = c.comments[0]?.body ?? "";
+    expect(body).toMatch(/^<!-- monobot:summary -->/);
+    expect(body).toContain("| api | `services/api` | 1.0.0 → 1.1.0 | 1 file changed |");
+    expect(body).toContain("| `monobot/lint` | ❌ failure |");
+    expect(
+      nock
+        .pendingMocks()
+        .filter((m) => !m.includes("PATCH") && !/POST .*(check-runs|comments)/.test(m)),
+    ).toEqual([]);
+  });
+
+  it("sends annotations in batches of 50: one create, then updates", async () => {
+    const c = captured();
+    token();
+    config(null);
+    reads({ files: Array.from({ length: 120 }, (_, i) => `services/api/f${i}.go`) });
+    writes(c);
+    await receive("pull_request", examplePayload("pull_request", "opened"));
+    const lint = c.checkRuns.find((r) => r.name === "monobot/lint");
+    expect(lint?.output.annotations).toHaveLength(50);
+    expect(c.checkRunUpdates.map((u) => u.output.annotations?.length)).toEqual([50, 20]);
+    expect(c.checkRunUpdates.every((u) => u.id === "101")).toBe(true);
+  });
+
+  it("draft: does nothing but read the configuration", async () => {
+    const c = captured();
+    token();
+    config(null);
+    writes(c);
+    const payload = examplePayload<{ pull_request: { draft: boolean } }>("pull_request", "opened");
+    payload.pull_request.draft = true;
+    await receive("pull_request", payload as unknown as Record<string, unknown>);
+    expect(c.checkRuns).toEqual([]);
+    expect(c.comments).toEqual([]);
+  });
+
+  it("invalid .github/monobot.yml: a failing monobot/config with the line, and nothing else", async () => {
+    const c = captured();
+    token();
+    config("versions:\n  prerelease: allow\n  prerelease: forbid\n");
+    // The loader fails to parse, then reads the raw text again to locate the problem.
+    config("versions:\n  prerelease: allow\n  prerelease: forbid\n");
+    nock(API)
+      .get(`${REPO}/commits/${HEAD}/check-runs`)
+      .query(true)
+      .reply(200, { total_count: 0, check_runs: [] });
+    nock(API).get(`${REPO}/issues/2/comments`).query(true).reply(200, []);
+    writes(c);
+    await receive("pull_request", examplePayload("pull_request", "opened"));
+    expect(c.checkRuns.map((r) => [r.name, r.conclusion])).toEqual([["monobot/config", "failure"]]);
+    const annotations = c.checkRuns[0]?.output.annotations as {
+      path: string;
+      start_line: number;
+      message: string;
+      annotation_level: string;
+    }[];
+    expect(annotations[0]).toMatchObject({
+      path: ".github/monobot.yml",
+      start_line: 3,
+      annotation_level: "failure",
+    });
+    expect(annotations[0]?.message).toMatch(/Map keys must be unique/);
+    expect(c.comments[0]?.body).toContain("the configuration is invalid");
+  });
+
+  it("a schema error carries the line of the offending key", async () => {
+    const c = captured();
+    token();
+    config("triggers:\n  skip_drafts: maybe\n");
+    // The loader validates first, then reads the raw text again for the line.
+    config("triggers:\n  skip_drafts: maybe\n");
+    nock(API)
+      .get(`${REPO}/commits/${HEAD}/check-runs`)
+      .query(true)
+      .reply(200, { total_count: 0, check_runs: [] });
+    nock(API).get(`${REPO}/issues/2/comments`).query(true).reply(200, []);
+    writes(c);
+    await receive("pull_request", examplePayload("pull_request", "opened"));
+    const annotations = c.checkRuns[0]?.output.annotations as {
+      start_line: number;
+      message: string;
+    }[];
+    expect(annotations[0]).toMatchObject({
+      start_line: 2,
+      message: "triggers.skip_drafts must be a boolean",
+    });
+  });
+
+  it("edits the summary comment on the next event instead of adding another", async () => {
+    const c = captured();
+    token();
+    config(null);
+    reads({
+      comments: [
+        { id: 77, body: "<!-- monobot:summary -->\nold", user: { login: "monobot[bot]" } },
+      ],
+    });
+    writes(c);
+    await receive("pull_request", examplePayload("pull_request", "synchronize"));
+    expect(c.comments).toEqual([]);
+    expect(c.commentEdits.map((e) => e.id)).toEqual(["77"]);
+    expect(c.commentEdits[0]?.body).toMatch(/^<!-- monobot:summary -->/);
+  });
+
+  it("a forged summary comment by someone else cannot approve CI", async () => {
+    const c = captured();
+    token();
+    config(null);
+    const payload = examplePayload<{
+      pull_request: { author_association: string; user: { login: string } };
+    }>("pull_request", "opened");
+    payload.pull_request.author_association = "NONE";
+    payload.pull_request.user.login = "stranger";
+    nock(API).get(`${REPO}/collaborators/stranger/permission`).reply(404, {});
+    const forged = `<!-- monobot:summary -->\n<!-- monobot:ok-to-test sha=${HEAD} by=maintainer -->`;
+    reads({ comments: [{ id: 9, body: forged, user: { login: "stranger" } }] });
+    writes(c);
+    await receive("pull_request", payload as unknown as Record<string, unknown>);
+    expect(c.comments).toHaveLength(1);
+    expect(c.comments[0]?.body).toMatch(/CI jobs: /);
+    expect(c.commentEdits).toEqual([]);
+  });
+
+  it("a redelivered delivery id runs once", async () => {
+    const c = captured();
+    token();
+    config(null);
+    reads();
+    writes(c);
+    const { probot, queue } = await receive(
+      "pull_request",
+      examplePayload("pull_request", "opened"),
+      "same-id",
+    );
+    await probot.receive({
+      id: "same-id",
+      name: "pull_request",
+      payload: examplePayload("pull_request", "opened"),
+    } as Parameters<typeof probot.receive>[0]);
+    await queue.idle();
+    expect(c.checkRuns).toHaveLength(2);
+    expect(c.comments).toHaveLength(1);
+  });
+});
+
+function prComment(body: string, association: string, login = "someone") {
+  const payload = examplePayload<
+    Record<string, unknown> & {
+      issue: { number: number; pull_request?: unknown };
+      comment: { body: string; author_association: string; user: { login: string } };
+      sender: { login: string; type: string };
+    }
+  >("issue_comment", "created");
+  payload.issue.number = 2;
+  payload.issue.pull_request = { url: `${API}${REPO}/pulls/2` };
+  payload.comment.body = body;
+  payload.comment.author_association = association;
+  payload.comment.user.login = login;
+  payload.sender.login = login;
+  return payload;
+}
+
+function pullRequest() {
+  const pr = examplePayload<{ pull_request: Record<string, unknown> }>(
+    "pull_request",
+    "opened",
+  ).pull_request;
+  nock(API).get(`${REPO}/pulls/2`).reply(200, pr);
+}
+
+describe("issue_comment commands", () => {
+  it("recheck by a member runs the checks again", async () => {
+    const c = captured();
+    token();
+    config(null);
+    pullRequest();
+    reads();
+    writes(c);
+    await receive("issue_comment", prComment("Please recheck", "MEMBER"));
+    expect(c.checkRuns.map((r) => r.name)).toEqual(["monobot/config", "monobot/lint"]);
+    expect(c.comments).toHaveLength(1);
+    expect(c.comments[0]?.body).toMatch(/^<!-- monobot:summary -->/);
+  });
+
+  it("recheck by an outsider: one polite reply and nothing else", async () => {
+    const c = captured();
+    token();
+    config(null);
+    pullRequest();
+    nock(API).get(`${REPO}/collaborators/mallory/permission`).reply(404, { message: "Not Found" });
+    writes(c);
+    await receive("issue_comment", prComment("recheck", "NONE", "mallory"));
+    expect(c.checkRuns).toEqual([]);
+    expect(c.comments).toHaveLength(1);
+    expect(c.comments[0]?.body).toMatch(/^@mallory /);
+    expect(c.comments[0]?.body).toMatch(/`recheck` was not run: only members and collaborators/);
+  });
+
+  it("a contributor with write permission is trusted after the permission check", async () => {
+    const c = captured();
+    token();
+    config(null);
+    pullRequest();
+    nock(API)
+      .get(`${REPO}/collaborators/dev/permission`)
+      .reply(200, { permission: "write", user: { login: "dev" } });
+    reads();
+    writes(c);
+    await receive("issue_comment", prComment("recheck", "CONTRIBUTOR", "dev"));
+    expect(c.checkRuns).toHaveLength(2);
+  });
+
+  it("/help replies with the command table, to anyone", async () => {
+    const c = captured();
+    token();
+    config(null);
+    pullRequest();
+    writes(c);
+    await receive("issue_comment", prComment("/help", "NONE", "visitor"));
+    expect(c.comments).toHaveLength(1);
+    expect(c.comments[0]?.body).toContain("/ok-to-test");
+    expect(c.comments[0]?.body).toContain("/retest");
+  });
+
+  it("ignores a command inside a code block or a quote, and ordinary discussion", async () => {
+    const c = captured();
+    writes(c);
+    await receive("issue_comment", prComment("LGTM, thanks!", "MEMBER"));
+    token();
+    config(null);
+    pullRequest();
+    await receive("issue_comment", prComment("> recheck\n\n```\n/ok-to-test\n```", "MEMBER"));
+    expect(c.checkRuns).toEqual([]);
+    expect(c.comments).toEqual([]);
+  });
+
+  it("/ok-to-test by a member lets CI run at the current head, recorded in the summary", async () => {
+    const c = captured();
+    token();
+    config(null);
+    const pr = examplePayload<{
+      pull_request: Record<string, unknown> & {
+        author_association: string;
+        user: { login: string };
+      };
+    }>("pull_request", "opened").pull_request;
+    pr.author_association = "FIRST_TIME_CONTRIBUTOR";
+    pr.user.login = "newbie";
+    nock(API).get(`${REPO}/pulls/2`).reply(200, pr);
+    nock(API).get(`${REPO}/collaborators/newbie/permission`).reply(404, {});
+    reads();
+    writes(c);
+    await receive("issue_comment", prComment("/ok-to-test", "MEMBER", "maintainer"));
+    const body = c.comments[0]?.body ?? "";
+    expect(body).toContain(`<!-- monobot:ok-to-test sha=${HEAD} by=maintainer -->`);
+    expect(body).not.toContain("CI jobs:");
+  });
+
+  it("an untrusted author's PR without approval lists CI as not run", async () => {
+    const c = captured();
+    token();
+    config(null);
+    const payload = examplePayload<{
+      pull_request: { author_association: string; user: { login: string } };
+    }>("pull_request", "opened");
+    payload.pull_request.author_association = "NONE";
+    payload.pull_request.user.login = "stranger";
+    nock(API).get(`${REPO}/collaborators/stranger/permission`).reply(404, {});
+    reads();
+    writes(c);
+    await receive("pull_request", payload as unknown as Record<string, unknown>);
+    expect(c.comments[0]?.body).toMatch(/CI jobs: .*ok-to-test/);
+  });
+});
+
+describe("check re-run requests", () => {
+  it("check_suite.rerequested re-runs the checks of its pull requests", async () => {
+    const c = captured();
+    token();
+    const payload = examplePayload<{
+      check_suite: { pull_requests: { number: number }[] };
+      installation: { id: number };
+    }>("check_suite", "rerequested");
+    payload.installation.id = 1;
+    for (const p of payload.check_suite.pull_requests) p.number = 2;
+    config(null);
+    pullRequest();
+    reads();
+    writes(c);
+    await receive("check_suite", payload as unknown as Record<string, unknown>);
+    expect(c.checkRuns.map((r) => r.name)).toEqual(["monobot/config", "monobot/lint"]);
+  });
+
+  it("check_run.rerequested for another app's check does nothing", async () => {
+    const c = captured();
+    writes(c);
+    await receive("check_run", examplePayload("check_run", "rerequested"));
+    expect(c.checkRuns).toEqual([]);
+  });
+});

@@ -231,6 +231,9 @@ function emit(
   }
   for (const r of results) {
     out.push(`${r.conclusion.toUpperCase().padEnd(8)} ${r.name}: ${r.title}`);
+    if (isFailing(r) && r.annotations.length === 0) {
+      for (const line of r.summary.split("\n")) if (line.trim()) out.push(`  ${line}`);
+    }
     for (const a of r.annotations) {
       out.push(`  ${a.level.padEnd(7)} ${a.path}:${a.start_line}: ${a.message}`);
     }

@@ -1,0 +1,21 @@
+// `npm run bench`: every benchmark of monobot, printed as tables (figures, never pass/fail).
+import { benchComponents } from "./components.js";
+
+async function main(): Promise<void> {
+  const sections: {
+    title: string;
+    run: () => Promise<{ rows: Array<Record<string, string | number>> }>;
+  }[] = [
+    {
+      title: "Components: discovery and affected computation (core, in-process)",
+      run: benchComponents,
+    },
+  ];
+  for (const section of sections) {
+    process.stdout.write(`\n## ${section.title}\n`);
+    const { rows } = await section.run();
+    console.table(rows);
+  }
+}
+
+void main();

@@ -90,6 +90,30 @@ export function parsePatch(patch: string): ParsedPatch {
       continue;
     }
     const marker = raw.charCodeAt(0);
+    if (raw.length > 0 && marker !== 32 && marker !== 43 && marker !== 45 && marker !== 92) {
+      // Not hunk content (a context line starts with a space): the hunk was shorter than its
+      // header said. Read this line again as a possible hunk header.
+      baseLeft = 0;
+      headLeft = 0;
+      collectingStart = false;
+      lastKind = undefined;
+      i--;
+      continue;
+    }
+    const fits =
+      marker === 43
+        ? headLeft > 0
+        : marker === 45
+          ? baseLeft > 0
+          : marker === 92 || (headLeft > 0 && baseLeft > 0);
+    if (!fits) {
+      // Counts that do not add up: stop trusting this hunk rather than misnumber lines.
+      baseLeft = 0;
+      headLeft = 0;
+      collectingStart = false;
+      lastKind = undefined;
+      continue;
+    }
     if (marker === 43 /* + */) {
       const text = raw.slice(1);
       out.added.push({ line: headLine, text });
@@ -112,11 +136,6 @@ export function parsePatch(patch: string): ParsedPatch {
       baseLeft--;
       headLeft--;
       lastKind = "context";
-    }
-    if (headLeft < 0 || baseLeft < 0) {
-      // Counts that do not add up: stop trusting this hunk rather than misnumber lines.
-      baseLeft = 0;
-      headLeft = 0;
     }
     if (baseLeft === 0 && headLeft === 0) collectingStart = false;
   }

@@ -668,7 +668,7 @@ function runLint({ snapshot, policy }: CheckInput): CheckResult {
             `${file.path}:${problem.line}:${problem.column}: ${problem.message}. Fix the ${kind} syntax at line ${problem.line}, column ${problem.column}.`,
           );
         }
-      } else if (content === undefined) {
+      } else {
         unreadable.add(file.path);
       }
     }
@@ -824,7 +824,7 @@ function lintSummary(s: {
   }
   if (s.unreadable.length > 0) {
     out.push(
-      `Could not check the content of ${plural(s.unreadable.length, "file")} (no patch and the content was not available): ${listPaths(s.unreadable)}.`,
+      `Could not check the content of ${plural(s.unreadable.length, "file")} (the whole file was needed but could not be read): ${listPaths(s.unreadable)}.`,
     );
   }
   if (s.annotations.length > 0) {

@@ -177,6 +177,20 @@ function suggestId(word: string): string | undefined {
   return known !== undefined && known !== word ? known : undefined;
 }
 
+/**
+ * An expression as it may be shown: words that are neither SPDX identifiers nor operators and
+ * are long enough to be a credential pasted by mistake are masked.
+ */
+function shownExpression(expression: string): string {
+  return expression.replace(/[^\s()]+/g, (w) =>
+    w.length < 12 ||
+    KNOWN_IDS.has(w.replace(/\+$/, "").toLowerCase()) ||
+    w.startsWith("LicenseRef-")
+      ? w
+      : "****",
+  );
+}
+
 function deprecatedAdvice(id: string): string {
   const base = id.endsWith("+") ? id.slice(0, -1) : id;
   if (/^(A|L)?GPL-|^GFDL-/.test(base)) {
@@ -286,7 +300,7 @@ function expressionProblems(
   try {
     tree = parseSpdx(expression);
   } catch {
-    const fixed = expression.replace(/[A-Za-z0-9.+-]+/g, (w) => suggestId(w) ?? w);
+    const fixed = shownExpression(expression.replace(/[A-Za-z0-9.+-]+/g, (w) => suggestId(w) ?? w));
     const hint =
       fixed !== expression
         ? ` SPDX identifiers are case-sensitive here: write \`${fixed}\`.`
@@ -295,7 +309,7 @@ function expressionProblems(
       {
         line: lineNo,
         title: "Invalid SPDX license expression",
-        message: `\`${expression}\` on line ${lineNo} is not a valid SPDX license expression.${hint}`,
+        message: `\`${shownExpression(expression)}\` on line ${lineNo} is not a valid SPDX license expression.${hint}`,
       },
     ];
   }

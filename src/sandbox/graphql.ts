@@ -1,0 +1,367 @@
+// The sandbox's GraphQL endpoint: a real schema for the subset of GitHub's that monobot reads, run by graphql-js.
+import { GraphQLError, buildSchema, graphql, type GraphQLSchema } from "graphql";
+import { isBinary } from "./diff.js";
+import { isSha, signatureDate } from "./git-objects.js";
+import { nodeId, type Urls } from "./representations.js";
+import type { Auth } from "./rest/context.js";
+import type { Repository, SandboxState, User } from "./state.js";
+
+/** GitHub truncates `Blob.text` of large blobs; the sandbox does so at 512 KiB and sets `isTruncated`. */
+export const BLOB_TEXT_LIMIT = 512 * 1024;
+
+const SDL = /* GraphQL */ `
+  scalar GitObjectID
+  scalar DateTime
+  scalar URI
+
+  type Query {
+    repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
+    rateLimit(dryRun: Boolean = false): RateLimit
+  }
+
+  type RateLimit {
+    cost: Int!
+    limit: Int!
+    nodeCount: Int!
+    remaining: Int!
+    resetAt: DateTime!
+    used: Int!
+  }
+
+  interface RepositoryOwner {
+    id: ID!
+    login: String!
+    url: URI!
+  }
+
+  type User implements RepositoryOwner {
+    id: ID!
+    databaseId: Int
+    login: String!
+    url: URI!
+  }
+
+  type Organization implements RepositoryOwner {
+    id: ID!
+    databaseId: Int
+    login: String!
+    url: URI!
+  }
+
+  type Repository {
+    id: ID!
+    databaseId: Int
+    name: String!
+    nameWithOwner: String!
+    owner: RepositoryOwner!
+    isPrivate: Boolean!
+    isFork: Boolean!
+    url: URI!
+    defaultBranchRef: Ref
+    ref(qualifiedName: String!): Ref
+    object(expression: String, oid: GitObjectID): GitObject
+  }
+
+  type Ref {
+    id: ID!
+    name: String!
+    prefix: String!
+    target: GitObject
+  }
+
+  interface GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    commitUrl: URI!
+  }
+
+  type Blob implements GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    commitUrl: URI!
+    byteSize: Int!
+    isBinary: Boolean
+    isTruncated: Boolean!
+    text: String
+  }
+
+  type Tree implements GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    commitUrl: URI!
+    entries: [TreeEntry!]
+  }
+
+  type TreeEntry {
+    name: String!
+    path: String
+    type: String!
+    mode: Int!
+    oid: GitObjectID!
+    size: Int!
+    extension: String
+    object: GitObject
+  }
+
+  type Commit implements GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    commitUrl: URI!
+    message: String!
+    messageHeadline: String!
+    messageBody: String!
+    authoredDate: DateTime!
+    committedDate: DateTime!
+    tree: Tree!
+    parents(first: Int): CommitConnection!
+  }
+
+  type CommitConnection {
+    totalCount: Int!
+    nodes: [Commit]
+  }
+
+  type Tag implements GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    commitUrl: URI!
+    name: String!
+    message: String
+    target: GitObject!
+  }
+`;
+
+interface Ctx {
+  state: SandboxState;
+  urls: Urls;
+  auth: Auth;
+}
+
+let schema: GraphQLSchema | undefined;
+
+function getSchema(): GraphQLSchema {
+  schema ??= buildSchema(SDL);
+  return schema;
+}
+
+/** A resolver-side error that GitHub reports with a top-level `type` (e.g. NOT_FOUND). */
+class TypedError extends GraphQLError {
+  constructor(
+    message: string,
+    readonly ghType: string,
+  ) {
+    super(message);
+  }
+}
+
+function ownerNode(ctx: Ctx, u: User): Record<string, unknown> {
+  return {
+    __typename: u.type === "Organization" ? "Organization" : "User",
+    id: nodeId(u.type, u.id),
+    databaseId: u.id,
+    login: u.login,
+    url: ctx.urls.html(`/${u.login}`),
+  };
+}
+
+function objectNode(ctx: Ctx, repo: Repository, sha: string, path = ""): Record<string, unknown> | null {
+  const obj = ctx.state.store.get(sha);
+  if (!obj) return null;
+  const full = `${repo.owner.login}/${repo.name}`;
+  const base = {
+    id: nodeId(obj.type, sha),
+    oid: sha,
+    abbreviatedOid: sha.slice(0, 7),
+    commitUrl: ctx.urls.html(`/${full}/commit/${sha}`),
+  };
+  switch (obj.type) {
+    case "blob": {
+      const binary = isBinary(obj.content);
+      const truncated = !binary && obj.content.length > BLOB_TEXT_LIMIT;
+      return {
+        __typename: "Blob",
+        ...base,
+        byteSize: obj.content.length,
+        isBinary: binary,
+        isTruncated: truncated,
+        text: binary ? null : obj.content.subarray(0, BLOB_TEXT_LIMIT).toString("utf8"),
+      };
+    }
+    case "tree":
+      return {
+        __typename: "Tree",
+        ...base,
+        entries: () =>
+          obj.entries.map((e) => {
+            const entryPath = path ? `${path}/${e.name}` : e.name;
+            const dot = e.name.lastIndexOf(".");
+            return {
+              name: e.name,
+              path: entryPath,
+              type: e.type,
+              mode: parseInt(e.mode, 8),
+              oid: e.sha,
+              size: e.type === "blob" ? (ctx.state.store.blob(e.sha)?.length ?? 0) : 0,
+              extension: e.type === "blob" && dot > 0 ? e.name.slice(dot) : null,
+              object: () => objectNode(ctx, repo, e.sha, entryPath),
+            };
+          }),
+      };
+    case "commit": {
+      const c = obj.commit;
+      const message = c.message.replace(/\n$/, "");
+      const nl = message.indexOf("\n");
+      return {
+        __typename: "Commit",
+        ...base,
+        message,
+        messageHeadline: nl < 0 ? message : message.slice(0, nl),
+        messageBody: nl < 0 ? "" : message.slice(nl + 1).replace(/^\n+/, ""),
+        authoredDate: signatureDate(c.author),
+        committedDate: signatureDate(c.committer),
+        tree: () => objectNode(ctx, repo, c.tree),
+        parents: (args: { first?: number | null }) => {
+          const list = args.first ? c.parents.slice(0, args.first) : c.parents;
+          return { totalCount: c.parents.length, nodes: list.map((p) => objectNode(ctx, repo, p)) };
+        },
+      };
+    }
+    case "tag":
+      return {
+        __typename: "Tag",
+        ...base,
+        name: obj.tag.tag,
+        message: obj.tag.message,
+        target: () => objectNode(ctx, repo, obj.tag.object),
+      };
+  }
+}
+
+function refNode(ctx: Ctx, repo: Repository, qualified: string): Record<string, unknown> | null {
+  const sha = repo.refs.get(qualified);
+  if (!sha) return null;
+  const prefix = ["refs/heads/", "refs/tags/"].find((p) => qualified.startsWith(p)) ??
+    qualified.slice(0, qualified.lastIndexOf("/") + 1);
+  return {
+    id: nodeId("Ref", `${repo.id}:${qualified}`),
+    name: qualified.slice(prefix.length),
+    prefix,
+    target: () => objectNode(ctx, repo, sha),
+  };
+}
+
+/** Resolves GitHub's `object(expression:)` syntax: `<rev>` or `<rev>:<path>` (empty path = root tree). */
+function resolveExpression(ctx: Ctx, repo: Repository, expression: string): Record<string, unknown> | null {
+  const colon = expression.indexOf(":");
+  const rev = colon < 0 ? expression : expression.slice(0, colon) || "HEAD";
+  const path = colon < 0 ? undefined : expression.slice(colon + 1).replace(/^\/+|\/+$/g, "");
+  if (path === undefined) {
+    const sha = ctx.state.resolveObject(repo, rev);
+    return sha ? objectNode(ctx, repo, sha) : null;
+  }
+  const commit = ctx.state.resolveCommit(repo, rev);
+  if (!commit) return null;
+  const entry = ctx.state.store.lookup(ctx.state.treeOf(commit), path);
+  return entry ? objectNode(ctx, repo, entry.sha, path) : null;
+}
+
+function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
+  return {
+    id: nodeId("Repository", repo.id),
+    databaseId: repo.id,
+    name: repo.name,
+    nameWithOwner: `${repo.owner.login}/${repo.name}`,
+    owner: ownerNode(ctx, repo.owner),
+    isPrivate: repo.private,
+    isFork: repo.parent !== undefined,
+    url: ctx.urls.html(`/${repo.owner.login}/${repo.name}`),
+    defaultBranchRef: () => refNode(ctx, repo, `refs/heads/${repo.defaultBranch}`),
+    ref: (args: { qualifiedName: string }) => {
+      const q = args.qualifiedName;
+      return refNode(ctx, repo, q.startsWith("refs/") ? q : `refs/heads/${q}`) ?? refNode(ctx, repo, `refs/tags/${q}`);
+    },
+    object: (args: { expression?: string | null; oid?: string | null }) => {
+      if (args.oid) {
+        if (!isSha(args.oid)) throw new GraphQLError(`Invalid oid: ${args.oid}`);
+        return objectNode(ctx, repo, args.oid);
+      }
+      if (args.expression === undefined || args.expression === null)
+        throw new GraphQLError("Either expression or oid is required");
+      return resolveExpression(ctx, repo, args.expression);
+    },
+  };
+}
+
+let queriesServed = 0;
+
+function rootValue(ctx: Ctx): Record<string, unknown> {
+  return {
+    repository: (args: { owner: string; name: string }) => {
+      const repo = ctx.state.repo(args.owner, args.name);
+      const visible =
+        repo &&
+        (ctx.auth.kind === "installation"
+          ? repo.installationId === ctx.auth.installation.id &&
+            (!ctx.auth.token.repositoryIds || ctx.auth.token.repositoryIds.includes(repo.id))
+          : ctx.auth.kind === "user" && ctx.state.roleOf(repo, ctx.auth.user.login) !== "none");
+      if (!repo || !visible)
+        throw new TypedError(`Could not resolve to a Repository with the name '${args.owner}/${args.name}'.`, "NOT_FOUND");
+      return repositoryNode(ctx, repo);
+    },
+    rateLimit: () => ({
+      cost: 1,
+      limit: 5000,
+      nodeCount: 1,
+      remaining: Math.max(0, 5000 - queriesServed),
+      used: queriesServed,
+      resetAt: new Date(Math.ceil(ctx.state.now().getTime() / 3_600_000) * 3_600_000).toISOString(),
+    }),
+  };
+}
+
+export interface GraphqlResult {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Runs one GraphQL request body (`{query, variables, operationName}`) and shapes the answer like GitHub's. */
+export async function executeGraphql(ctx: Ctx, body: unknown): Promise<GraphqlResult> {
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    return { status: 400, body: { message: "Problems parsing JSON", documentation_url: "https://docs.github.com/graphql" } };
+  const b = body as Record<string, unknown>;
+  if (typeof b.query !== "string")
+    return {
+      status: 200,
+      body: { errors: [{ message: "A query attribute must be specified and must be a string." }] },
+    };
+  queriesServed++;
+  const variables =
+    b.variables && typeof b.variables === "object" && !Array.isArray(b.variables)
+      ? (b.variables as Record<string, unknown>)
+      : undefined;
+  const result = await graphql({
+    schema: getSchema(),
+    source: b.query,
+    rootValue: rootValue(ctx),
+    variableValues: variables,
+    operationName: typeof b.operationName === "string" ? b.operationName : undefined,
+  });
+  const out: Record<string, unknown> = {};
+  if (result.data !== undefined) out.data = result.data;
+  if (result.errors && result.errors.length > 0) {
+    out.errors = result.errors.map((e) => {
+      const err: Record<string, unknown> = { message: e.message };
+      if (e.originalError instanceof TypedError) err.type = e.originalError.ghType;
+      if (e.path) err.path = e.path;
+      if (e.locations) err.locations = e.locations;
+      if (!e.path && !(e.originalError instanceof TypedError)) err.extensions = { code: "graphqlParseError" };
+      return err;
+    });
+  }
+  return { status: 200, body: out };
+}

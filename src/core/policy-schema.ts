@@ -43,7 +43,7 @@ export const policySchema = {
     versions: {
       type: "object",
       additionalProperties: false,
-      required: ["ignore", "prerelease", "tag"],
+      required: ["ignore", "prerelease", "tag", "preid"],
       properties: {
         ignore: globList,
         prerelease: { enum: ["allow", "forbid"] },
@@ -52,13 +52,30 @@ export const policySchema = {
           pattern: "\\{version\\}",
           description: "must contain the {version} placeholder, e.g. {component}/v{version}",
         },
+        preid: {
+          type: "string",
+          pattern: "^[0-9]*[A-Za-z-][0-9A-Za-z-]*$",
+          description:
+            "must be one pre-release identifier of letters, digits and hyphens with at least one letter, e.g. dev or rc",
+        },
       },
     },
     charts: {
       type: "object",
       additionalProperties: false,
-      required: ["paths", "ignore"],
-      properties: { paths: globList, ignore: globList },
+      required: ["paths", "ignore", "app_version"],
+      properties: {
+        paths: globList,
+        ignore: globList,
+        app_version: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+            pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+            description: "must be a component name, e.g. roc-api",
+          },
+        },
+      },
     },
     checks: {
       type: "object",

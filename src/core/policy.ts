@@ -22,10 +22,14 @@ export interface Policy {
     ignore: string[];
     prerelease: "allow" | "forbid";
     tag: string;
+    /** Pre-release identifier `/bump prerelease` writes, e.g. `dev` for 1.2.4-dev. */
+    preid: string;
   };
   charts: {
     paths: string[];
     ignore: string[];
+    /** Chart folder -> component name: the chart's appVersion must equal the component's VERSION. */
+    app_version: Record<string, string>;
   };
   checks: {
     disabled: string[];

@@ -98,6 +98,14 @@ describe("monobot/lint rules", () => {
     },
     {
       rule: "parse",
+      name: "a custom tag such as CloudFormation's !Ref is not an error",
+      files: [addedFile("cfn/stack.yaml", ["Value: !Ref Bucket"])],
+      head: { "cfn/stack.yaml": "Value: !Ref Bucket\n" },
+      expected: [],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
       name: "valid multi-document YAML passes",
       files: [addedFile("k8s.yaml", ["a: 1", "---", "b: [1, 2]"])],
       head: { "k8s.yaml": "a: 1\n---\nb: [1, 2]\n" },

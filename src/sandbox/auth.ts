@@ -21,7 +21,11 @@ function base64urlJson(part: string): unknown {
  * Verifies an app JWT: RS256 signed by the app's private key, `iss` the app id (or client id), `iat` not in the
  * future (60 s of clock drift allowed) and `exp` in the future but at most 10 minutes after `iat`.
  */
-export function verifyAppJwt(state: SandboxState, token: string, nowMs = state.now().getTime()): JwtCheck {
+export function verifyAppJwt(
+  state: SandboxState,
+  token: string,
+  nowMs = state.now().getTime(),
+): JwtCheck {
   const parts = token.split(".");
   if (parts.length !== 3) return { ok: false, message: "A JSON web token could not be decoded" };
   const [h, p, s] = parts as [string, string, string];
@@ -32,7 +36,12 @@ export function verifyAppJwt(state: SandboxState, token: string, nowMs = state.n
   const hdr = header as Record<string, unknown>;
   if (hdr.alg !== "RS256") return { ok: false, message: "A JSON web token could not be decoded" };
   const key = createPublicKey(state.app.publicKeyPem);
-  const valid = verifySignature("RSA-SHA256", Buffer.from(`${h}.${p}`), key, Buffer.from(s, "base64url"));
+  const valid = verifySignature(
+    "RSA-SHA256",
+    Buffer.from(`${h}.${p}`),
+    key,
+    Buffer.from(s, "base64url"),
+  );
   if (!valid) return { ok: false, message: "A JSON web token could not be decoded" };
   const claims = payload as Record<string, unknown>;
   const iss = claims.iss;
@@ -42,7 +51,10 @@ export function verifyAppJwt(state: SandboxState, token: string, nowMs = state.n
   const iat = claims.iat;
   const exp = claims.exp;
   if (typeof iat !== "number" || iat > now + 60)
-    return { ok: false, message: "'Issued at' claim ('iat') must be an Integer representing a time in the past" };
+    return {
+      ok: false,
+      message: "'Issued at' claim ('iat') must be an Integer representing a time in the past",
+    };
   if (typeof exp !== "number" || exp <= now)
     return {
       ok: false,
@@ -62,11 +74,14 @@ export function authenticate(state: SandboxState, header: string | undefined): A
   const credential = m[2] as string;
   if (credential.split(".").length === 3) {
     const check = verifyAppJwt(state, credential);
-    return check.ok ? { kind: "app" } : { kind: "none", reason: check.message ?? "Bad credentials" };
+    return check.ok
+      ? { kind: "app" }
+      : { kind: "none", reason: check.message ?? "Bad credentials" };
   }
   const inst = state.tokens.get(credential);
   if (inst) {
-    if (Date.parse(inst.expiresAt) <= state.now().getTime()) return { kind: "none", reason: "Bad credentials" };
+    if (Date.parse(inst.expiresAt) <= state.now().getTime())
+      return { kind: "none", reason: "Bad credentials" };
     const installation = state.installations.get(inst.installationId);
     if (!installation) return { kind: "none", reason: "Bad credentials" };
     return { kind: "installation", installation, token: inst };

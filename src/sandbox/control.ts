@@ -10,7 +10,8 @@ type Action = (sandbox: Sandbox, body: Body, query: URLSearchParams) => unknown;
 
 function obj(body: unknown): Body {
   if (body === undefined) return {};
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new Error("expected a JSON object");
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new Error("expected a JSON object");
   return body as Body;
 }
 
@@ -39,13 +40,15 @@ function q(query: URLSearchParams, key: string): string {
 
 /** `files` over JSON: a string is UTF-8 text, `{base64}` bytes, `{content|base64, mode}` with a mode, null deletes. */
 function files(value: unknown): Record<string, FileContent | null> {
-  if (!value || typeof value !== "object") throw new Error(`"files" (object of path -> content) is required`);
+  if (!value || typeof value !== "object")
+    throw new Error(`"files" (object of path -> content) is required`);
   const out: Record<string, FileContent | null> = {};
   for (const [path, v] of Object.entries(value as Body)) {
     if (v === null || typeof v === "string") out[path] = v;
     else if (v && typeof v === "object") {
       const o = v as Body;
-      const content = typeof o.base64 === "string" ? Buffer.from(o.base64, "base64") : String(o.content ?? "");
+      const content =
+        typeof o.base64 === "string" ? Buffer.from(o.base64, "base64") : String(o.content ?? "");
       out[path] = typeof o.mode === "string" ? { content, mode: o.mode as "100644" } : content;
     } else throw new Error(`bad content for ${path}`);
   }
@@ -118,9 +121,15 @@ const ACTIONS: Record<string, Action> = {
     sb.webhookUrl = s(b, "url");
     return { webhookUrl: sb.webhookUrl };
   },
-  "POST /users": (sb, b) => sb.createUser(s(b, "login"), { ...(optS(b, "name") ? { name: optS(b, "name") } : {}), ...(optS(b, "email") ? { email: optS(b, "email") } : {}) }),
+  "POST /users": (sb, b) =>
+    sb.createUser(s(b, "login"), {
+      ...(optS(b, "name") ? { name: optS(b, "name") } : {}),
+      ...(optS(b, "email") ? { email: optS(b, "email") } : {}),
+    }),
   "POST /orgs": (sb, b) =>
-    sb.createOrg(s(b, "login"), { members: Array.isArray(b.members) ? (b.members as string[]) : [] }),
+    sb.createOrg(s(b, "login"), {
+      members: Array.isArray(b.members) ? (b.members as string[]) : [],
+    }),
   "POST /orgs/members": (sb, b) => {
     sb.addOrgMember(s(b, "org"), s(b, "login"), b.role === "admin" ? "admin" : "member");
     return {};
@@ -135,7 +144,9 @@ const ACTIONS: Record<string, Action> = {
       ...(b.files ? { files: files(b.files) as Record<string, FileContent> } : {}),
     });
     const directory = optS(b, "directory");
-    const sha = directory ? sb.seedFromDirectory(info.fullName, directory) : sb.branchSha(info.fullName, info.defaultBranch);
+    const sha = directory
+      ? sb.seedFromDirectory(info.fullName, directory)
+      : sb.branchSha(info.fullName, info.defaultBranch);
     return { ...info, headSha: sha ?? null };
   },
   "POST /forks": (sb, b) => sb.fork(s(b, "repo"), s(b, "owner"), optS(b, "name")),
@@ -153,7 +164,9 @@ const ACTIONS: Record<string, Action> = {
       ...(optS(b, "author") ? { author: optS(b, "author") } : {}),
       ...(optS(b, "from") ? { from: optS(b, "from") } : {}),
     }),
-  "POST /branches": (sb, b) => ({ sha: sb.createBranch(s(b, "repo"), s(b, "branch"), optS(b, "from")) }),
+  "POST /branches": (sb, b) => ({
+    sha: sb.createBranch(s(b, "repo"), s(b, "branch"), optS(b, "from")),
+  }),
   "POST /tags": (sb, b) => ({
     sha: sb.createTag(s(b, "repo"), s(b, "tag"), s(b, "rev"), {
       ...(optS(b, "message") !== undefined ? { message: optS(b, "message") } : {}),
@@ -200,11 +213,16 @@ const ACTIONS: Record<string, Action> = {
     return {};
   },
   "POST /secrets/rotate": (sb, b) => ({
-    keyId: sb.rotateSecretsKey(s(b, "repo"), { ...(optS(b, "environment") ? { environment: optS(b, "environment") } : {}) }),
+    keyId: sb.rotateSecretsKey(s(b, "repo"), {
+      ...(optS(b, "environment") ? { environment: optS(b, "environment") } : {}),
+    }),
   }),
   "GET /secrets": (sb, _b, query) =>
-    sb.secrets(q(query, "repo"), { ...(query.get("environment") ? { environment: query.get("environment") as string } : {}) }),
-  "GET /check-runs": (sb, _b, query) => sb.checkRuns(q(query, "repo"), query.get("sha") ?? undefined),
+    sb.secrets(q(query, "repo"), {
+      ...(query.get("environment") ? { environment: query.get("environment") as string } : {}),
+    }),
+  "GET /check-runs": (sb, _b, query) =>
+    sb.checkRuns(q(query, "repo"), query.get("sha") ?? undefined),
   "GET /statuses": (sb, _b, query) => sb.statuses(q(query, "repo"), q(query, "sha")),
   "GET /dispatches": (sb, _b, query) => ({
     workflows: sb.workflowDispatches(q(query, "repo")),
@@ -216,7 +234,9 @@ const ACTIONS: Record<string, Action> = {
   },
   "GET /refs": (sb, _b, query) => sb.refs(q(query, "repo")),
   "POST /tokens": (sb, b) => ({
-    token: optS(b, "user") ? sb.userToken(s(b, "user")) : sb.installationToken(b.installationId === undefined ? undefined : n(b, "installationId")),
+    token: optS(b, "user")
+      ? sb.userToken(s(b, "user"))
+      : sb.installationToken(b.installationId === undefined ? undefined : n(b, "installationId")),
   }),
   "GET /log": (sb, _b, query) =>
     sb.requests({
@@ -255,10 +275,25 @@ const ACTIONS: Record<string, Action> = {
       ...(optS(b, "deliveryId") ? { deliveryId: optS(b, "deliveryId") } : {}),
       ...(optS(b, "url") ? { url: optS(b, "url") } : {}),
     });
-    return { id: d.id, event: d.event, status: d.status, response: d.response, durationMs: d.durationMs, error: d.error ?? null };
+    return {
+      id: d.id,
+      event: d.event,
+      status: d.status,
+      response: d.response,
+      durationMs: d.durationMs,
+      error: d.error ?? null,
+    };
   },
   "GET /deliveries": (sb) =>
-    sb.deliveries().map((d) => ({ id: d.id, event: d.event, action: d.action ?? null, status: d.status, durationMs: d.durationMs })),
+    sb
+      .deliveries()
+      .map((d) => ({
+        id: d.id,
+        event: d.event,
+        action: d.action ?? null,
+        status: d.status,
+        durationMs: d.durationMs,
+      })),
 };
 
 /** The list of control endpoints (`METHOD /path` under /_sandbox), for the README and `GET /_sandbox/`. */
@@ -269,7 +304,11 @@ export function createControlHandler(sandbox: Sandbox): ControlHandler {
     const key = `${method} ${path.replace(/\/+$/, "") || "/"}`;
     if (key === "GET /") return { status: 200, body: { endpoints: CONTROL_ENDPOINTS } };
     const action = ACTIONS[key];
-    if (!action) return { status: 404, body: { message: `no control endpoint ${key}`, endpoints: CONTROL_ENDPOINTS } };
+    if (!action)
+      return {
+        status: 404,
+        body: { message: `no control endpoint ${key}`, endpoints: CONTROL_ENDPOINTS },
+      };
     const result = await action(sandbox, obj(body), query);
     return { status: 200, body: result ?? {} };
   };

@@ -19,7 +19,13 @@ import {
   type WorkflowDispatch,
   type RepositoryDispatch,
 } from "./state.js";
-import { deliverEvent, EventBuilder, type Delivery, type DeliveryOptions, type WebhookEvent } from "./webhooks.js";
+import {
+  deliverEvent,
+  EventBuilder,
+  type Delivery,
+  type DeliveryOptions,
+  type WebhookEvent,
+} from "./webhooks.js";
 
 export type { Delivery, DeliveryOptions, WebhookEvent } from "./webhooks.js";
 export type { FaultKind, FaultSpec } from "./faults.js";
@@ -75,7 +81,12 @@ export interface FaultHandle {
   remove: () => void;
 }
 
-export type RequestFilter = { method?: string; operationId?: string; path?: string | RegExp; since?: number };
+export type RequestFilter = {
+  method?: string;
+  operationId?: string;
+  path?: string | RegExp;
+  since?: number;
+};
 
 /** A running sandbox. Create one with {@link startSandbox}; `stop()` it when done. */
 export class Sandbox {
@@ -158,7 +169,10 @@ export class Sandbox {
 
   // ---- users
 
-  createUser(login: string, options: { name?: string; email?: string } = {}): { login: string; id: number } {
+  createUser(
+    login: string,
+    options: { name?: string; email?: string } = {},
+  ): { login: string; id: number } {
     const u = this.state.createUser({ login, ...options });
     return { login: u.login, id: u.id };
   }
@@ -166,7 +180,10 @@ export class Sandbox {
   /** An organization; `members` become members (role `member`, or `admin` with `{login, role}`). */
   createOrg(
     login: string,
-    options: { members?: Array<string | { login: string; role: "member" | "admin" }>; baseRole?: Role | "none" } = {},
+    options: {
+      members?: Array<string | { login: string; role: "member" | "admin" }>;
+      baseRole?: Role | "none";
+    } = {},
   ): { login: string; id: number } {
     const org = this.state.createUser({ login, type: "Organization" });
     if (options.baseRole) org.baseRole = options.baseRole;
@@ -247,7 +264,13 @@ export class Sandbox {
   seedFromDirectory(
     repo: string,
     dir: string,
-    options: { branch?: string; message?: string; author?: string | { name: string; email: string }; date?: Date; prefix?: string } = {},
+    options: {
+      branch?: string;
+      message?: string;
+      author?: string | { name: string; email: string };
+      date?: Date;
+      prefix?: string;
+    } = {},
   ): string {
     const r = this.repo(repo);
     const files: Record<string, FileContent> = {};
@@ -259,9 +282,13 @@ export class Sandbox {
         const rel = relative(dir, p).split(sep).join("/");
         const path = options.prefix ? `${options.prefix.replace(/\/+$/, "")}/${rel}` : rel;
         if (st.isDirectory()) walk(p);
-        else if (st.isSymbolicLink()) files[path] = { content: readlinkSync(p), mode: "120000" as EntryMode };
+        else if (st.isSymbolicLink())
+          files[path] = { content: readlinkSync(p), mode: "120000" as EntryMode };
         else if (st.isFile())
-          files[path] = { content: readFileSync(p), mode: (st.mode & 0o111 ? "100755" : "100644") as EntryMode };
+          files[path] = {
+            content: readFileSync(p),
+            mode: (st.mode & 0o111 ? "100755" : "100644") as EntryMode,
+          };
       }
     };
     walk(dir);
@@ -286,7 +313,8 @@ export class Sandbox {
    */
   pushCommit(repo: string, input: CommitInput): { sha: string; before: string } {
     const r = this.repo(repo);
-    const before = this.state.branchSha(r, input.branch) ?? "0000000000000000000000000000000000000000";
+    const before =
+      this.state.branchSha(r, input.branch) ?? "0000000000000000000000000000000000000000";
     const sha = this.state.commitFiles(r, {
       branch: input.branch,
       files: input.files,
@@ -313,7 +341,12 @@ export class Sandbox {
   }
 
   /** A lightweight tag, or an annotated one when `message` is given. Returns the tag ref's target. */
-  createTag(repo: string, tag: string, rev: string, options: { message?: string; tagger?: string } = {}): string {
+  createTag(
+    repo: string,
+    tag: string,
+    rev: string,
+    options: { message?: string; tagger?: string } = {},
+  ): string {
     const r = this.repo(repo);
     const sha = this.state.resolveCommit(r, rev);
     if (!sha) throw new Error(`no revision ${rev} in ${repo}`);
@@ -399,7 +432,9 @@ export class Sandbox {
       ...(input.draft !== undefined ? { draft: input.draft } : {}),
       ...(input.association ? { association: input.association } : {}),
       ...(input.fromFork ? { headRepo: this.repo(input.fromFork) } : {}),
-      ...(input.maintainerCanModify !== undefined ? { maintainerCanModify: input.maintainerCanModify } : {}),
+      ...(input.maintainerCanModify !== undefined
+        ? { maintainerCanModify: input.maintainerCanModify }
+        : {}),
     });
     return this.pullInfo(issue);
   }
@@ -447,8 +482,12 @@ export class Sandbox {
 
   /** An issue (not a pull request), for comment commands on issues. */
   createIssue(repo: string, input: { user: string; title: string; body?: string }): number {
-    return this.state.createIssue(this.repo(repo), this.state.requireUser(input.user), input.title, input.body ?? null)
-      .number;
+    return this.state.createIssue(
+      this.repo(repo),
+      this.state.requireUser(input.user),
+      input.title,
+      input.body ?? null,
+    ).number;
   }
 
   /** Posts a comment on an issue or pull request as `user`; returns its id (for the issue_comment event). */
@@ -457,9 +496,15 @@ export class Sandbox {
     number: number,
     input: { user: string; body: string; association?: Association },
   ): { id: number } {
-    const c = this.state.addComment(this.repo(repo), number, this.state.requireUser(input.user), input.body, {
-      ...(input.association ? { association: input.association } : {}),
-    });
+    const c = this.state.addComment(
+      this.repo(repo),
+      number,
+      this.state.requireUser(input.user),
+      input.body,
+      {
+        ...(input.association ? { association: input.association } : {}),
+      },
+    );
     return { id: c.id };
   }
 
@@ -474,7 +519,10 @@ export class Sandbox {
    * Check runs on a commit (a SHA, branch or tag; every commit when absent), newest first, in the REST
    * shape plus their `annotations`.
    */
-  checkRuns(repo: string, rev?: string): Array<Record<string, unknown> & { annotations: unknown[] }> {
+  checkRuns(
+    repo: string,
+    rev?: string,
+  ): Array<Record<string, unknown> & { annotations: unknown[] }> {
     const r = this.repo(repo);
     const sha = rev ? this.state.resolveCommit(r, rev) : undefined;
     if (rev && !sha) throw new Error(`no revision ${rev} in ${repo}`);
@@ -508,7 +556,10 @@ export class Sandbox {
     const sha = this.state.resolveCommit(r, rev);
     if (!sha) throw new Error(`no revision ${rev} in ${repo}`);
     const c = this.state.combinedStatus(r, sha);
-    return { state: c.state, contexts: Object.fromEntries(c.statuses.map((s) => [s.context, s.state])) };
+    return {
+      state: c.state,
+      contexts: Object.fromEntries(c.statuses.map((s) => [s.context, s.state])),
+    };
   }
 
   /** `workflow_dispatch` requests received, oldest first (each made a workflow run, see `runId`). */
@@ -524,11 +575,16 @@ export class Sandbox {
   /** Workflow runs (from dispatches) of a repository, in the REST shape. */
   workflowRuns(repo: string): Array<Record<string, unknown>> {
     const r = this.repo(repo);
-    return [...this.state.workflowRuns.values()].filter((w) => w.repo === r).map((w) => this.view.workflowRun(w));
+    return [...this.state.workflowRuns.values()]
+      .filter((w) => w.repo === r)
+      .map((w) => this.view.workflowRun(w));
   }
 
   /** Completes a workflow run (then deliver `events.workflowRun(...)` to tell the app). */
-  completeWorkflowRun(runId: number, conclusion: "success" | "failure" | "cancelled" | "skipped" = "success"): void {
+  completeWorkflowRun(
+    runId: number,
+    conclusion: "success" | "failure" | "cancelled" | "skipped" = "success",
+  ): void {
     const run = this.state.workflowRuns.get(runId);
     if (!run) throw new Error(`no workflow run ${runId}`);
     this.state.completeWorkflowRun(run, conclusion);
@@ -547,10 +603,14 @@ export class Sandbox {
   }
 
   /** Actions secrets of a repository (or environment), decrypted with the sandbox's private key. */
-  secrets(repo: string, options: { environment?: string } = {}): Record<string, string | undefined> {
+  secrets(
+    repo: string,
+    options: { environment?: string } = {},
+  ): Record<string, string | undefined> {
     const scope = this.scope(repo, options.environment);
     const out: Record<string, string | undefined> = {};
-    for (const s of scope.secrets.values()) out[s.name] = openSealed(scope, s.encryptedValue, s.keyId);
+    for (const s of scope.secrets.values())
+      out[s.name] = openSealed(scope, s.encryptedValue, s.keyId);
     return out;
   }
 
@@ -566,7 +626,8 @@ export class Sandbox {
   /** An installation token, to call the sandbox as the app from a test. */
   installationToken(installationId?: number): string {
     const id = installationId ?? [...this.state.installations.keys()][0];
-    if (id === undefined) throw new Error("no installation yet: create a repository with installation: true");
+    if (id === undefined)
+      throw new Error("no installation yet: create a repository with installation: true");
     return this.state.issueToken(id).token;
   }
 
@@ -584,7 +645,8 @@ export class Sandbox {
         (!filter.method || e.method === filter.method.toUpperCase()) &&
         (!filter.operationId || e.operationId === filter.operationId) &&
         (!filter.since || e.seq > filter.since) &&
-        (!filter.path || (filter.path instanceof RegExp ? filter.path.test(e.path) : e.path === filter.path)),
+        (!filter.path ||
+          (filter.path instanceof RegExp ? filter.path.test(e.path) : e.path === filter.path)),
     );
   }
 

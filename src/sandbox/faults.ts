@@ -45,7 +45,8 @@ export function describeFault(kind: FaultKind): string {
   if ("status" in kind) return `status ${kind.status}`;
   if ("timeoutMs" in kind) return `timeout ${kind.timeoutMs}ms`;
   if ("delayMs" in kind) return `delay ${kind.delayMs}ms`;
-  if ("secondaryRateLimit" in kind) return `secondary rate limit (retry-after ${kind.secondaryRateLimit.retryAfter})`;
+  if ("secondaryRateLimit" in kind)
+    return `secondary rate limit (retry-after ${kind.secondaryRateLimit.retryAfter})`;
   return `primary rate limit (reset in ${kind.primaryRateLimit.resetInSeconds}s)`;
 }
 
@@ -56,7 +57,8 @@ export class FaultInjector {
 
   add(spec: FaultSpec): Fault {
     const times = spec.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) throw new Error("fault times must be a positive integer");
+    if (!Number.isInteger(times) || times < 1)
+      throw new Error("fault times must be a positive integer");
     const fault: Fault = { id: this.nextId++, spec, remaining: times, hits: 0 };
     this.faults.push(fault);
     return fault;
@@ -69,7 +71,9 @@ export class FaultInjector {
       if (f.spec.method && f.spec.method.toUpperCase() !== target.method.toUpperCase()) continue;
       const p = f.spec.pathPattern;
       const matches =
-        p instanceof RegExp ? p.test(target.apiPath) : p === target.apiPath || (p.includes("{") && p === target.template);
+        p instanceof RegExp
+          ? p.test(target.apiPath)
+          : p === target.apiPath || (p.includes("{") && p === target.template);
       if (!matches) continue;
       f.remaining--;
       f.hits++;

@@ -169,7 +169,12 @@ function ownerNode(ctx: Ctx, u: User): Record<string, unknown> {
   };
 }
 
-function objectNode(ctx: Ctx, repo: Repository, sha: string, path = ""): Record<string, unknown> | null {
+function objectNode(
+  ctx: Ctx,
+  repo: Repository,
+  sha: string,
+  path = "",
+): Record<string, unknown> | null {
   const obj = ctx.state.store.get(sha);
   if (!obj) return null;
   const full = `${repo.owner.login}/${repo.name}`;
@@ -245,7 +250,8 @@ function objectNode(ctx: Ctx, repo: Repository, sha: string, path = ""): Record<
 function refNode(ctx: Ctx, repo: Repository, qualified: string): Record<string, unknown> | null {
   const sha = repo.refs.get(qualified);
   if (!sha) return null;
-  const prefix = ["refs/heads/", "refs/tags/"].find((p) => qualified.startsWith(p)) ??
+  const prefix =
+    ["refs/heads/", "refs/tags/"].find((p) => qualified.startsWith(p)) ??
     qualified.slice(0, qualified.lastIndexOf("/") + 1);
   return {
     id: nodeId("Ref", `${repo.id}:${qualified}`),
@@ -256,7 +262,11 @@ function refNode(ctx: Ctx, repo: Repository, qualified: string): Record<string, 
 }
 
 /** Resolves GitHub's `object(expression:)` syntax: `<rev>` or `<rev>:<path>` (empty path = root tree). */
-function resolveExpression(ctx: Ctx, repo: Repository, expression: string): Record<string, unknown> | null {
+function resolveExpression(
+  ctx: Ctx,
+  repo: Repository,
+  expression: string,
+): Record<string, unknown> | null {
   const colon = expression.indexOf(":");
   const rev = colon < 0 ? expression : expression.slice(0, colon) || "HEAD";
   const path = colon < 0 ? undefined : expression.slice(colon + 1).replace(/^\/+|\/+$/g, "");
@@ -283,7 +293,10 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
     defaultBranchRef: () => refNode(ctx, repo, `refs/heads/${repo.defaultBranch}`),
     ref: (args: { qualifiedName: string }) => {
       const q = args.qualifiedName;
-      return refNode(ctx, repo, q.startsWith("refs/") ? q : `refs/heads/${q}`) ?? refNode(ctx, repo, `refs/tags/${q}`);
+      return (
+        refNode(ctx, repo, q.startsWith("refs/") ? q : `refs/heads/${q}`) ??
+        refNode(ctx, repo, `refs/tags/${q}`)
+      );
     },
     object: (args: { expression?: string | null; oid?: string | null }) => {
       if (args.oid) {
@@ -310,7 +323,10 @@ function rootValue(ctx: Ctx): Record<string, unknown> {
             (!ctx.auth.token.repositoryIds || ctx.auth.token.repositoryIds.includes(repo.id))
           : ctx.auth.kind === "user" && ctx.state.roleOf(repo, ctx.auth.user.login) !== "none");
       if (!repo || !visible)
-        throw new TypedError(`Could not resolve to a Repository with the name '${args.owner}/${args.name}'.`, "NOT_FOUND");
+        throw new TypedError(
+          `Could not resolve to a Repository with the name '${args.owner}/${args.name}'.`,
+          "NOT_FOUND",
+        );
       return repositoryNode(ctx, repo);
     },
     rateLimit: () => ({
@@ -332,7 +348,13 @@ export interface GraphqlResult {
 /** Runs one GraphQL request body (`{query, variables, operationName}`) and shapes the answer like GitHub's. */
 export async function executeGraphql(ctx: Ctx, body: unknown): Promise<GraphqlResult> {
   if (!body || typeof body !== "object" || Array.isArray(body))
-    return { status: 400, body: { message: "Problems parsing JSON", documentation_url: "https://docs.github.com/graphql" } };
+    return {
+      status: 400,
+      body: {
+        message: "Problems parsing JSON",
+        documentation_url: "https://docs.github.com/graphql",
+      },
+    };
   const b = body as Record<string, unknown>;
   if (typeof b.query !== "string")
     return {
@@ -359,7 +381,8 @@ export async function executeGraphql(ctx: Ctx, body: unknown): Promise<GraphqlRe
       if (e.originalError instanceof TypedError) err.type = e.originalError.ghType;
       if (e.path) err.path = e.path;
       if (e.locations) err.locations = e.locations;
-      if (!e.path && !(e.originalError instanceof TypedError)) err.extensions = { code: "graphqlParseError" };
+      if (!e.path && !(e.originalError instanceof TypedError))
+        err.extensions = { code: "graphqlParseError" };
       return err;
     });
   }

@@ -55,11 +55,16 @@ export class Representer {
     return {
       login: u.login,
       id: u.id,
-      node_id: nodeId(u.type === "Organization" ? "Organization" : u.type === "Bot" ? "Bot" : "User", u.id),
+      node_id: nodeId(
+        u.type === "Organization" ? "Organization" : u.type === "Bot" ? "Bot" : "User",
+        u.id,
+      ),
       avatar_url: this.urls.html(`/avatars/u/${u.id}`),
       gravatar_id: "",
       url: api,
-      html_url: this.urls.html(u.type === "Bot" ? `/apps/${u.login.replace(/\[bot\]$/, "")}` : `/${u.login}`),
+      html_url: this.urls.html(
+        u.type === "Bot" ? `/apps/${u.login.replace(/\[bot\]$/, "")}` : `/${u.login}`,
+      ),
       followers_url: `${api}/followers`,
       following_url: `${api}/following{/other_user}`,
       gists_url: `${api}/gists{/gist_id}`,
@@ -77,7 +82,13 @@ export class Representer {
 
   /** A user with the name and email some payloads (push pusher, full user) carry. */
   fullUser(u: User): Record<string, unknown> {
-    return { ...this.user(u), name: u.name, email: u.email, created_at: u.createdAt, updated_at: u.createdAt };
+    return {
+      ...this.user(u),
+      name: u.name,
+      email: u.email,
+      created_at: u.createdAt,
+      updated_at: u.createdAt,
+    };
   }
 
   app(app: App): Record<string, unknown> {
@@ -228,7 +239,9 @@ export class Representer {
     return {
       id: l.id,
       node_id: nodeId("Label", l.id),
-      url: this.urls.apiUrl(`/repos/${repo.owner.login}/${repo.name}/labels/${encodeURIComponent(l.name)}`),
+      url: this.urls.apiUrl(
+        `/repos/${repo.owner.login}/${repo.name}/labels/${encodeURIComponent(l.name)}`,
+      ),
       name: l.name,
       color: l.color,
       default: false,
@@ -257,7 +270,10 @@ export class Representer {
     };
   }
 
-  pull(issue: Issue & { pull: PullRequest }, options: { full?: boolean } = {}): Record<string, unknown> {
+  pull(
+    issue: Issue & { pull: PullRequest },
+    options: { full?: boolean } = {},
+  ): Record<string, unknown> {
     const r = issue.repo;
     const pr = issue.pull;
     const full = `${r.owner.login}/${r.name}`;
@@ -438,7 +454,13 @@ export class Representer {
         url: this.urls.apiUrl(`/repos/${full}/git/commits/${p}`),
         html_url: this.urls.html(`/${full}/commit/${p}`),
       })),
-      verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+      verification: {
+        verified: false,
+        reason: "unsigned",
+        signature: null,
+        payload: null,
+        verified_at: null,
+      },
     };
   }
 
@@ -460,7 +482,13 @@ export class Representer {
         tree: { sha: c.tree, url: this.urls.apiUrl(`/repos/${full}/git/trees/${c.tree}`) },
         url: this.urls.apiUrl(`/repos/${full}/git/commits/${sha}`),
         comment_count: 0,
-        verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+        verification: {
+          verified: false,
+          reason: "unsigned",
+          signature: null,
+          payload: null,
+          verified_at: null,
+        },
       },
       url: api,
       html_url: this.urls.html(`/${full}/commit/${sha}`),
@@ -538,7 +566,11 @@ export class Representer {
     const side = (repo: Repository, ref: string, sha: string): Record<string, unknown> => ({
       ref,
       sha,
-      repo: { id: repo.id, url: this.urls.apiUrl(`/repos/${repo.owner.login}/${repo.name}`), name: repo.name },
+      repo: {
+        id: repo.id,
+        url: this.urls.apiUrl(`/repos/${repo.owner.login}/${repo.name}`),
+        name: repo.name,
+      },
     });
     return {
       url: this.urls.apiUrl(`/repos/${r.owner.login}/${r.name}/pulls/${issue.number}`),
@@ -549,7 +581,10 @@ export class Representer {
     };
   }
 
-  checkSuite(suite: CheckSuite, options: { withRepository?: boolean } = {}): Record<string, unknown> {
+  checkSuite(
+    suite: CheckSuite,
+    options: { withRepository?: boolean } = {},
+  ): Record<string, unknown> {
     const r = suite.repo;
     const full = `${r.owner.login}/${r.name}`;
     const { status, conclusion } = this.state.suiteStatus(suite);

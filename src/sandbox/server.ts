@@ -71,9 +71,15 @@ export type ControlHandler = (
 
 /** Every REST handler, by GitHub operation id. */
 export const ROUTES: ReadonlyMap<string, Route> = new Map(
-  [...appRoutes, ...repoRoutes, ...gitRoutes, ...pullRoutes, ...issueRoutes, ...checkRoutes, ...actionRoutes].map(
-    (r) => [r.operationId, r],
-  ),
+  [
+    ...appRoutes,
+    ...repoRoutes,
+    ...gitRoutes,
+    ...pullRoutes,
+    ...issueRoutes,
+    ...checkRoutes,
+    ...actionRoutes,
+  ].map((r) => [r.operationId, r]),
 );
 
 const LEVEL_RANK: Record<string, number> = { read: 1, write: 2, admin: 3 };
@@ -192,10 +198,19 @@ export class SandboxServer {
   private faultResponse(fault: Fault): RestResponse | undefined {
     const kind = fault.spec.kind;
     if ("status" in kind) {
-      const message = kind.status >= 500 ? (kind.status === 502 ? "Bad Gateway" : "Server Error") : "Injected fault";
+      const message =
+        kind.status >= 500
+          ? kind.status === 502
+            ? "Bad Gateway"
+            : "Server Error"
+          : "Injected fault";
       return {
         status: kind.status,
-        body: kind.body ?? { message, documentation_url: "https://docs.github.com/rest", status: String(kind.status) },
+        body: kind.body ?? {
+          message,
+          documentation_url: "https://docs.github.com/rest",
+          status: String(kind.status),
+        },
         ...(kind.headers ? { headers: kind.headers } : {}),
       };
     }
@@ -243,7 +258,8 @@ export class SandboxServer {
     try {
       bodyBuf = await readBody(req);
     } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError(400, "Could not read the request body");
+      const e =
+        err instanceof ApiError ? err : new ApiError(400, "Could not read the request body");
       this.send(res, { status: e.status, body: e.body() }, requestId);
       return;
     }
@@ -343,7 +359,12 @@ export class SandboxServer {
           problem: `no path in GitHub's OpenAPI description matches ${apiPath}`,
         });
     } else if (method !== "POST") {
-      this.recordViolation({ method, path: apiPath, kind: "unknown-method", problem: "GraphQL takes POST only" });
+      this.recordViolation({
+        method,
+        path: apiPath,
+        kind: "unknown-method",
+        problem: "GraphQL takes POST only",
+      });
     }
 
     // Parse the body before faults so a malformed one is recorded even when a fault answers.
@@ -400,7 +421,8 @@ export class SandboxServer {
       }
     }
 
-    if (outsideApi || (matched && matched.kind !== "operation")) throw new ApiError(404, "Not Found");
+    if (outsideApi || (matched && matched.kind !== "operation"))
+      throw new ApiError(404, "Not Found");
 
     const auth = authenticate(this.state, req.headers.authorization);
     entry.auth = auth.kind;
@@ -408,22 +430,35 @@ export class SandboxServer {
 
     if (isGraphql) {
       if (auth.kind !== "installation" && auth.kind !== "user")
-        throw new ApiError(401, auth.kind === "none" ? "This endpoint requires you to be authenticated." : "Bad credentials");
+        throw new ApiError(
+          401,
+          auth.kind === "none"
+            ? "This endpoint requires you to be authenticated."
+            : "Bad credentials",
+        );
       const result = await executeGraphql({ state: this.state, urls: this.urls, auth }, body);
       return { status: result.status, body: result.body };
     }
 
-    const op = (matched as { kind: "operation"; match: { operation: { operationId: string }; params: Record<string, string> } })
-      .match;
+    const op = (
+      matched as {
+        kind: "operation";
+        match: { operation: { operationId: string }; params: Record<string, string> };
+      }
+    ).match;
     const route = ROUTES.get(op.operation.operationId);
     const needs = route?.auth ?? "token";
     if (needs === "app" && auth.kind !== "app") {
-      if (auth.kind === "none" && auth.reason !== "Requires authentication") throw new ApiError(401, auth.reason);
+      if (auth.kind === "none" && auth.reason !== "Requires authentication")
+        throw new ApiError(401, auth.reason);
       throw new ApiError(401, "A JSON web token could not be decoded");
     }
     if (needs === "token" && auth.kind !== "installation" && auth.kind !== "user") {
       if (auth.kind === "app")
-        throw new ApiError(403, "Resource not accessible by integration (an app JWT cannot call this endpoint)");
+        throw new ApiError(
+          403,
+          "Resource not accessible by integration (an app JWT cannot call this endpoint)",
+        );
       throw new ApiError(401, auth.reason);
     }
     if (bodyProblems.length > 0)
@@ -436,13 +471,20 @@ export class SandboxServer {
         kind: "unimplemented",
         problem: `the sandbox does not implement ${op.operation.operationId}`,
       });
-      throw new ApiError(404, `Not Found (the sandbox does not implement ${op.operation.operationId})`);
+      throw new ApiError(
+        404,
+        `Not Found (the sandbox does not implement ${op.operation.operationId})`,
+      );
     }
     if (auth.kind === "installation" && route.permission) {
       const level = method === "GET" ? "read" : "write";
       const granted = route.permission
         .split("|")
-        .some((p) => (LEVEL_RANK[auth.token.permissions[p] ?? ""] ?? 0) >= (LEVEL_RANK[level] ?? 0) || p === "metadata");
+        .some(
+          (p) =>
+            (LEVEL_RANK[auth.token.permissions[p] ?? ""] ?? 0) >= (LEVEL_RANK[level] ?? 0) ||
+            p === "metadata",
+        );
       if (!granted) throw new ApiError(403, "Resource not accessible by integration");
     }
     const ctx = new RestContext(
@@ -471,7 +513,11 @@ export class SandboxServer {
       try {
         body = JSON.parse(bodyBuf.toString("utf8"));
       } catch {
-        this.send(res, { status: 400, body: { message: "control API bodies are JSON" } }, requestId);
+        this.send(
+          res,
+          { status: 400, body: { message: "control API bodies are JSON" } },
+          requestId,
+        );
         return;
       }
     }
@@ -480,11 +526,20 @@ export class SandboxServer {
       return;
     }
     try {
-      const r = await this.control(method, url.pathname.slice("/_sandbox".length) || "/", url.searchParams, body);
+      const r = await this.control(
+        method,
+        url.pathname.slice("/_sandbox".length) || "/",
+        url.searchParams,
+        body,
+      );
       this.send(res, { status: r.status, body: r.body ?? {} }, requestId);
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 400;
-      this.send(res, { status, body: { message: err instanceof Error ? err.message : String(err) } }, requestId);
+      this.send(
+        res,
+        { status, body: { message: err instanceof Error ? err.message : String(err) } },
+        requestId,
+      );
     }
   }
 }

@@ -131,7 +131,12 @@ export class EventBuilder {
       sender: v.user(sender),
     };
     if (repo.installationId !== undefined)
-      out.installation = { id: repo.installationId, node_id: Buffer.from(`023:Integration::Installation${repo.installationId}`).toString("base64") };
+      out.installation = {
+        id: repo.installationId,
+        node_id: Buffer.from(`023:Integration::Installation${repo.installationId}`).toString(
+          "base64",
+        ),
+      };
     if (repo.owner.type === "Organization") {
       const u = v.user(repo.owner);
       out.organization = {
@@ -198,7 +203,8 @@ export class EventBuilder {
   }): WebhookEvent {
     const repo = this.repo(input.repo);
     const comment = this.state.comments.get(input.commentId);
-    if (!comment || comment.repo !== repo) throw new Error(`no comment ${input.commentId} in ${input.repo}`);
+    if (!comment || comment.repo !== repo)
+      throw new Error(`no comment ${input.commentId} in ${input.repo}`);
     const issue = repo.issues.get(comment.issueNumber) as Issue;
     const action = input.action ?? "created";
     const payload: Record<string, unknown> = {
@@ -221,12 +227,16 @@ export class EventBuilder {
   }): WebhookEvent {
     const repo = this.repo(input.repo);
     const run = this.state.checkRuns.get(input.checkRunId);
-    if (!run || run.repo !== repo) throw new Error(`no check run ${input.checkRunId} in ${input.repo}`);
+    if (!run || run.repo !== repo)
+      throw new Error(`no check run ${input.checkRunId} in ${input.repo}`);
     const suite = this.state.checkSuites.get(run.suiteId);
     const v = this.view();
     const payload: Record<string, unknown> = {
       action: input.action ?? "rerequested",
-      check_run: { ...v.checkRun(run), check_suite: suite ? v.checkSuite(suite, { withRepository: false }) : { id: run.suiteId } },
+      check_run: {
+        ...v.checkRun(run),
+        check_suite: suite ? v.checkSuite(suite, { withRepository: false }) : { id: run.suiteId },
+      },
       ...this.common(repo, this.sender(input.sender, repo.owner)),
     };
     if (input.requestedAction) payload.requested_action = { identifier: input.requestedAction };
@@ -242,7 +252,8 @@ export class EventBuilder {
   }): WebhookEvent {
     const repo = this.repo(input.repo);
     const suite = this.state.checkSuites.get(input.checkSuiteId);
-    if (!suite || suite.repo !== repo) throw new Error(`no check suite ${input.checkSuiteId} in ${input.repo}`);
+    if (!suite || suite.repo !== repo)
+      throw new Error(`no check suite ${input.checkSuiteId} in ${input.repo}`);
     return {
       name: "check_suite",
       payload: {
@@ -257,13 +268,21 @@ export class EventBuilder {
    * `push` of `ref` from `before` to `after` (default: the ref's current tip; before defaults to the tip's
    * first parent). Lists up to 20 commits with their added/removed/modified paths, as GitHub does.
    */
-  push(input: { repo: string; ref: string; before?: string; after?: string; sender?: string }): WebhookEvent {
+  push(input: {
+    repo: string;
+    ref: string;
+    before?: string;
+    after?: string;
+    sender?: string;
+  }): WebhookEvent {
     const repo = this.repo(input.repo);
     const ref = input.ref.startsWith("refs/") ? input.ref : `refs/heads/${input.ref}`;
     const after = input.after ?? repo.refs.get(ref) ?? ZERO_SHA;
     const store = this.state.store;
     const afterCommit = after === ZERO_SHA ? undefined : store.peel(after);
-    const before = input.before ?? (afterCommit ? (store.commit(afterCommit)?.parents[0] ?? ZERO_SHA) : ZERO_SHA);
+    const before =
+      input.before ??
+      (afterCommit ? (store.commit(afterCommit)?.parents[0] ?? ZERO_SHA) : ZERO_SHA);
     const v = this.view();
     const full = `${repo.owner.login}/${repo.name}`;
     let commitShas: string[] = [];
@@ -272,7 +291,9 @@ export class EventBuilder {
       else {
         const defaultTip = this.state.branchSha(repo, repo.defaultBranch);
         commitShas =
-          defaultTip && defaultTip !== afterCommit ? store.commitsBetween(defaultTip, afterCommit) : [afterCommit];
+          defaultTip && defaultTip !== afterCommit
+            ? store.commitsBetween(defaultTip, afterCommit)
+            : [afterCommit];
       }
     }
     const commitJson = (sha: string): Record<string, unknown> => {
@@ -289,7 +310,11 @@ export class EventBuilder {
         message: c.message.replace(/\n$/, ""),
         timestamp: signatureDate(c.committer),
         url: v.urls.html(`/${full}/commit/${sha}`),
-        author: { name: c.author.name, email: c.author.email, ...(author ? { username: author.login } : {}) },
+        author: {
+          name: c.author.name,
+          email: c.author.email,
+          ...(author ? { username: author.login } : {}),
+        },
         committer: {
           name: c.committer.name,
           email: c.committer.email,
@@ -298,7 +323,9 @@ export class EventBuilder {
         added: files.filter((f) => f.status === "added").map((f) => f.path),
         removed: files.filter((f) => f.status === "removed").map((f) => f.path),
         modified: files
-          .filter((f) => f.status === "modified" || f.status === "renamed" || f.status === "changed")
+          .filter(
+            (f) => f.status === "modified" || f.status === "renamed" || f.status === "changed",
+          )
           .map((f) => f.path),
       };
     };
@@ -323,7 +350,10 @@ export class EventBuilder {
         pusher: { name: sender.login, email: sender.email },
         created: before === ZERO_SHA,
         deleted: after === ZERO_SHA,
-        forced: before !== ZERO_SHA && afterCommit !== undefined && !store.isAncestor(before, afterCommit),
+        forced:
+          before !== ZERO_SHA &&
+          afterCommit !== undefined &&
+          !store.isAncestor(before, afterCommit),
         base_ref: null,
         compare: v.urls.html(`/${full}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`),
         commits,
@@ -341,7 +371,8 @@ export class EventBuilder {
   }): WebhookEvent {
     const repo = this.repo(input.repo);
     const run = this.state.workflowRuns.get(input.runId);
-    if (!run || run.repo !== repo) throw new Error(`no workflow run ${input.runId} in ${input.repo}`);
+    if (!run || run.repo !== repo)
+      throw new Error(`no workflow run ${input.runId} in ${input.repo}`);
     const v = this.view();
     return {
       name: "workflow_run",

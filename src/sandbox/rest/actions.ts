@@ -2,9 +2,20 @@
 import { notFound, unprocessable } from "../errors.js";
 import { openSealed, publicKeyBase64, type SecretScope } from "../secrets.js";
 import type { Repository } from "../state.js";
-import { json, noContent, paginate, str, type RestContext, type RestResponse, type Route } from "./context.js";
+import {
+  json,
+  noContent,
+  paginate,
+  str,
+  type RestContext,
+  type RestResponse,
+  type Route,
+} from "./context.js";
 
-function workflowFiles(ctx: RestContext, repo: Repository): Array<{ id: number; path: string; name: string }> {
+function workflowFiles(
+  ctx: RestContext,
+  repo: Repository,
+): Array<{ id: number; path: string; name: string }> {
   const sha = ctx.state.resolveCommit(repo, repo.defaultBranch);
   if (!sha) return [];
   const dir = ctx.state.store.lookup(ctx.state.treeOf(sha), ".github/workflows");
@@ -39,7 +50,8 @@ function putSecret(ctx: RestContext, scope: SecretScope): RestResponse {
     );
   const keyId = str(body, "key_id");
   const encrypted = str(body, "encrypted_value");
-  if (!keyId || encrypted === undefined) throw unprocessable("Bad request: encrypted_value and key_id are required");
+  if (!keyId || encrypted === undefined)
+    throw unprocessable("Bad request: encrypted_value and key_id are required");
   if (keyId !== scope.keyId) {
     const stale = scope.retired.some((k) => k.keyId === keyId);
     throw unprocessable(
@@ -62,7 +74,11 @@ function putSecret(ctx: RestContext, scope: SecretScope): RestResponse {
   return existing ? noContent() : json(201, {});
 }
 
-function secretMeta(s: { name: string; createdAt: string; updatedAt: string }): Record<string, unknown> {
+function secretMeta(s: {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}): Record<string, unknown> {
   return { name: s.name, created_at: s.createdAt, updated_at: s.updatedAt };
 }
 
@@ -91,9 +107,16 @@ export const actionRoutes: Route[] = [
       const repo = ctx.repo();
       const body = ctx.bodyObject();
       const ref = str(body, "ref");
-      if (!ref) throw unprocessable("Invalid request.\n\n\"ref\" wasn't supplied.");
-      const inputs = body.inputs && typeof body.inputs === "object" ? (body.inputs as Record<string, unknown>) : {};
-      const run = ctx.state.dispatchWorkflow(repo, ctx.param("workflow_id"), { ref, inputs, actor: ctx.actor() });
+      if (!ref) throw unprocessable('Invalid request.\n\n"ref" wasn\'t supplied.');
+      const inputs =
+        body.inputs && typeof body.inputs === "object"
+          ? (body.inputs as Record<string, unknown>)
+          : {};
+      const run = ctx.state.dispatchWorkflow(repo, ctx.param("workflow_id"), {
+        ref,
+        inputs,
+        actor: ctx.actor(),
+      });
       if (body.return_run_details === true) {
         const view = ctx.view.workflowRun(run);
         return json(200, { workflow_run_id: run.id, run_url: view.url, html_url: view.html_url });
@@ -110,7 +133,10 @@ export const actionRoutes: Route[] = [
       const page = paginate(ctx, all);
       return json(
         200,
-        { total_count: all.length, workflows: page.items.map((w) => ctx.view.workflow(repo, w.id, w.path, w.name)) },
+        {
+          total_count: all.length,
+          workflows: page.items.map((w) => ctx.view.workflow(repo, w.id, w.path, w.name)),
+        },
         page.headers,
       );
     },
@@ -121,7 +147,9 @@ export const actionRoutes: Route[] = [
     handle: (ctx) => {
       const repo = ctx.repo();
       const id = ctx.param("workflow_id");
-      const w = workflowFiles(ctx, repo).find((x) => String(x.id) === id || x.path.endsWith(`/${id}`));
+      const w = workflowFiles(ctx, repo).find(
+        (x) => String(x.id) === id || x.path.endsWith(`/${id}`),
+      );
       if (!w) throw notFound();
       return json(200, ctx.view.workflow(repo, w.id, w.path, w.name));
     },
@@ -147,7 +175,10 @@ export const actionRoutes: Route[] = [
       const repo = ctx.repo();
       const id = ctx.param("workflow_id");
       const runs = [...ctx.state.workflowRuns.values()]
-        .filter((r) => r.repo === repo && (String(r.workflowId) === id || r.workflowPath.endsWith(`/${id}`)))
+        .filter(
+          (r) =>
+            r.repo === repo && (String(r.workflowId) === id || r.workflowPath.endsWith(`/${id}`)),
+        )
         .reverse();
       const page = paginate(ctx, runs);
       return json(
@@ -172,10 +203,26 @@ export const actionRoutes: Route[] = [
     permission: "secrets",
     handle: (ctx) => publicKey(ctx.repo().secrets),
   },
-  { operationId: "actions/create-or-update-repo-secret", permission: "secrets", handle: (ctx) => putSecret(ctx, ctx.repo().secrets) },
-  { operationId: "actions/list-repo-secrets", permission: "secrets", handle: (ctx) => listSecrets(ctx, ctx.repo().secrets) },
-  { operationId: "actions/get-repo-secret", permission: "secrets", handle: (ctx) => getSecret(ctx, ctx.repo().secrets) },
-  { operationId: "actions/delete-repo-secret", permission: "secrets", handle: (ctx) => deleteSecret(ctx, ctx.repo().secrets) },
+  {
+    operationId: "actions/create-or-update-repo-secret",
+    permission: "secrets",
+    handle: (ctx) => putSecret(ctx, ctx.repo().secrets),
+  },
+  {
+    operationId: "actions/list-repo-secrets",
+    permission: "secrets",
+    handle: (ctx) => listSecrets(ctx, ctx.repo().secrets),
+  },
+  {
+    operationId: "actions/get-repo-secret",
+    permission: "secrets",
+    handle: (ctx) => getSecret(ctx, ctx.repo().secrets),
+  },
+  {
+    operationId: "actions/delete-repo-secret",
+    permission: "secrets",
+    handle: (ctx) => deleteSecret(ctx, ctx.repo().secrets),
+  },
   {
     operationId: "actions/get-environment-public-key",
     permission: "secrets",
@@ -213,7 +260,9 @@ export const actionRoutes: Route[] = [
         id: ctx.state.newId(),
         name,
         url: ctx.view.urls.apiUrl(`/repos/${full}/environments/${encodeURIComponent(name)}`),
-        html_url: ctx.view.urls.html(`/${full}/deployments/activity_log?environments_filter=${encodeURIComponent(name)}`),
+        html_url: ctx.view.urls.html(
+          `/${full}/deployments/activity_log?environments_filter=${encodeURIComponent(name)}`,
+        ),
         created_at: repo.createdAt,
         updated_at: ctx.state.isoNow(),
         protection_rules: [],

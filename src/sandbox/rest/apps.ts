@@ -13,7 +13,9 @@ function installationByParam(ctx: RestContext): Installation {
 
 function installationOfAccount(ctx: RestContext, login: string): Installation {
   const account = ctx.state.user(login);
-  const inst = account ? [...ctx.state.installations.values()].find((i) => i.account === account) : undefined;
+  const inst = account
+    ? [...ctx.state.installations.values()].find((i) => i.account === account)
+    : undefined;
   if (!inst) throw notFound();
   return inst;
 }
@@ -23,7 +25,10 @@ export const appRoutes: Route[] = [
     operationId: "apps/get-authenticated",
     auth: "app",
     handle: (ctx) =>
-      json(200, { ...ctx.view.app(ctx.state.app), installations_count: ctx.state.installations.size }),
+      json(200, {
+        ...ctx.view.app(ctx.state.app),
+        installations_count: ctx.state.installations.size,
+      }),
   },
   {
     operationId: "apps/list-installations",
@@ -54,12 +59,17 @@ export const appRoutes: Route[] = [
         repositoryIds = [];
         for (const name of Array.isArray(body.repositories) ? body.repositories : []) {
           const r = installed.find((x) => x.name.toLowerCase() === String(name).toLowerCase());
-          if (!r) throw unprocessable(`There is at least one repository that does not exist or is not accessible to the parent installation.`);
+          if (!r)
+            throw unprocessable(
+              `There is at least one repository that does not exist or is not accessible to the parent installation.`,
+            );
           repositoryIds.push(r.id);
         }
         for (const id of Array.isArray(body.repository_ids) ? body.repository_ids : []) {
           if (!installed.some((x) => x.id === id))
-            throw unprocessable(`There is at least one repository that does not exist or is not accessible to the parent installation.`);
+            throw unprocessable(
+              `There is at least one repository that does not exist or is not accessible to the parent installation.`,
+            );
           repositoryIds.push(Number(id));
         }
       }
@@ -81,7 +91,9 @@ export const appRoutes: Route[] = [
         repository_selection: repositoryIds ? "selected" : "all",
       };
       if (repositoryIds)
-        out.repositories = installed.filter((r) => repositoryIds.includes(r.id)).map((r) => ctx.view.repo(r));
+        out.repositories = installed
+          .filter((r) => repositoryIds.includes(r.id))
+          .map((r) => ctx.view.repo(r));
       return json(201, out);
     },
   },
@@ -90,7 +102,10 @@ export const appRoutes: Route[] = [
     auth: "app",
     handle: (ctx) => {
       const repo = ctx.state.repo(ctx.param("owner"), ctx.param("repo"));
-      const inst = repo?.installationId !== undefined ? ctx.state.installations.get(repo.installationId) : undefined;
+      const inst =
+        repo?.installationId !== undefined
+          ? ctx.state.installations.get(repo.installationId)
+          : undefined;
       if (!inst) throw notFound();
       return json(200, ctx.view.installation(inst));
     },
@@ -103,17 +118,23 @@ export const appRoutes: Route[] = [
   {
     operationId: "apps/get-user-installation",
     auth: "app",
-    handle: (ctx) => json(200, ctx.view.installation(installationOfAccount(ctx, ctx.param("username")))),
+    handle: (ctx) =>
+      json(200, ctx.view.installation(installationOfAccount(ctx, ctx.param("username")))),
   },
   {
     operationId: "apps/list-repos-accessible-to-installation",
     handle: (ctx) => {
-      if (ctx.auth.kind !== "installation") throw new ApiError(403, "Resource not accessible by integration");
+      if (ctx.auth.kind !== "installation")
+        throw new ApiError(403, "Resource not accessible by integration");
       const repos = [...ctx.state.repos.values()].filter((r) => ctx.canSee(r));
       const page = paginate(ctx, repos);
       return json(
         200,
-        { total_count: repos.length, repository_selection: "selected", repositories: page.items.map((r) => ctx.view.repo(r)) },
+        {
+          total_count: repos.length,
+          repository_selection: "selected",
+          repositories: page.items.map((r) => ctx.view.repo(r)),
+        },
         page.headers,
       );
     },
@@ -129,7 +150,8 @@ export const appRoutes: Route[] = [
   {
     operationId: "users/get-authenticated",
     handle: (ctx) => {
-      if (ctx.auth.kind !== "user") throw new ApiError(403, "Resource not accessible by integration");
+      if (ctx.auth.kind !== "user")
+        throw new ApiError(403, "Resource not accessible by integration");
       return json(200, ctx.view.fullUser(ctx.auth.user));
     },
   },

@@ -4,7 +4,8 @@ import type { CheckRun, CheckSuite } from "../state.js";
 import { json, paginate, type RestContext, type Route } from "./context.js";
 
 function requireApp(ctx: RestContext): void {
-  if (ctx.auth.kind !== "installation") throw new ApiError(403, "You must authenticate via a GitHub App.");
+  if (ctx.auth.kind !== "installation")
+    throw new ApiError(403, "You must authenticate via a GitHub App.");
 }
 
 function runById(ctx: RestContext): CheckRun {
@@ -27,7 +28,10 @@ function filterRuns(ctx: RestContext, runs: CheckRun[]): CheckRun[] {
   const status = ctx.query.get("status");
   const appId = ctx.query.get("app_id");
   let out = runs.filter(
-    (r) => (!name || r.name === name) && (!status || r.status === status) && (!appId || String(r.app.id) === appId),
+    (r) =>
+      (!name || r.name === name) &&
+      (!status || r.status === status) &&
+      (!appId || String(r.app.id) === appId),
   );
   if ((ctx.query.get("filter") ?? "latest") === "latest") {
     const latest = new Map<string, CheckRun>();
@@ -43,7 +47,11 @@ function filterRuns(ctx: RestContext, runs: CheckRun[]): CheckRun[] {
 
 function runList(ctx: RestContext, runs: CheckRun[]) {
   const page = paginate(ctx, runs);
-  return json(200, { total_count: runs.length, check_runs: page.items.map((r) => ctx.view.checkRun(r)) }, page.headers);
+  return json(
+    200,
+    { total_count: runs.length, check_runs: page.items.map((r) => ctx.view.checkRun(r)) },
+    page.headers,
+  );
 }
 
 export const checkRoutes: Route[] = [
@@ -63,7 +71,13 @@ export const checkRoutes: Route[] = [
     handle: (ctx) => {
       requireApp(ctx);
       const run = runById(ctx);
-      if (run.app !== ctx.state.app) throw new ApiError(403, "Invalid app_id `" + ctx.state.app.id + "` - check run can only be modified by the GitHub App that created it.");
+      if (run.app !== ctx.state.app)
+        throw new ApiError(
+          403,
+          "Invalid app_id `" +
+            ctx.state.app.id +
+            "` - check run can only be modified by the GitHub App that created it.",
+        );
       ctx.state.applyCheckRunBody(run, ctx.bodyObject());
       return json(200, ctx.view.checkRun(run));
     },
@@ -113,7 +127,13 @@ export const checkRoutes: Route[] = [
     permission: "checks",
     handle: (ctx) => {
       const suite = suiteById(ctx);
-      return runList(ctx, filterRuns(ctx, [...ctx.state.checkRuns.values()].filter((r) => r.suiteId === suite.id)));
+      return runList(
+        ctx,
+        filterRuns(
+          ctx,
+          [...ctx.state.checkRuns.values()].filter((r) => r.suiteId === suite.id),
+        ),
+      );
     },
   },
   {
@@ -147,8 +167,11 @@ export const checkRoutes: Route[] = [
       requireApp(ctx);
       const repo = ctx.repo();
       const headSha = String(ctx.bodyObject().head_sha ?? "");
-      if (!ctx.state.store.commit(headSha)) throw new ApiError(422, "head_sha is not a valid commit");
-      const existing = [...ctx.state.checkSuites.values()].some((s) => s.repo === repo && s.headSha === headSha);
+      if (!ctx.state.store.commit(headSha))
+        throw new ApiError(422, "head_sha is not a valid commit");
+      const existing = [...ctx.state.checkSuites.values()].some(
+        (s) => s.repo === repo && s.headSha === headSha,
+      );
       const suite = ctx.state.suiteFor(repo, headSha, ctx.state.app);
       return json(existing ? 200 : 201, ctx.view.checkSuite(suite));
     },

@@ -95,7 +95,11 @@ export class RestContext {
   }
 }
 
-export function json(status: number, body: unknown, headers?: Record<string, string>): RestResponse {
+export function json(
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): RestResponse {
   return headers ? { status, body, headers } : { status, body };
 }
 
@@ -122,10 +126,17 @@ export interface Page<T> {
  * Slices a list by `per_page` (default 30, at most `maxPerPage`) and `page`, with GitHub's `Link` header
  * (`next`, `last`, `first`, `prev`) built on the URL the client called.
  */
-export function paginate<T>(ctx: RestContext, items: T[], options: { maxPerPage?: number } = {}): Page<T> {
+export function paginate<T>(
+  ctx: RestContext,
+  items: T[],
+  options: { maxPerPage?: number } = {},
+): Page<T> {
   const maxPerPage = options.maxPerPage ?? 100;
   const perPageRaw = Number(ctx.query.get("per_page") ?? "30");
-  const perPage = Math.min(maxPerPage, Math.max(1, Number.isFinite(perPageRaw) ? Math.floor(perPageRaw) : 30));
+  const perPage = Math.min(
+    maxPerPage,
+    Math.max(1, Number.isFinite(perPageRaw) ? Math.floor(perPageRaw) : 30),
+  );
   const pageRaw = Number(ctx.query.get("page") ?? "1");
   const page = Math.max(1, Number.isFinite(pageRaw) ? Math.floor(pageRaw) : 1);
   const lastPage = Math.max(1, Math.ceil(items.length / perPage));
@@ -138,7 +149,8 @@ export function paginate<T>(ctx: RestContext, items: T[], options: { maxPerPage?
   };
   const parts: string[] = [];
   if (page > 1) parts.push(`<${link(Math.min(page - 1, lastPage))}>; rel="prev"`);
-  if (page < lastPage) parts.push(`<${link(page + 1)}>; rel="next"`, `<${link(lastPage)}>; rel="last"`);
+  if (page < lastPage)
+    parts.push(`<${link(page + 1)}>; rel="next"`, `<${link(lastPage)}>; rel="last"`);
   if (page > 1) parts.push(`<${link(1)}>; rel="first"`);
   return { items: slice, headers: parts.length > 0 ? { link: parts.join(", ") } : {} };
 }

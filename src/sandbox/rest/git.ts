@@ -19,10 +19,16 @@ function gitUrl(ctx: RestContext, repo: Repository, path: string): string {
   return ctx.view.urls.apiUrl(`/repos/${repo.owner.login}/${repo.name}/git${path}`);
 }
 
-function refJson(ctx: RestContext, repo: Repository, ref: string, sha: string): Record<string, unknown> {
+function refJson(
+  ctx: RestContext,
+  repo: Repository,
+  ref: string,
+  sha: string,
+): Record<string, unknown> {
   const obj = ctx.state.store.get(sha);
   const type = obj?.type ?? "commit";
-  const kind = type === "tag" ? "tags" : type === "tree" ? "trees" : type === "blob" ? "blobs" : "commits";
+  const kind =
+    type === "tag" ? "tags" : type === "tree" ? "trees" : type === "blob" ? "blobs" : "commits";
   return {
     ref,
     node_id: nodeId("Ref", `${repo.id}:${ref}`),
@@ -31,11 +37,21 @@ function refJson(ctx: RestContext, repo: Repository, ref: string, sha: string): 
   };
 }
 
-function treeJson(ctx: RestContext, repo: Repository, sha: string, recursive: boolean): Record<string, unknown> {
+function treeJson(
+  ctx: RestContext,
+  repo: Repository,
+  sha: string,
+  recursive: boolean,
+): Record<string, unknown> {
   const store = ctx.state.store;
   const entries = recursive
     ? store.listRecursive(sha)
-    : (store.tree(sha) ?? []).map((e) => ({ path: e.name, mode: e.mode, type: e.type, sha: e.sha }));
+    : (store.tree(sha) ?? []).map((e) => ({
+        path: e.name,
+        mode: e.mode,
+        type: e.type,
+        sha: e.sha,
+      }));
   const truncated = entries.length > RECURSIVE_TREE_LIMIT;
   return {
     sha,
@@ -68,7 +84,13 @@ function tagJson(ctx: RestContext, repo: Repository, sha: string): Record<string
       date: new Date(t.tagger.time * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
     },
     object: { type: t.type, sha: t.object, url: gitUrl(ctx, repo, `/${kind}/${t.object}`) },
-    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+    verification: {
+      verified: false,
+      reason: "unsigned",
+      signature: null,
+      payload: null,
+      verified_at: null,
+    },
   };
 }
 
@@ -105,7 +127,8 @@ export const gitRoutes: Route[] = [
       const repo = ctx.repo();
       const body = ctx.bodyObject();
       const content = str(body, "content");
-      if (content === undefined) throw unprocessable("Invalid request.\n\n\"content\" wasn't supplied.");
+      if (content === undefined)
+        throw unprocessable('Invalid request.\n\n"content" wasn\'t supplied.');
       const encoding = str(body, "encoding") ?? "utf-8";
       let buf: Buffer;
       if (encoding === "base64") buf = Buffer.from(content, "base64");
@@ -147,7 +170,8 @@ export const gitRoutes: Route[] = [
         sha = commit ? ctx.state.treeOf(commit) : undefined;
       }
       if (!sha || !ctx.state.store.tree(sha)) throw notFound();
-      const recursive = ctx.query.has("recursive") && !["0", "false"].includes(ctx.query.get("recursive") ?? "");
+      const recursive =
+        ctx.query.has("recursive") && !["0", "false"].includes(ctx.query.get("recursive") ?? "");
       return json(200, treeJson(ctx, repo, sha, recursive));
     },
   },
@@ -164,7 +188,8 @@ export const gitRoutes: Route[] = [
         if (!asCommit) throw unprocessable("Invalid request.\n\nbase_tree is not a valid tree");
       }
       const base = baseTree ? (store.tree(baseTree) ? baseTree : ctx.state.treeOf(baseTree)) : null;
-      if (!Array.isArray(body.tree)) throw unprocessable("Invalid request.\n\n\"tree\" wasn't supplied.");
+      if (!Array.isArray(body.tree))
+        throw unprocessable('Invalid request.\n\n"tree" wasn\'t supplied.');
       const changes = new Map<string, PathChange>();
       for (const [i, raw] of body.tree.entries()) {
         if (!raw || typeof raw !== "object") throw unprocessable(`Invalid tree entry ${i}`);
@@ -172,7 +197,9 @@ export const gitRoutes: Route[] = [
         const path = typeof e.path === "string" ? e.path : "";
         if (!path) throw unprocessable(`tree.path is required (entry ${i})`);
         const mode = (typeof e.mode === "string" ? e.mode : "100644") as EntryMode;
-        const type = (typeof e.type === "string" ? e.type : mode === "040000" ? "tree" : "blob") as EntryType;
+        const type = (
+          typeof e.type === "string" ? e.type : mode === "040000" ? "tree" : "blob"
+        ) as EntryType;
         const expected: Record<string, EntryType> = {
           "100644": "blob",
           "100755": "blob",
@@ -180,9 +207,12 @@ export const gitRoutes: Route[] = [
           "040000": "tree",
           "160000": "commit",
         };
-        if (expected[mode] !== type) throw unprocessable(`tree.mode ${mode} does not match tree.type ${type}`);
+        if (expected[mode] !== type)
+          throw unprocessable(`tree.mode ${mode} does not match tree.type ${type}`);
         if ("content" in e && "sha" in e && e.sha !== null)
-          throw unprocessable("Invalid request.\n\nOnly one of \"content\" or \"sha\" may be supplied.");
+          throw unprocessable(
+            'Invalid request.\n\nOnly one of "content" or "sha" may be supplied.',
+          );
         if (e.sha === null) {
           changes.set(path, null);
           continue;
@@ -197,7 +227,9 @@ export const gitRoutes: Route[] = [
           if (type !== "commit" && (!obj || obj.type !== type))
             throw unprocessable(`tree.sha ${sha} is not a valid ${type}`);
         } else {
-          throw unprocessable(`Invalid request.\n\nEither "sha" or "content" must be supplied (entry ${i}).`);
+          throw unprocessable(
+            `Invalid request.\n\nEither "sha" or "content" must be supplied (entry ${i}).`,
+          );
         }
         changes.set(path, { mode, type, sha });
       }
@@ -231,10 +263,17 @@ export const gitRoutes: Route[] = [
       if (!store.tree(tree)) throw unprocessable("Tree SHA does not exist");
       const parents = Array.isArray(body.parents) ? body.parents.map(String) : [];
       for (const p of parents)
-        if (!store.commit(p)) throw unprocessable("Parent SHA does not exist or is not a commit object");
+        if (!store.commit(p))
+          throw unprocessable("Parent SHA does not exist or is not a commit object");
       const author = signatureFrom(ctx, body.author);
       const committer = signatureFrom(ctx, body.committer, author);
-      const sha = store.putCommit({ tree, parents, author, committer, message: str(body, "message") ?? "" });
+      const sha = store.putCommit({
+        tree,
+        parents,
+        author,
+        committer,
+        message: str(body, "message") ?? "",
+      });
       return json(201, ctx.view.gitCommit(repo, sha));
     },
   },
@@ -273,7 +312,9 @@ export const gitRoutes: Route[] = [
       const ref = str(body, "ref") ?? "";
       const sha = str(body, "sha") ?? "";
       if (!/^refs\/[^/]+\/.+/.test(ref) || ref.endsWith("/") || ref.includes(".."))
-        throw unprocessable("Reference name must start with 'refs/' and have at least two slashes.");
+        throw unprocessable(
+          "Reference name must start with 'refs/' and have at least two slashes.",
+        );
       if (repo.refs.has(ref)) throw unprocessable("Reference already exists");
       if (!ctx.state.store.has(sha)) throw unprocessable("Object does not exist");
       ctx.state.setRef(repo, ref, sha, { force: true });

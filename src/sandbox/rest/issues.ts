@@ -1,7 +1,15 @@
 // REST routes of the sandbox for issues (and pull requests as issues): comments and labels.
 import { ApiError, notFound, validationFailed } from "../errors.js";
 import type { Issue, IssueComment, Label, Repository } from "../state.js";
-import { json, noContent, paginate, sinceParam, str, type RestContext, type Route } from "./context.js";
+import {
+  json,
+  noContent,
+  paginate,
+  sinceParam,
+  str,
+  type RestContext,
+  type Route,
+} from "./context.js";
 
 function issueByNumber(ctx: RestContext): Issue {
   const repo = ctx.repo();
@@ -60,7 +68,9 @@ export const issueRoutes: Route[] = [
       const labels = (ctx.query.get("labels") ?? "").split(",").filter((l) => l !== "");
       const issues = [...repo.issues.values()]
         .filter((i) => state === "all" || i.state === state)
-        .filter((i) => labels.every((l) => i.labels.some((x) => x.toLowerCase() === l.toLowerCase())))
+        .filter((i) =>
+          labels.every((l) => i.labels.some((x) => x.toLowerCase() === l.toLowerCase())),
+        )
         .reverse();
       const page = paginate(ctx, issues);
       return json(
@@ -79,7 +89,12 @@ export const issueRoutes: Route[] = [
       const title = body.title;
       if (typeof title !== "string" && typeof title !== "number")
         throw validationFailed([{ resource: "Issue", field: "title", code: "missing_field" }]);
-      const issue = ctx.state.createIssue(repo, ctx.actor(), String(title), str(body, "body") ?? null);
+      const issue = ctx.state.createIssue(
+        repo,
+        ctx.actor(),
+        String(title),
+        str(body, "body") ?? null,
+      );
       for (const name of labelNames(body)) {
         ensureLabel(ctx, repo, name);
         issue.labels.push(name);
@@ -150,10 +165,18 @@ export const issueRoutes: Route[] = [
       const issue = issueByNumber(ctx);
       const body = ctx.bodyObject();
       const text = str(body, "body");
-      if (text === undefined) throw validationFailed([{ resource: "IssueComment", field: "body", code: "missing_field" }]);
+      if (text === undefined)
+        throw validationFailed([
+          { resource: "IssueComment", field: "body", code: "missing_field" },
+        ]);
       if (text.length > 65536)
         throw validationFailed([
-          { resource: "IssueComment", field: "body", code: "custom", message: "body is too long (maximum is 65536 characters)" },
+          {
+            resource: "IssueComment",
+            field: "body",
+            code: "custom",
+            message: "body is too long (maximum is 65536 characters)",
+          },
         ]);
       const comment = ctx.state.addComment(issue.repo, issue.number, ctx.actor(), text, {
         ...(ctx.viaApp() ? { viaApp: ctx.state.app } : {}),
@@ -173,7 +196,10 @@ export const issueRoutes: Route[] = [
       const comment = commentById(ctx);
       const body = ctx.bodyObject();
       const text = str(body, "body");
-      if (text === undefined) throw validationFailed([{ resource: "IssueComment", field: "body", code: "missing_field" }]);
+      if (text === undefined)
+        throw validationFailed([
+          { resource: "IssueComment", field: "body", code: "missing_field" },
+        ]);
       if (ctx.actor() !== comment.user && ctx.auth.kind !== "user")
         throw new ApiError(403, "Resource not accessible by integration");
       comment.body = text;
@@ -208,7 +234,8 @@ export const issueRoutes: Route[] = [
       const issue = issueByNumber(ctx);
       for (const name of labelNames(ctx.body)) {
         ensureLabel(ctx, issue.repo, name);
-        if (!issue.labels.some((l) => l.toLowerCase() === name.toLowerCase())) issue.labels.push(name);
+        if (!issue.labels.some((l) => l.toLowerCase() === name.toLowerCase()))
+          issue.labels.push(name);
       }
       return json(200, labelsOf(ctx, issue));
     },
@@ -266,7 +293,8 @@ export const issueRoutes: Route[] = [
       const repo = ctx.repo();
       const body = ctx.bodyObject();
       const name = str(body, "name");
-      if (!name) throw validationFailed([{ resource: "Label", field: "name", code: "missing_field" }]);
+      if (!name)
+        throw validationFailed([{ resource: "Label", field: "name", code: "missing_field" }]);
       if (repo.labels.has(name.toLowerCase()))
         throw validationFailed([{ resource: "Label", field: "name", code: "already_exists" }]);
       const label = ensureLabel(ctx, repo, name);

@@ -33,7 +33,8 @@ export const pullRoutes: Route[] = [
         const branch = colon >= 0 ? head.slice(colon + 1) : head;
         pulls = pulls.filter(
           (p) =>
-            p.pull.headRepo.owner.login.toLowerCase() === owner.toLowerCase() && (!branch || p.pull.headRef === branch),
+            p.pull.headRepo.owner.login.toLowerCase() === owner.toLowerCase() &&
+            (!branch || p.pull.headRef === branch),
         );
       }
       if (base) pulls = pulls.filter((p) => p.pull.baseRef === base);
@@ -93,15 +94,21 @@ export const pullRoutes: Route[] = [
       const body = ctx.bodyObject();
       const head = str(body, "head");
       const base = str(body, "base");
-      if (!head) throw validationFailed([{ resource: "PullRequest", field: "head", code: "missing_field" }]);
-      if (!base) throw validationFailed([{ resource: "PullRequest", field: "base", code: "missing_field" }]);
+      if (!head)
+        throw validationFailed([{ resource: "PullRequest", field: "head", code: "missing_field" }]);
+      if (!base)
+        throw validationFailed([{ resource: "PullRequest", field: "base", code: "missing_field" }]);
       let title = str(body, "title");
       const issueNumber = typeof body.issue === "number" ? body.issue : undefined;
       if (!title && issueNumber === undefined)
-        throw validationFailed([{ resource: "PullRequest", field: "title", code: "missing_field" }]);
+        throw validationFailed([
+          { resource: "PullRequest", field: "title", code: "missing_field" },
+        ]);
       if (issueNumber !== undefined) title = repo.issues.get(issueNumber)?.title ?? title;
       const headRepoName = str(body, "head_repo");
-      const headRepo = headRepoName ? ctx.state.repo(repo.owner.login, headRepoName) ?? undefined : undefined;
+      const headRepo = headRepoName
+        ? (ctx.state.repo(repo.owner.login, headRepoName) ?? undefined)
+        : undefined;
       const created = ctx.state.openPullRequest(repo, {
         head,
         base,
@@ -127,7 +134,8 @@ export const pullRoutes: Route[] = [
       const base = str(body, "base");
       if (base !== undefined) {
         const sha = ctx.state.branchSha(issue.repo, base);
-        if (!sha) throw validationFailed([{ resource: "PullRequest", field: "base", code: "invalid" }]);
+        if (!sha)
+          throw validationFailed([{ resource: "PullRequest", field: "base", code: "invalid" }]);
         issue.pull.baseRef = base;
         issue.pull.baseSha = sha;
       }

@@ -2,7 +2,15 @@
 import { ApiError, notFound, unprocessable, validationFailed } from "../errors.js";
 import { isSha, type TreeEntry } from "../git-objects.js";
 import type { Repository } from "../state.js";
-import { json, noContent, paginate, str, type RestContext, type RestResponse, type Route } from "./context.js";
+import {
+  json,
+  noContent,
+  paginate,
+  str,
+  type RestContext,
+  type RestResponse,
+  type Route,
+} from "./context.js";
 
 const LEGACY_PERMISSION: Record<string, string> = {
   admin: "admin",
@@ -32,12 +40,24 @@ function contentTypeOf(e: TreeEntry): string {
   return "file";
 }
 
-function contentEntry(ctx: RestContext, repo: Repository, ref: string, path: string, e: TreeEntry): Record<string, unknown> {
+function contentEntry(
+  ctx: RestContext,
+  repo: Repository,
+  ref: string,
+  path: string,
+  e: TreeEntry,
+): Record<string, unknown> {
   const full = `${repo.owner.login}/${repo.name}`;
-  const self = ctx.view.urls.apiUrl(`/repos/${full}/contents/${encodePath(path)}?ref=${encodeURIComponent(ref)}`);
+  const self = ctx.view.urls.apiUrl(
+    `/repos/${full}/contents/${encodePath(path)}?ref=${encodeURIComponent(ref)}`,
+  );
   const kind = contentTypeOf(e);
-  const git = ctx.view.urls.apiUrl(`/repos/${full}/git/${kind === "dir" ? "trees" : "blobs"}/${e.sha}`);
-  const html = ctx.view.urls.html(`/${full}/${kind === "dir" ? "tree" : "blob"}/${ref}/${encodePath(path)}`);
+  const git = ctx.view.urls.apiUrl(
+    `/repos/${full}/git/${kind === "dir" ? "trees" : "blobs"}/${e.sha}`,
+  );
+  const html = ctx.view.urls.html(
+    `/${full}/${kind === "dir" ? "tree" : "blob"}/${ref}/${encodePath(path)}`,
+  );
   const size = e.type === "blob" ? (ctx.state.store.blob(e.sha)?.length ?? 0) : 0;
   return {
     type: kind,
@@ -48,12 +68,21 @@ function contentEntry(ctx: RestContext, repo: Repository, ref: string, path: str
     url: self,
     git_url: kind === "submodule" ? null : git,
     html_url: kind === "submodule" ? null : html,
-    download_url: kind === "file" || kind === "symlink" ? ctx.view.urls.html(`/${full}/raw/${ref}/${encodePath(path)}`) : null,
+    download_url:
+      kind === "file" || kind === "symlink"
+        ? ctx.view.urls.html(`/${full}/raw/${ref}/${encodePath(path)}`)
+        : null,
     _links: { self, git, html },
   };
 }
 
-function fileContent(ctx: RestContext, repo: Repository, ref: string, path: string, e: TreeEntry): Record<string, unknown> {
+function fileContent(
+  ctx: RestContext,
+  repo: Repository,
+  ref: string,
+  path: string,
+  e: TreeEntry,
+): Record<string, unknown> {
   const out = contentEntry(ctx, repo, ref, path, e);
   const buf = ctx.state.store.blob(e.sha) ?? Buffer.alloc(0);
   if (out.type === "symlink") return { ...out, target: buf.toString("utf8") };
@@ -73,7 +102,11 @@ function resolveOr404(ctx: RestContext, repo: Repository, ref: string): string {
   return sha;
 }
 
-function parseSide(ctx: RestContext, repo: Repository, side: string): { repo: Repository; sha: string } {
+function parseSide(
+  ctx: RestContext,
+  repo: Repository,
+  side: string,
+): { repo: Repository; sha: string } {
   let target = repo;
   let ref = side;
   const colon = side.indexOf(":");
@@ -83,7 +116,10 @@ function parseSide(ctx: RestContext, repo: Repository, side: string): { repo: Re
     const fork = [...ctx.state.repos.values()].find(
       (r) =>
         r.owner.login.toLowerCase() === owner.toLowerCase() &&
-        (r === repo || r.parent === repo || repo.parent === r || (r.parent && r.parent === repo.parent)),
+        (r === repo ||
+          r.parent === repo ||
+          repo.parent === r ||
+          (r.parent && r.parent === repo.parent)),
     );
     if (!fork) throw notFound();
     target = fork;
@@ -145,7 +181,8 @@ function writeFile(ctx: RestContext, deleting: boolean): RestResponse {
   const path = ctx.param("path");
   const branch = str(body, "branch") ?? repo.defaultBranch;
   const tip = ctx.state.branchSha(repo, branch);
-  if (!tip && ctx.state.branchSha(repo, repo.defaultBranch)) throw new ApiError(404, `Branch ${branch} not found`);
+  if (!tip && ctx.state.branchSha(repo, repo.defaultBranch))
+    throw new ApiError(404, `Branch ${branch} not found`);
   const existing = tip ? ctx.state.store.lookup(ctx.state.treeOf(tip), path) : undefined;
   const sha = str(body, "sha");
   if (existing && existing.type === "tree") throw unprocessable(`${path} is a directory`);
@@ -157,11 +194,13 @@ function writeFile(ctx: RestContext, deleting: boolean): RestResponse {
     const p = body[key];
     if (p && typeof p === "object") {
       const o = p as Record<string, unknown>;
-      if (typeof o.name === "string" && typeof o.email === "string") return { name: o.name, email: o.email };
+      if (typeof o.name === "string" && typeof o.email === "string")
+        return { name: o.name, email: o.email };
     }
     return undefined;
   };
-  const author = person("author") ?? person("committer") ?? { name: actor.name, email: actor.email };
+  const author = person("author") ??
+    person("committer") ?? { name: actor.name, email: actor.email };
   const committer = person("committer") ?? author;
   const content = deleting ? null : Buffer.from(str(body, "content") ?? "", "base64");
   const commitSha = ctx.state.commitFiles(repo, {
@@ -228,8 +267,16 @@ export const repoRoutes: Route[] = [
       return json(200, fileContent(ctx, repo, ref, path, entry), { etag: `"${entry.sha}"` });
     },
   },
-  { operationId: "repos/create-or-update-file-contents", permission: "contents", handle: (ctx) => writeFile(ctx, false) },
-  { operationId: "repos/delete-file", permission: "contents", handle: (ctx) => writeFile(ctx, true) },
+  {
+    operationId: "repos/create-or-update-file-contents",
+    permission: "contents",
+    handle: (ctx) => writeFile(ctx, false),
+  },
+  {
+    operationId: "repos/delete-file",
+    permission: "contents",
+    handle: (ctx) => writeFile(ctx, true),
+  },
   {
     operationId: "repos/get-commit",
     permission: "contents",
@@ -260,7 +307,9 @@ export const repoRoutes: Route[] = [
         commits = commits.filter((c) => {
           const parent = ctx.state.store.commit(c)?.parents[0];
           const here = ctx.state.store.lookup(ctx.state.treeOf(c), path)?.sha;
-          const before = parent ? ctx.state.store.lookup(ctx.state.treeOf(parent), path)?.sha : undefined;
+          const before = parent
+            ? ctx.state.store.lookup(ctx.state.treeOf(parent), path)?.sha
+            : undefined;
           return here !== before;
         });
       }
@@ -269,7 +318,10 @@ export const repoRoutes: Route[] = [
         const user = ctx.state.user(author);
         commits = commits.filter((c) => {
           const email = ctx.state.store.commit(c)?.author.email.toLowerCase();
-          return email === author.toLowerCase() || (user !== undefined && email === user.email.toLowerCase());
+          return (
+            email === author.toLowerCase() ||
+            (user !== undefined && email === user.email.toLowerCase())
+          );
         });
       }
       const page = paginate(ctx, commits);
@@ -310,8 +362,13 @@ export const repoRoutes: Route[] = [
           html: ctx.view.urls.html(`/${full}/tree/${name}`),
         },
         protected: false,
-        protection: { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [], checks: [] } },
-        protection_url: ctx.view.urls.apiUrl(`/repos/${full}/branches/${encodeURIComponent(name)}/protection`),
+        protection: {
+          enabled: false,
+          required_status_checks: { enforcement_level: "off", contexts: [], checks: [] },
+        },
+        protection_url: ctx.view.urls.apiUrl(
+          `/repos/${full}/branches/${encodeURIComponent(name)}/protection`,
+        ),
       });
     },
   },
@@ -347,7 +404,9 @@ export const repoRoutes: Route[] = [
         const pr = i.pull;
         if (!pr) return false;
         if (pr.headSha === sha || pr.mergeCommitSha === sha) return true;
-        return i.state === "open" && ctx.state.store.commitsBetween(pr.baseSha, pr.headSha).includes(sha);
+        return (
+          i.state === "open" && ctx.state.store.commitsBetween(pr.baseSha, pr.headSha).includes(sha)
+        );
       });
       const page = paginate(ctx, pulls);
       return json(
@@ -402,7 +461,10 @@ export const repoRoutes: Route[] = [
     permission: "metadata",
     handle: (ctx) => {
       const repo = ctx.repo();
-      const logins = new Set<string>([repo.owner.login.toLowerCase(), ...repo.collaborators.keys()]);
+      const logins = new Set<string>([
+        repo.owner.login.toLowerCase(),
+        ...repo.collaborators.keys(),
+      ]);
       if (repo.owner.type === "Organization") {
         logins.delete(repo.owner.login.toLowerCase());
         for (const m of repo.owner.members.keys()) logins.add(m);
@@ -414,7 +476,10 @@ export const repoRoutes: Route[] = [
       const page = paginate(ctx, users);
       return json(
         200,
-        page.items.map((u) => ({ ...ctx.view.user(u), role_name: ctx.state.roleOf(repo, u.login) })),
+        page.items.map((u) => ({
+          ...ctx.view.user(u),
+          role_name: ctx.state.roleOf(repo, u.login),
+        })),
         page.headers,
       );
     },
@@ -486,11 +551,15 @@ export const repoRoutes: Route[] = [
       const repo = ctx.repo();
       const body = ctx.bodyObject();
       const eventType = str(body, "event_type");
-      if (!eventType) throw validationFailed([{ resource: "Repository", field: "event_type", code: "missing_field" }]);
+      if (!eventType)
+        throw validationFailed([
+          { resource: "Repository", field: "event_type", code: "missing_field" },
+        ]);
       const payload = body.client_payload;
       repo.repositoryDispatches.push({
         eventType,
-        clientPayload: payload && typeof payload === "object" ? (payload as Record<string, unknown>) : {},
+        clientPayload:
+          payload && typeof payload === "object" ? (payload as Record<string, unknown>) : {},
         actor: ctx.actor().login,
         at: ctx.state.isoNow(),
       });

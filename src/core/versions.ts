@@ -67,7 +67,10 @@ function guess(line: string): string | undefined {
     .replace(/^[vV=]\s*/, "")
     .trim();
   if (isSemver(cleaned)) return cleaned;
-  const coerced = semver.coerce(cleaned);
+  // Leading zeros (`01.2.3`) are the usual slip semver's coerce does not forgive.
+  const unpadded = cleaned.replace(/(^|\.)0+(?=\d)/g, "$1");
+  if (isSemver(unpadded)) return unpadded;
+  const coerced = semver.coerce(unpadded);
   return coerced ? coerced.version : undefined;
 }
 
@@ -104,37 +107,39 @@ export function parseVersionFile(text: string): VersionFileResult {
     const meant = guess(lines[firstText] ?? "");
     return invalid(
       1,
-      `line 1 is empty; the version must be on line 1${meant ? `: write ${meant} there and nothing else` : ""}`,
+      `has an empty line 1; the version must be on line 1${meant ? `: write ${meant} there and nothing else` : ""}`,
       meant,
     );
   }
   const meant = guess(first);
   if (lines.length > 1) {
-    const extra = lines.length;
     return invalid(
       2,
-      `has ${extra} lines; a VERSION file holds one version on one line${meant ? `: keep only ${meant}` : ""}`,
+      `has ${lines.length} lines; a VERSION file holds one version on one line${meant ? `: keep only ${meant}` : ""}`,
       meant,
     );
   }
   if (isSemver(first)) return { ok: true, version: first };
   const trimmed = first.trim();
   if (trimmed !== first && isSemver(trimmed)) {
-    return invalid(1, `${shown(first)} has spaces around the version; write ${trimmed}`, trimmed);
+    return invalid(1, `has spaces around the version (${shown(first)}); write ${trimmed}`, trimmed);
   }
   if (/^[vV]/.test(trimmed) && isSemver(trimmed.slice(1))) {
     return invalid(
       1,
-      `${shown(first)} starts with "v"; write ${trimmed.slice(1)} (the tag adds the v)`,
+      `holds ${shown(first)}, which starts with "v"; write ${trimmed.slice(1)} (the release tag adds the v)`,
       trimmed.slice(1),
     );
   }
   if (SEMVER.test(trimmed)) {
-    return invalid(1, `${shown(first)} has a number too large to compare; use smaller numbers`);
+    return invalid(
+      1,
+      `holds ${shown(first)}, whose numbers are too large to compare; use smaller numbers`,
+    );
   }
   return invalid(
     1,
-    `${shown(first)} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, optionally -PRERELEASE)${
+    `holds ${shown(first)}, which is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, optionally -PRERELEASE)${
       meant ? `; write ${meant}` : "; write a version such as 1.0.0"
     }`,
     meant,

@@ -72,6 +72,12 @@ export function omittedLine(omitted: number): string {
   return `${plural(omitted, "more annotation")} not shown (the limit is \`checks.max_annotations\`; fix these and push, or raise the limit in \`.github/monobot.yml\`).`;
 }
 
+/** The summary's line for a change GitHub listed only in part, or "" for a complete listing. */
+export function truncatedLine(truncated: boolean): string {
+  if (!truncated) return "";
+  return "GitHub lists at most 3,000 files of a pull request: files beyond those were not checked. Split the change into smaller pull requests to check every file.";
+}
+
 /** Keep an annotation within GitHub's field limits. */
 function fitAnnotation(a: Annotation): Annotation {
   const out: Annotation = { ...a, message: truncate(a.message, MAX_MESSAGE_CHARS) };

@@ -21,6 +21,7 @@ import {
   fitSummary,
   omittedLine,
   plural,
+  truncatedLine,
 } from "./annotations.js";
 import { attributesOf, fileKinds, gitattributesFor, unchangedOrEmpty } from "./lint.js";
 import type { CheckDefinition, CheckInput } from "./registry.js";
@@ -581,6 +582,8 @@ function runLicense({ snapshot, policy }: CheckInput): CheckResult {
     );
   }
   for (const note of configNotes) out.push("", `Configuration: ${note}`);
+  const partial = truncatedLine(snapshot.truncated);
+  if (partial) out.push("", partial);
   const more = omittedLine(capped.omitted);
   if (more) out.push("", more);
 

@@ -20,6 +20,7 @@ import {
   fitSummary,
   omittedLine,
   plural,
+  truncatedLine,
 } from "./annotations.js";
 import type { CheckDefinition, CheckInput } from "./registry.js";
 
@@ -777,6 +778,7 @@ function runLint({ snapshot, policy }: CheckInput): CheckResult {
     readWhole,
     unreadable: [...unreadable],
     omitted: capped.omitted,
+    truncated: snapshot.truncated,
   });
   return redactResult({
     name: "monobot/lint",
@@ -807,6 +809,7 @@ function lintSummary(s: {
   readWhole: string[];
   unreadable: string[];
   omitted: number;
+  truncated: boolean;
 }): string {
   const out: string[] = [];
   out.push(
@@ -845,6 +848,8 @@ function lintSummary(s: {
       "**How to fix**: each annotation names the file, line and fix. Levels per rule and per path are set in `.github/monobot.yml` under `checks.lint.rules` and `checks.lint.overrides`.",
     );
   }
+  const partial = truncatedLine(s.truncated);
+  if (partial) out.push("", partial);
   const more = omittedLine(s.omitted);
   if (more) {
     out.push("");

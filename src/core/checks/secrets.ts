@@ -18,6 +18,7 @@ import {
   fitSummary,
   omittedLine,
   plural,
+  truncatedLine,
 } from "./annotations.js";
 import { fileKinds, unchangedOrEmpty } from "./lint.js";
 import type { CheckDefinition, CheckInput } from "./registry.js";
@@ -177,6 +178,8 @@ function runSecrets({ snapshot, policy }: CheckInput): CheckResult {
     out.push("");
     out.push(`Also: ${notes.join("; ")}.`);
   }
+  const partial = truncatedLine(snapshot.truncated);
+  if (partial) out.push("", partial);
   const more = omittedLine(capped.omitted);
   if (more) out.push("", more);
 

@@ -7,6 +7,7 @@ import {
   conclusionOf,
   describeCounts,
   omittedLine,
+  truncatedLine,
 } from "../../../src/core/checks/annotations.js";
 import type { Annotation, AnnotationLevel } from "../../../src/core/types.js";
 
@@ -108,5 +109,12 @@ describe("conclusionOf", () => {
     expect(describeCounts([...make(2, "failure"), ...make(1, "warning")])).toBe(
       "2 failures, 1 warning, 0 notices",
     );
+  });
+});
+
+describe("truncatedLine", () => {
+  it("says when GitHub listed only part of the change", () => {
+    expect(truncatedLine(false)).toBe("");
+    expect(truncatedLine(true)).toMatch(/at most 3,000 files.*not checked/);
   });
 });

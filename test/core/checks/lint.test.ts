@@ -443,3 +443,25 @@ describe("parseGitAttributes", () => {
     });
   }
 });
+
+describe("monobot/lint on a truncated listing", () => {
+  it("says that files beyond GitHub's 3,000 were not checked", () => {
+    const policy = policyFrom();
+    const components = { components: [], affected: [], outside: [], errors: [] };
+    const result = lintCheck.run({
+      snapshot: {
+        repo: { owner: "acme", name: "mono", defaultBranch: "main" },
+        base: { ref: "main", sha: "b".repeat(40) },
+        head: { ref: "topic", sha: "h".repeat(40) },
+        files: [addedFile("a.txt", ["a"])],
+        truncated: true,
+        commits: [],
+        headPaths: ["a.txt"],
+        contents: new Map(),
+      },
+      policy,
+      components,
+    });
+    expect(result.summary).toMatch(/at most 3,000 files of a pull request/);
+  });
+});

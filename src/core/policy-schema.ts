@@ -230,7 +230,122 @@ export const policySchema = {
         skip_drafts: { type: "boolean" },
       },
     },
-    jobs: openSection,
+    jobs: {
+      type: "object",
+      additionalProperties: false,
+      required: ["variables", "max_dispatch_inputs", "timeout_minutes", "templates"],
+      properties: {
+        variables: {
+          type: "object",
+          propertyNames: {
+            pattern: "^[A-Za-z_][A-Za-z0-9_-]*$",
+          },
+          additionalProperties: { type: "string" },
+        },
+        max_dispatch_inputs: { type: "integer", minimum: 1, maximum: 25 },
+        timeout_minutes: { type: "integer", minimum: 1, maximum: 10080 },
+        templates: {
+          type: "object",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+          },
+          additionalProperties: {
+            type: "object",
+            additionalProperties: false,
+            required: ["on", "backend"],
+            properties: {
+              on: {
+                anyOf: [
+                  { enum: ["pull_request", "postmerge", "release", "schedule"] },
+                  {
+                    type: "array",
+                    minItems: 1,
+                    uniqueItems: true,
+                    items: { enum: ["pull_request", "postmerge", "release", "schedule"] },
+                  },
+                ],
+              },
+              cron: { type: "string", minLength: 1 },
+              timezone: { type: "string", minLength: 1 },
+              backend: {
+                type: "object",
+                additionalProperties: false,
+                required: ["type"],
+                properties: {
+                  type: { enum: ["github-actions", "repository-dispatch", "jenkins", "webhook"] },
+                  workflow: { type: "string", minLength: 1 },
+                  ref: { type: "string", minLength: 1 },
+                  return_run_details: { type: "boolean" },
+                  event_type: { type: "string", minLength: 1 },
+                  url: { type: "string", minLength: 1 },
+                  job: { type: "string", minLength: 1 },
+                  credentials: {
+                    type: "string",
+                    pattern: "^[A-Z][A-Z0-9_]*$",
+                    description:
+                      "must be the NAME in MONOBOT_CI_<NAME>_USER and _TOKEN, in capitals, e.g. JENKINS",
+                  },
+                  crumb: { type: "boolean" },
+                  secret: {
+                    type: "string",
+                    pattern: "^[A-Z][A-Z0-9_]*$",
+                    description:
+                      "must be the NAME in MONOBOT_CI_<NAME>_SECRET, in capitals, e.g. HOOK",
+                  },
+                },
+              },
+              inputs: {
+                type: "object",
+                additionalProperties: { type: "string" },
+              },
+              components: { type: "array", items: { type: "string", minLength: 1 } },
+              overrides: {
+                type: "object",
+                additionalProperties: {
+                  type: "object",
+                  additionalProperties: false,
+                  properties: {
+                    inputs: {
+                      type: "object",
+                      additionalProperties: { type: "string" },
+                    },
+                    backend: {
+                      type: "object",
+                      additionalProperties: false,
+                      properties: {
+                        type: {
+                          enum: ["github-actions", "repository-dispatch", "jenkins", "webhook"],
+                        },
+                        workflow: { type: "string", minLength: 1 },
+                        ref: { type: "string", minLength: 1 },
+                        return_run_details: { type: "boolean" },
+                        event_type: { type: "string", minLength: 1 },
+                        url: { type: "string", minLength: 1 },
+                        job: { type: "string", minLength: 1 },
+                        credentials: {
+                          type: "string",
+                          pattern: "^[A-Z][A-Z0-9_]*$",
+                          description:
+                            "must be the NAME in MONOBOT_CI_<NAME>_USER and _TOKEN, in capitals, e.g. JENKINS",
+                        },
+                        crumb: { type: "boolean" },
+                        secret: {
+                          type: "string",
+                          pattern: "^[A-Z][A-Z0-9_]*$",
+                          description:
+                            "must be the NAME in MONOBOT_CI_<NAME>_SECRET, in capitals, e.g. HOOK",
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+              timeout_minutes: { type: "integer", minimum: 1, maximum: 10080 },
+            },
+          },
+        },
+      },
+    },
     deploy: openSection,
     secrets: openSection,
   },

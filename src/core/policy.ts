@@ -98,7 +98,54 @@ export interface Policy {
     trusted_permission: "read" | "triage" | "write" | "maintain" | "admin";
     skip_drafts: boolean;
   };
-  jobs: Record<string, unknown>;
+  /** CI job templates per component; see src/core/jobs.ts and the `jobs` section of policies/default.yml. */
+  jobs: {
+    /** Values of policy placeholders such as `{api-version}` (JJB-style project variables). */
+    variables: Record<string, string>;
+    /** Most workflow_dispatch inputs GitHub accepts, monobot's `monobot_run_id` included. */
+    max_dispatch_inputs: number;
+    /** Minutes after which a started run that never reported back is marked as timed out. */
+    timeout_minutes: number;
+    templates: Record<
+      string,
+      {
+        on:
+          | "pull_request"
+          | "postmerge"
+          | "release"
+          | "schedule"
+          | ("pull_request" | "postmerge" | "release" | "schedule")[];
+        cron?: string;
+        timezone?: string;
+        backend:
+          | { type: "github-actions"; workflow: string; ref?: string; return_run_details?: boolean }
+          | { type: "repository-dispatch"; event_type: string }
+          | { type: "jenkins"; url: string; job: string; credentials: string; crumb?: boolean }
+          | { type: "webhook"; url: string; secret: string };
+        inputs?: Record<string, string>;
+        components?: string[];
+        overrides?: Record<
+          string,
+          {
+            inputs?: Record<string, string>;
+            backend?: {
+              type?: "github-actions" | "repository-dispatch" | "jenkins" | "webhook";
+              workflow?: string;
+              ref?: string;
+              return_run_details?: boolean;
+              event_type?: string;
+              url?: string;
+              job?: string;
+              credentials?: string;
+              crumb?: boolean;
+              secret?: string;
+            };
+          }
+        >;
+        timeout_minutes?: number;
+      }
+    >;
+  };
   deploy: Record<string, unknown>;
   secrets: Record<string, unknown>;
 }

@@ -239,6 +239,7 @@ function componentState(
   component: Component,
   files: string[],
   findings: Finding[],
+  tiedCharts: readonly string[],
 ): ComponentState {
   const file = component.versionFile;
   const baseText = text(snapshot, "base", file);
@@ -263,7 +264,11 @@ function componentState(
     state.ok = false;
     state.verdict = verdict;
   };
-  const bumpHint = `or comment \`/bump ${suggestion.level}\``;
+  const follow =
+    tiedCharts.length > 0
+      ? ` (${tiedCharts.join(", ")} must follow: charts.app_version ties ${tiedCharts.length === 1 ? "its" : "their"} appVersion to this VERSION)`
+      : "";
+  const bumpHint = `or comment \`/bump ${suggestion.level}\`${follow}`;
 
   if (head === null) {
     fail(
@@ -362,11 +367,13 @@ export function versionsModel(input: CheckInput): VersionsModel {
   const suggestion = suggestLevel(snapshot.commits);
   const ignoredByVersions = globMatcher(policy.versions.ignore);
 
+  const ties = tiesOf(policy);
   const states: ComponentState[] = [];
   for (const a of components.affected) {
     if (!a.ownChange) continue;
     const files = a.files.filter((f) => !ignoredByVersions(f));
-    states.push(componentState(snapshot, policy, suggestion, a.component, files, findings));
+    const tied = ties.filter((t) => t.component === a.component.name).map((t) => t.chart);
+    states.push(componentState(snapshot, policy, suggestion, a.component, files, findings, tied));
   }
 
   // Charts at the head.
@@ -472,7 +479,6 @@ export function versionsModel(input: CheckInput): VersionsModel {
   }
 
   // appVersion tied to a component's VERSION: checked when the chart or the component changed.
-  const ties = tiesOf(policy);
   for (const tie of ties) {
     const chart = charts.get(tie.chart);
     const component = components.components.find((c) => c.name === tie.component);

@@ -285,15 +285,13 @@ const ACTIONS: Record<string, Action> = {
     };
   },
   "GET /deliveries": (sb) =>
-    sb
-      .deliveries()
-      .map((d) => ({
-        id: d.id,
-        event: d.event,
-        action: d.action ?? null,
-        status: d.status,
-        durationMs: d.durationMs,
-      })),
+    sb.deliveries().map((d) => ({
+      id: d.id,
+      event: d.event,
+      action: d.action ?? null,
+      status: d.status,
+      durationMs: d.durationMs,
+    })),
 };
 
 /** The list of control endpoints (`METHOD /path` under /_sandbox), for the README and `GET /_sandbox/`. */

@@ -192,6 +192,13 @@ export class OpenApiIndex {
     };
   }
 
+  /** Whether the description has an operation with this id. */
+  hasOperation(operationId: string): boolean {
+    for (const list of this.allByFirst.values())
+      if (list.some((op) => op.operationId === operationId)) return true;
+    return false;
+  }
+
   private candidates(list: Operation[] | undefined, path: string): MatchedOperation | undefined {
     let best: MatchedOperation | undefined;
     for (const op of list ?? []) {

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
 import { tempDir } from "./helpers.js";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- control answers are JSON read field by field in assertions
+type Json = any;
+
 describe("control API", () => {
   let sandbox: Sandbox;
   const tmp = tempDir("sandbox-control-");
@@ -23,8 +26,7 @@ describe("control API", () => {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; data: any }> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any -- control answers are read field by field in assertions
+  ): Promise<{ status: number; data: Json }> {
     const res = await fetch(`${sandbox.url}/_sandbox${path}`, {
       method,
       headers: { "content-type": "application/json" },

@@ -17,6 +17,9 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payloads are JSON read field by field in assertions
+type Payload = Record<string, any>;
+
 describe("webhook deliveries", () => {
   let sandbox: Sandbox;
   let repo: string;
@@ -24,7 +27,7 @@ describe("webhook deliveries", () => {
   let receiver: Server;
   let receiverUrl: string;
   const received: Received[] = [];
-  const payload = (): Record<string, any> => JSON.parse(received.at(-1)?.body ?? "{}"); // eslint-disable-line @typescript-eslint/no-explicit-any -- webhook payloads are read field by field in assertions
+  const payload = (): Payload => JSON.parse(received.at(-1)?.body ?? "{}") as Payload;
 
   beforeAll(async () => {
     ({ sandbox, repo, installationId } = await standardSandbox());

@@ -231,4 +231,8 @@ describe("Actions", () => {
       expect(sandbox.secrets(repo).DB_PASSWORD).toBe("n3w");
     });
   });
+
+  it("recorded no OpenAPI violations for the conforming calls above", () => {
+    expect(sandbox.violations()).toEqual([]);
+  });
 });

@@ -287,4 +287,8 @@ describe("checks, statuses, comments", () => {
       await expect(perm("nobody-at-all")).rejects.toMatchObject({ status: 404 });
     });
   });
+
+  it("recorded no OpenAPI violations for the conforming calls above", () => {
+    expect(sandbox.violations()).toEqual([]);
+  });
 });

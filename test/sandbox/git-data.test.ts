@@ -211,4 +211,8 @@ describe("git data API", () => {
       }),
     ).rejects.toMatchObject({ status: 422 });
   });
+
+  it("recorded no OpenAPI violations for the conforming calls above", () => {
+    expect(sandbox.violations()).toEqual([]);
+  });
 });

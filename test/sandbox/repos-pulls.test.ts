@@ -293,6 +293,52 @@ describe("repositories and pull requests", () => {
     });
   });
 
+  describe("fork pull requests", () => {
+    it("opens a PR from a fork: head repo and label are the fork's, files diff against the base", async () => {
+      const fork = sandbox.fork(repo, "mallory");
+      expect(fork.fullName).toBe("mallory/mono");
+      const { sha } = sandbox.pushCommit(fork.fullName, {
+        branch: "fix",
+        files: { "services/web/VERSION": "0.4.1-dev\n" },
+        author: "mallory",
+      });
+      const pr = sandbox.openPullRequest(repo, {
+        head: "fix",
+        fromFork: fork.fullName,
+        user: "mallory",
+      });
+      expect(pr.headRepo).toBe("mallory/mono");
+      const { data } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr.number });
+      expect(data.head).toMatchObject({
+        label: "mallory:fix",
+        ref: "fix",
+        sha,
+        repo: { full_name: "mallory/mono", fork: true },
+      });
+      expect(data.base.repo.full_name).toBe("acme/mono");
+      expect(data.author_association).toBe("NONE");
+      expect(data.maintainer_can_modify).toBe(true);
+      const files = await octokit.rest.pulls.listFiles({
+        owner,
+        repo: name,
+        pull_number: pr.number,
+      });
+      expect(files.data.map((f) => [f.filename, f.patch])).toEqual([
+        ["services/web/VERSION", "@@ -1 +1 @@\n-0.4.0-dev\n+0.4.1-dev"],
+      ]);
+      const listed = await octokit.rest.pulls.list({ owner, repo: name, head: "mallory:fix" });
+      expect(listed.data.map((p) => p.number)).toEqual([pr.number]);
+      // GitHub leaves pull_requests empty on check runs for a fork's head commit.
+      const run = await octokit.rest.checks.create({
+        owner,
+        repo: name,
+        name: "monobot/dco",
+        head_sha: sha,
+      });
+      expect(run.data.pull_requests).toEqual([]);
+    });
+  });
+
   describe("pagination", () => {
     it("pages a 250-file pull request by per_page with Link headers, and Octokit's paginate collects all", async () => {
       const files: Record<string, string> = {};
@@ -354,5 +400,9 @@ describe("repositories and pull requests", () => {
       const { data } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr.number });
       expect(data.changed_files).toBe(3100);
     });
+  });
+
+  it("recorded no OpenAPI violations for all of the above", () => {
+    expect(sandbox.violations()).toEqual([]);
   });
 });

@@ -658,7 +658,7 @@ function resolveBackend(
  * its `components` globs select, with overrides applied and every placeholder expanded. Runs that
  * cannot be expanded (a component without image for `{image}`, an unknown version) are returned
  * as skipped with the reason, as are jobs and components `only` asks for that do not apply.
- * Pure: the same input always gives the same plan, in job then component order.
+ * Pure: the same input always gives the same plan: jobs by name, components in the order given.
  */
 export function planJobs(input: PlanInput): JobPlan {
   const { policy, trigger, only } = input;

@@ -239,6 +239,8 @@ export const policySchema = {
           type: "object",
           propertyNames: {
             pattern: "^[A-Za-z_][A-Za-z0-9_-]*$",
+            description:
+              "names variables with letters, digits, _ and -, starting with a letter or _, e.g. api-version",
           },
           additionalProperties: { type: "string" },
         },
@@ -248,6 +250,8 @@ export const policySchema = {
           type: "object",
           propertyNames: {
             pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+            description:
+              "names jobs with up to 100 letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. verify",
           },
           additionalProperties: {
             type: "object",

@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark of monobot, printed as tables (figures, never pass/fail).
 import { benchComponents } from "./components.js";
+import { benchStaticChecks } from "./static-checks.js";
 
 async function main(): Promise<void> {
   const sections: {

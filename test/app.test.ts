@@ -1,5 +1,6 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { allChecks } from "../src/core/checks/index.js";
 import type { CheckDefinition } from "../src/core/checks/registry.js";
 import type { Annotation } from "../src/core/types.js";
 import { makeProbot } from "./helpers/probot.js";
@@ -69,6 +70,9 @@ function config(text: string | null) {
 function reads(
   options: {
     files?: string[];
+    patches?: Record<string, string>;
+    /** Head contents returned by the GraphQL batched read. */
+    contents?: Record<string, string>;
     comments?: { id: number; body: string; user: { login: string } }[];
   } = {},
 ) {
@@ -84,7 +88,7 @@ function reads(
         additions: 1,
         deletions: 0,
         changes: 1,
-        patch: "@@ -1 +1 @@\n-a\n+b",
+        patch: options.patches?.[f] ?? "@@ -1 +1 @@\n-a\n+b",
       })),
     )
     .get(`${REPO}/pulls/2/commits`)
@@ -127,6 +131,12 @@ function reads(
       const repository: Record<string, { text: string; isBinary: boolean } | null> = {};
       for (const [k, v] of Object.entries(vars)) {
         if (!k.startsWith("e")) continue;
+        const path = v.slice(v.indexOf(":") + 1);
+        const text = v.startsWith(HEAD) ? options.contents?.[path] : undefined;
+        if (text !== undefined) {
+          repository[`f${k.slice(1)}`] = { text, isBinary: false };
+          continue;
+        }
         repository[`f${k.slice(1)}`] = v.endsWith("VERSION")
           ? { text: v.startsWith(HEAD) ? "1.1.0\n" : "1.0.0\n", isBinary: false }
           : null;
@@ -212,6 +222,42 @@ describe("pull_request events", () => {
         .pendingMocks()
         .filter((m) => !m.includes("PATCH") && !/POST .*(check-runs|comments)/.test(m)),
     ).toEqual([]);
+  });
+
+  it("posts the static checks as check runs, and no secret reaches GitHub", async () => {
+    const c = captured();
+    const secret = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    token();
+    config(null);
+    reads({
+      files: ["services/api/main.go", "services/api/config.json"],
+      patches: {
+        "services/api/main.go": `@@ -1 +1,2 @@\n package main\n+const token = "${secret}"`,
+        "services/api/config.json": "@@ -1 +1 @@\n-{}\n+{ not json",
+      },
+      contents: { "services/api/config.json": "{ not json\n" },
+    });
+    writes(c);
+    await receive("pull_request", examplePayload("pull_request", "opened"), "static", allChecks);
+    expect(c.checkRuns.map((r) => r.name)).toEqual([
+      "monobot/config",
+      "monobot/lint",
+      "monobot/license",
+      "monobot/dco",
+      "monobot/secrets",
+    ]);
+    const byName = Object.fromEntries(c.checkRuns.map((r) => [r.name, r]));
+    expect(byName["monobot/lint"]?.conclusion).toBe("failure");
+    expect(byName["monobot/secrets"]?.conclusion).toBe("failure");
+    expect(byName["monobot/dco"]?.conclusion).toBe("success");
+    const secretsAnnotations = byName["monobot/secrets"]?.output.annotations as {
+      path: string;
+      start_line: number;
+    }[];
+    expect(secretsAnnotations[0]).toMatchObject({ path: "services/api/main.go", start_line: 2 });
+    const everything = JSON.stringify([c.checkRuns, c.checkRunUpdates, c.comments, c.commentEdits]);
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(secret.slice(4, 20));
   });
 
   it("sends annotations in batches of 50: one create, then updates", async () => {

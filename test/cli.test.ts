@@ -239,7 +239,7 @@ describe("the monobot binary", () => {
       const help = await exec("node", [bin, "--help"]);
       expect(help.stdout).toContain("monobot check --repo PATH --base REF --head REF");
       repo.commit({ "services/web/index.ts": "export const y = 2;\n" });
-      const { stdout } = await exec("node", [
+      const args = [
         bin,
         "check",
         "--repo",
@@ -250,9 +250,23 @@ describe("the monobot binary", () => {
         "HEAD",
         "--format",
         "json",
-      ]);
-      const out = JSON.parse(stdout) as JsonOut;
+      ];
+      // The test repository has no LICENSE and no SPDX headers: the real checks fail, exit 1.
+      const failed = await exec("node", args).then(
+        () => null,
+        (e: { code: number; stdout: string }) => e,
+      );
+      expect(failed?.code).toBe(1);
+      const out = JSON.parse(failed?.stdout ?? "{}") as JsonOut;
       expect(out.components.find((c) => c.name === "web")?.affected).toBe(true);
+      expect(out.checks.map((c) => c.name)).toEqual([
+        "monobot/config",
+        "monobot/lint",
+        "monobot/license",
+        "monobot/dco",
+        "monobot/secrets",
+      ]);
+      expect(out.checks.find((c) => c.name === "monobot/license")?.conclusion).toBe("failure");
     },
   );
 });

@@ -49,8 +49,9 @@ export function toChangedFile(f: RestFile): ChangedFile {
     deletions: f.deletions,
   };
   if (f.previous_filename) file.previousPath = f.previous_filename;
+  // GitHub omits the patch of binary, empty and very large files alike, so a missing patch does not
+  // say "binary": checks that need such a file read it (GraphQL reports isBinary).
   if (typeof f.patch === "string") file.patch = f.patch;
-  else if (f.status !== "removed" && f.additions + f.deletions === 0) file.binary = true;
   return file;
 }
 

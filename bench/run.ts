@@ -11,6 +11,10 @@ async function main(): Promise<void> {
       title: "Components: discovery and affected computation (core, in-process)",
       run: benchComponents,
     },
+    {
+      title: "Static checks on a 3,000-file PR with 100,000 added lines (core, in-process)",
+      run: benchStaticChecks,
+    },
   ];
   for (const section of sections) {
     process.stdout.write(`\n## ${section.title}\n`);

@@ -9,7 +9,8 @@ export function withCommands(readme: string): string {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
   if (start < 0 || end < start) throw new Error(`README.md lacks the ${START} ... ${END} block`);
-  return `${readme.slice(0, start + START.length)}\n${renderCommandsMarkdown()}\n${readme.slice(end)}`;
+  // Blank lines around the list, as Prettier formats Markdown.
+  return `${readme.slice(0, start + START.length)}\n\n${renderCommandsMarkdown()}\n\n${readme.slice(end)}`;
 }
 
 if (process.argv.includes("--write")) {

@@ -440,12 +440,8 @@ export class SandboxServer {
       return { status: result.status, body: result.body };
     }
 
-    const op = (
-      matched as {
-        kind: "operation";
-        match: { operation: { operationId: string }; params: Record<string, string> };
-      }
-    ).match;
+    if (matched?.kind !== "operation") throw new ApiError(404, "Not Found");
+    const op = matched.match;
     const route = ROUTES.get(op.operation.operationId);
     const needs = route?.auth ?? "token";
     if (needs === "app" && auth.kind !== "app") {

@@ -281,7 +281,7 @@ describe("/bump on a same-repository branch", () => {
     fakeGitHub(base, head);
     const policy = policyWith(tiesFor(3));
     const outcome = await bumpPullRequest(port(), request({}, policy));
-    const after = { ...head };
+    const after: Tree = { ...head };
     for (const e of outcome.plan?.edits ?? []) after[e.path] = e.after;
     nock.cleanAll();
     fakeGitHub(base, after);

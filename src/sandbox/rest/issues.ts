@@ -200,8 +200,6 @@ export const issueRoutes: Route[] = [
         throw validationFailed([
           { resource: "IssueComment", field: "body", code: "missing_field" },
         ]);
-      if (ctx.actor() !== comment.user && ctx.auth.kind !== "user")
-        throw new ApiError(403, "Resource not accessible by integration");
       comment.body = text;
       comment.updatedAt = ctx.state.isoNow();
       return json(200, ctx.view.comment(comment));
@@ -212,8 +210,6 @@ export const issueRoutes: Route[] = [
     permission: "issues|pull_requests",
     handle: (ctx) => {
       const comment = commentById(ctx);
-      if (ctx.actor() !== comment.user && ctx.auth.kind !== "user")
-        throw new ApiError(403, "Resource not accessible by integration");
       ctx.state.comments.delete(comment.id);
       return noContent();
     },

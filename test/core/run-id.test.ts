@@ -13,7 +13,14 @@ import { examplePayload } from "../helpers/payloads.js";
 
 const allExamples = createRequire(import.meta.url)(
   "@octokit/webhooks-examples/api.github.com/index.json",
-) as { name: string; examples: { action: string; workflow_run: WorkflowRunLike }[] }[];
+) as {
+  name: string;
+  examples: {
+    action: string;
+    workflow_run: WorkflowRunLike & Record<string, unknown>;
+    repository: { full_name: string };
+  }[];
+}[];
 
 const SHA = "3484a3fb816e0859fd6e1cea078d76385ff50625";
 const fields: RunIdFields = {
@@ -226,8 +233,5 @@ function finishedExample() {
     (e) => e.action === "completed" && e.workflow_run.conclusion !== null,
   );
   if (!found) throw new Error("no finished workflow_run example");
-  return structuredClone(found) as {
-    workflow_run: WorkflowRunLike & Record<string, unknown>;
-    repository: { full_name: string };
-  };
+  return structuredClone(found);
 }

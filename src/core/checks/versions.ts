@@ -210,6 +210,29 @@ export function versionsNeeds(
   return out;
 }
 
+/**
+ * Removed files of components removed by the change (their VERSION file is gone at the head):
+ * at the head these paths fall to an outer component, which a removal must not oblige to bump.
+ */
+function removedComponentFiles(snapshot: SnapshotNoContents, policy: Policy): Set<string> {
+  const discover = globMatcher(policy.components.discover);
+  const head = new Set(snapshot.headPaths);
+  const folders: string[] = [];
+  for (const f of snapshot.files) {
+    if (f.status === "removed" && discover(f.path) && !head.has(f.path)) {
+      const slash = f.path.lastIndexOf("/");
+      if (slash > 0) folders.push(f.path.slice(0, slash + 1));
+    }
+  }
+  const out = new Set<string>();
+  if (folders.length === 0) return out;
+  for (const f of snapshot.files) {
+    if (f.status === "removed" && folders.some((folder) => f.path.startsWith(folder)))
+      out.add(f.path);
+  }
+  return out;
+}
+
 function readVersion(textValue: string | null): VersionFileResult | null {
   return textValue === null ? null : parseVersionFile(textValue);
 }
@@ -368,10 +391,13 @@ export function versionsModel(input: CheckInput): VersionsModel {
   const ignoredByVersions = globMatcher(policy.versions.ignore);
 
   const ties = tiesOf(policy);
+  const removedWithin = removedComponentFiles(snapshot, policy);
   const states: ComponentState[] = [];
   for (const a of components.affected) {
     if (!a.ownChange) continue;
-    const files = a.files.filter((f) => !ignoredByVersions(f));
+    const files = a.files.filter((f) => !ignoredByVersions(f) && !removedWithin.has(f));
+    // Only the removal of a nested component: the outer one need not bump for it.
+    if (files.length === 0) continue;
     const tied = ties.filter((t) => t.component === a.component.name).map((t) => t.chart);
     states.push(componentState(snapshot, policy, suggestion, a.component, files, findings, tied));
   }

@@ -318,6 +318,15 @@ describe("monobot/versions on VERSION files", () => {
       annotations: [],
     },
     {
+      name: "removing a nested component does not oblige the outer one",
+      head: {
+        "services/roc-api/plugins/auth/VERSION": null,
+        "services/roc-api/plugins/auth/auth.go": null,
+      },
+      conclusion: "success",
+      annotations: [],
+    },
+    {
       name: "changes to ignored paths only need no bump",
       head: { "services/roc-api/README.md": "# new\n", "docs/guide.md": "new\n" },
       conclusion: "success",

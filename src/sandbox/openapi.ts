@@ -58,13 +58,19 @@ function compileTemplate(template: string): {
   let literalLength = 0;
   let last = 0;
   for (const m of template.matchAll(/\{([^}]+)\}/g)) {
-    const literal = template.slice(last, m.index);
+    let literal = template.slice(last, m.index);
+    const name = m[1] as string;
+    const end = (m.index as number) + m[0].length;
+    // A trailing `/{path}` may be absent: Octokit sends `contents/{path}` with an empty path as
+    // `/repos/o/r/contents`, which GitHub serves as the root directory.
+    const optionalTail = name === "path" && end === template.length && literal.endsWith("/");
+    if (optionalTail) literal = literal.slice(0, -1);
     pattern += escapeRegex(literal);
     literalLength += literal.length;
-    const name = m[1] as string;
     paramNames.push(name);
-    pattern += MULTI_SEGMENT_PARAMS.has(name) ? "(.+?)" : "([^/]+?)";
-    last = (m.index as number) + m[0].length;
+    if (optionalTail) pattern += "(?:/(.*))?";
+    else pattern += MULTI_SEGMENT_PARAMS.has(name) ? "(.+?)" : "([^/]+?)";
+    last = end;
   }
   const tail = template.slice(last);
   pattern += escapeRegex(tail);
@@ -209,7 +215,7 @@ export class OpenApiIndex {
       let ok = true;
       op.paramNames.forEach((name, i) => {
         try {
-          params[name] = decodeURIComponent(m[i + 1] as string);
+          params[name] = decodeURIComponent(m[i + 1] ?? "");
         } catch {
           ok = false;
         }

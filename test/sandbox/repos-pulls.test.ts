@@ -54,6 +54,15 @@ describe("repositories and pull requests", () => {
       expect(config.config).toEqual({ components: {} });
     });
 
+    it("lists the root directory for an empty path", async () => {
+      const { data } = await octokit.rest.repos.getContent({ owner, repo: name, path: "" });
+      expect((data as Array<{ path: string }>).map((e) => e.path)).toEqual([
+        ".github",
+        "README.md",
+        "services",
+      ]);
+    });
+
     it("lists a directory, reads at a ref, and answers 404 for a missing path or ref", async () => {
       const { data } = await octokit.rest.repos.getContent({ owner, repo: name, path: "services" });
       expect((data as Array<{ name: string; type: string }>).map((e) => [e.name, e.type])).toEqual([

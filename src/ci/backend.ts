@@ -60,6 +60,15 @@ export class CiDispatchError extends Error {
   }
 }
 
+/** Longest description GitHub shows for a commit status. */
+const MAX_DESCRIPTION = 140;
+
+/** A status description cut to what GitHub shows. */
+export function statusDescription(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > MAX_DESCRIPTION ? `${line.slice(0, MAX_DESCRIPTION - 1)}…` : line;
+}
+
 /** The prefix every dispatch error starts with. */
 export function runLabel(run: PlannedRun): string {
   return `CI job ${run.job} for ${run.component}`;
@@ -91,12 +100,18 @@ export async function httpRequest(
     });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
+    let origin = "the configured URL";
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      // An invalid URL is reported as unreachable; the policy check names it.
+    }
     const why =
       err.name === "TimeoutError" || err.name === "AbortError"
         ? "no answer in time"
         : (err.cause?.code ?? "network error");
     throw new CiDispatchError(
-      `${runLabel(run)}: could not reach ${service} at ${new URL(url).origin} (${why}); monobot will report the job as not started`,
+      `${runLabel(run)}: could not reach ${service} at ${origin} (${why}); monobot will report the job as not started`,
       { retryable: true },
     );
   }

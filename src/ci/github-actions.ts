@@ -16,6 +16,7 @@ import type { PlannedRun, ResolvedBackend } from "../core/jobs.js";
 import {
   CiDispatchError,
   runLabel,
+  statusDescription,
   type BackendDeps,
   type CiBackend,
   type DispatchResult,
@@ -136,7 +137,12 @@ export class GitHubActionsBackend implements CiBackend {
           : /^[1-9][0-9]*$/.test(spec.workflow)
             ? `${server}/${deps.owner}/${deps.repo}/actions`
             : `${server}/${deps.owner}/${deps.repo}/actions/workflows/${encodeURIComponent(spec.workflow)}`;
-      return { url, description: `started in GitHub Actions (${spec.workflow} on ${spec.ref})` };
+      return {
+        url,
+        description: statusDescription(
+          `started in GitHub Actions (${spec.workflow} on ${spec.ref})`,
+        ),
+      };
     }
     const message = gitHubMessage(answer.data);
     if (answer.status === 404) {
@@ -206,7 +212,9 @@ export class RepositoryDispatchBackend implements CiBackend {
       const server = (deps.serverUrl ?? "https://github.com").replace(/\/+$/, "");
       return {
         url: `${server}/${deps.owner}/${deps.repo}/actions`,
-        description: `sent to GitHub Actions (repository_dispatch ${spec.event_type})`,
+        description: statusDescription(
+          `sent to GitHub Actions (repository_dispatch ${spec.event_type})`,
+        ),
       };
     }
     if (answer.status === 404) {

@@ -10,6 +10,7 @@ import {
   httpRequest,
   redirectFailure,
   runLabel,
+  statusDescription,
   type BackendDeps,
   type CiBackend,
   type DispatchResult,
@@ -124,10 +125,15 @@ export class JenkinsBackend implements CiBackend {
     const location = res.headers.get("location");
     const queued = location ? await this.followQueue(run, location, base, auth, creds) : undefined;
     if (queued?.build)
-      return { url: queued.build, description: `Jenkins build started (${spec.job})` };
+      return {
+        url: queued.build,
+        description: statusDescription(`Jenkins build started (${spec.job})`),
+      };
     return {
       url: jobUrl,
-      description: `queued in Jenkins (${spec.job})${queued?.why ? `: ${queued.why}` : ""}`,
+      description: statusDescription(
+        `queued in Jenkins (${spec.job})${queued?.why ? `: ${queued.why}` : ""}`,
+      ),
     };
   }
 

@@ -11,6 +11,7 @@ import {
   httpRequest,
   redirectFailure,
   runLabel,
+  statusDescription,
   type BackendDeps,
   type CiBackend,
   type DispatchResult,
@@ -85,7 +86,9 @@ export class WebhookBackend implements CiBackend {
         link = undefined;
       }
     }
-    const result: DispatchResult = { description: `sent to the ${run.job} webhook` };
+    const result: DispatchResult = {
+      description: statusDescription(`sent to the ${run.job} webhook`),
+    };
     if (link) result.url = link;
     return result;
   }

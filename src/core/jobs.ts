@@ -80,6 +80,9 @@ export function jobTriggers(template: JobTemplate): JobTrigger[] {
 type Piece = { text: string } | { name: string };
 
 const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
+/** `{ component }`: a placeholder with spaces is literal text, most likely by mistake. */
+const SPACED_PLACEHOLDER =
+  /(?<!\{)\{[ \t]+([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\}|(?<!\{)\{([A-Za-z_][A-Za-z0-9_-]*)[ \t]+\}/g;
 
 /**
  * A template string in pieces: `{name}` is a placeholder, `{{` and `}}` are literal braces, any
@@ -203,6 +206,15 @@ class Checker {
     known: readonly string[],
     triggers?: readonly JobTrigger[],
   ): void {
+    for (const m of text.matchAll(SPACED_PLACEHOLDER)) {
+      const name = (m[1] ?? m[2]) as string;
+      if (known.includes(name)) {
+        this.add(
+          path,
+          `"${m[0]}" is literal text; write the placeholder without spaces: {${name}}`,
+        );
+      }
+    }
     for (const name of placeholdersIn(text)) {
       if (!known.includes(name)) {
         const hint = closest(name, known);
@@ -683,12 +695,17 @@ export function planJobs(input: PlanInput): JobPlan {
     });
   }
 
-  for (const [job, template] of jobs) {
-    for (const name of requested ?? []) {
-      if (!byName.has(name)) {
-        skipped.push({ job, component: name, reason: `${name} is not one of the components here` });
-      }
+  for (const name of requested ?? []) {
+    if (!byName.has(name)) {
+      skipped.push({
+        job: only?.job ?? "",
+        component: name,
+        reason: `${name} is not one of the components here`,
+      });
     }
+  }
+
+  for (const [job, template] of jobs) {
     const triggers = jobTriggers(template);
     if (!triggers.includes(trigger)) {
       if (only?.job !== undefined) {
@@ -704,7 +721,7 @@ export function planJobs(input: PlanInput): JobPlan {
     }
     for (const component of candidates) {
       if (!jobAppliesTo(template, component)) {
-        if (requested !== undefined) {
+        if (only?.job !== undefined && requested !== undefined) {
           skipped.push({
             job,
             component: component.name,

@@ -153,6 +153,20 @@ describe("buildWithParameters", () => {
     expect(sleep).toHaveBeenCalledTimes(2);
   });
 
+  it("keeps the pending description within GitHub's 140 characters", async () => {
+    nock(JENKINS)
+      .post(`${JOB_PATH}/buildWithParameters`)
+      .reply(201, "", { Location: `${JENKINS}/queue/item/47/` })
+      .get("/queue/item/47/api/json")
+      .times(3)
+      .reply(200, { why: `Waiting for ${"a very busy executor ".repeat(20)}`, executable: null });
+    const result = await dispatchRun(run(), deps());
+    expect(result.description.length).toBeLessThanOrEqual(140);
+    expect(result.description).toMatch(
+      /^queued in Jenkins \(tools\/job\/proto lint\): Waiting for a very busy/,
+    );
+  });
+
   it("accepts a relative Location and a queue item that expired", async () => {
     const scope = nock(JENKINS)
       .post(`${JOB_PATH}/buildWithParameters`)

@@ -222,6 +222,13 @@ describe("jobsConfigErrors", () => {
       message: /unknown placeholder \{comp\}/,
     },
     {
+      name: "a placeholder written with spaces",
+      templates: `    verify: { on: pull_request, ${gha}, inputs: { c: "x-{ component }" } }\n`,
+      path: ["jobs", "templates", "verify", "inputs", "c"],
+      message:
+        /"\{ component \}" is literal text; write the placeholder without spaces: \{component\}/,
+    },
+    {
       name: "{pr} in a job that also runs after merge",
       templates: `    verify: { on: [pull_request, postmerge], ${gha}, inputs: { pr: "{pr}" } }\n`,
       path: ["jobs", "templates", "verify", "inputs", "pr"],
@@ -594,6 +601,14 @@ describe("planJobs", () => {
     const { runs, skipped } = plan({ only });
     expect(runs).toEqual([]);
     expect(skipped.map((s) => s.reason)).toEqual([expect.stringMatching(reason)]);
+  });
+
+  it("names a component that does not exist once, whatever the number of jobs", () => {
+    const { runs, skipped } = plan({ only: { components: ["nope", "proto"] } });
+    expect(runs.map((r) => r.statusContext)).toEqual(["ci/proto/lint-proto"]);
+    expect(skipped).toEqual([
+      { job: "", component: "nope", reason: "nope is not one of the components here" },
+    ]);
   });
 
   it("is pure: the same input gives the same plan", () => {

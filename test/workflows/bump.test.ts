@@ -10,7 +10,9 @@ import {
   type BumpWorkflowRequest,
 } from "../../src/workflows/bump.js";
 import { evaluateChange } from "../../src/workflows/evaluate-change.js";
+import { pullRequestInfo } from "../../src/app.js";
 import { TestOctokit } from "../helpers/probot.js";
+import { installationOctokit, standardSandbox } from "../sandbox/helpers.js";
 
 const API = "https://api.github.com";
 const BASE_SHA = "b".repeat(40);
@@ -481,5 +483,75 @@ describe("cost: GitHub requests per event do not grow with components or charts"
     const tags = await new GitHubGitData(octokit(), "acme", "mono").matchingTags("");
     expect(tags).toEqual(["svc-00/v1.2.3", "svc-01/v0.1.0"]);
     expect(nock.isDone()).toBe(true);
+  });
+});
+
+describe("/bump against the sandbox: real git objects, requests checked against GitHub's OpenAPI", () => {
+  beforeEach(() => {
+    nock.enableNetConnect("127.0.0.1");
+  });
+
+  async function setup() {
+    const { sandbox, repo, installationId } = await standardSandbox(repository(3));
+    sandbox.pushCommit(repo, {
+      branch: "feature/svc-01",
+      from: "main",
+      files: { "services/svc-01/main.go": "package main // fix\n" },
+      author: "alice",
+      message: "fix: svc-01",
+    });
+    const opened = sandbox.openPullRequest(repo, { head: "feature/svc-01", user: "alice" });
+    const octokit = await installationOctokit(sandbox, installationId);
+    const pr = pullRequestInfo(
+      sandbox.pullRequest(repo, opened.number) as unknown as Parameters<typeof pullRequestInfo>[0],
+    );
+    const req = request({ pr }, policyWith(tiesFor(3)));
+    const bumpPort = gitHubBumpPort(octokit, { owner: "acme", name: "mono" }, pr.number, {
+      owner: "acme",
+      name: "mono",
+    });
+    return { sandbox, repo, req, bumpPort };
+  }
+
+  it("commits to a branch whose name has a slash, in 8 requests, and the new head passes", async () => {
+    const { sandbox, repo, req, bumpPort } = await setup();
+    try {
+      const mark = sandbox.mark();
+      const outcome = await bumpPullRequest(bumpPort, req);
+      expect(outcome.status).toBe("committed");
+      expect(sandbox.requests({ since: mark })).toHaveLength(8);
+      expect(sandbox.branchSha(repo, "feature/svc-01")).toBe(outcome.commitSha);
+      expect(sandbox.readFile(repo, "feature/svc-01", "services/svc-01/VERSION")).toBe("1.2.4\n");
+      expect(sandbox.readFile(repo, "feature/svc-01", "charts/svc-01/Chart.yaml")).toBe(
+        chart("svc-01", "1.2.4", 'appVersion: "1.2.4"\n'),
+      );
+      expect(sandbox.readFile(repo, "feature/svc-01", "charts/root/Chart.yaml")).toContain(
+        "version: 3.0.1\n",
+      );
+      expect(sandbox.readFile(repo, "feature/svc-01", "services/svc-00/main.go")).toBe(
+        "package main\n",
+      );
+      sandbox.assertNoViolations();
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it("refuses when a push landed after the pull request was read", async () => {
+    const { sandbox, repo, req, bumpPort } = await setup();
+    try {
+      const pushed = sandbox.pushCommit(repo, {
+        branch: "feature/svc-01",
+        files: { "services/svc-01/more.go": "package main\n" },
+        author: "alice",
+      });
+      const outcome = await bumpPullRequest(bumpPort, req);
+      expect(outcome.status).toBe("refused");
+      expect(outcome.reply).toContain(`is now at ${pushed.sha.slice(0, 7)}`);
+      expect(sandbox.branchSha(repo, "feature/svc-01")).toBe(pushed.sha);
+      sandbox.assertNoViolations();
+    } finally {
+      await sandbox.stop();
+    }
   });
 });

@@ -319,8 +319,8 @@ function commandOutcome(
       return { verify: true, approval: { sha: pr.headSha, by: user } };
     case "test": {
       const job = command.args[0] ?? "";
-      if (!(job in policy.jobs)) {
-        const known = Object.keys(policy.jobs);
+      if (!(job in policy.jobs.templates)) {
+        const known = Object.keys(policy.jobs.templates);
         return {
           reply: `there is no job named \`${job}\`${known.length ? `; the jobs are ${known.map((j) => `\`${j}\``).join(", ")}` : "; this repository configures no CI jobs (policy key `jobs`)"}.`,
         };

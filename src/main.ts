@@ -21,7 +21,40 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: env.logLevel, name: "monobot" });
   const metrics = new Metrics({ defaultMetrics: true });
-  const Octokit = ProbotOctokit.plugin(metricsPlugin(metrics));
+  // Probot only logs a secondary rate limit; monobot waits as GitHub's retry-after asks and
+  // retries a few times, so an event is not lost to a burst.
+  const Octokit = ProbotOctokit.plugin(metricsPlugin(metrics)).defaults(
+    (o: Record<string, unknown> | undefined) => ({
+      ...o,
+      throttle: {
+        ...(o?.throttle as object | undefined),
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _o: unknown,
+          retryCount: number,
+        ) => {
+          log.warn(
+            { retryAfter, request: `${options.method} ${options.url}`, retryCount },
+            "secondary rate limit",
+          );
+          return retryCount < 3 && retryAfter <= 120;
+        },
+        onRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _o: unknown,
+          retryCount: number,
+        ) => {
+          log.warn(
+            { retryAfter, request: `${options.method} ${options.url}`, retryCount },
+            "rate limit exhausted",
+          );
+          return retryCount < 2 && retryAfter <= 120;
+        },
+      },
+    }),
+  );
   const probot = new Probot({
     appId: env.appId,
     privateKey: env.privateKey,

@@ -193,7 +193,7 @@ async function receive(
   name: string,
   payload: Record<string, unknown>,
   id = `delivery-${Math.random()}`,
-  checks = [fileCheck],
+  checks: readonly CheckDefinition[] = [fileCheck],
 ) {
   const { probot, queue } = await makeProbot({ checks });
   await probot.receive({ id, name, payload } as Parameters<typeof probot.receive>[0]);

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import { jobsConfigErrors } from "./jobs.js";
 import { policySchema } from "./policy-schema.js";
 
 export interface ComponentDefinition {
@@ -349,6 +350,7 @@ function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
       message: `triggers.recheck is not a valid regular expression: ${(e as Error).message}`,
     });
   }
+  out.push(...jobsConfigErrors(policy));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
   return out;
 }

@@ -266,11 +266,26 @@ export function chartOfPath(folders: ReadonlySet<string>, path: string): string 
   return undefined;
 }
 
+/** Chart folders by chart name, for resolving dependencies by name. */
+export type ChartNameIndex = ReadonlyMap<string, readonly string[]>;
+
+export function chartNameIndex(charts: ReadonlyMap<string, ChartManifest>): ChartNameIndex {
+  const index = new Map<string, string[]>();
+  for (const [folder, chart] of charts) {
+    if (chart.name === undefined) continue;
+    const list = index.get(chart.name);
+    if (list) list.push(folder);
+    else index.set(chart.name, [folder]);
+  }
+  return index;
+}
+
 /** The chart folder a dependency points at: a `file://` path, else the one chart with its name. */
 export function resolveDependency(
   parentFolder: string,
   dep: ChartDependency,
   charts: ReadonlyMap<string, ChartManifest>,
+  names: ChartNameIndex = chartNameIndex(charts),
 ): string | undefined {
   const repo = dep.repository?.trim() ?? "";
   if (repo.startsWith("file://")) {
@@ -280,11 +295,10 @@ export function resolveDependency(
     const folder = target === "." ? "" : target.replace(/\/+$/, "");
     return folder !== parentFolder && charts.has(folder) ? folder : undefined;
   }
-  const named = [...charts].filter(([f, c]) => c.name === dep.name && f !== parentFolder);
-  if (named.length === 1) return named[0]?.[0];
+  const named = (names.get(dep.name) ?? []).filter((f) => f !== parentFolder);
+  if (named.length === 1) return named[0];
   // Several charts share the name: a vendored subchart in the parent's charts/ folder wins.
-  const vendored = named.find(([f]) => f === chartPath(parentFolder, `charts/${dep.name}`));
-  return vendored?.[0];
+  return named.find((f) => f === chartPath(parentFolder, `charts/${dep.name}`));
 }
 
 export interface ChartEdge {
@@ -296,9 +310,10 @@ export interface ChartEdge {
 /** Dependants of each chart (umbrella edges), from every chart's dependencies. */
 export function chartParents(charts: ReadonlyMap<string, ChartManifest>): Map<string, ChartEdge[]> {
   const parents = new Map<string, ChartEdge[]>();
+  const names = chartNameIndex(charts);
   for (const [folder, chart] of [...charts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     for (const dependency of chart.dependencies) {
-      const child = resolveDependency(folder, dependency, charts);
+      const child = resolveDependency(folder, dependency, charts, names);
       if (child === undefined) continue;
       const list = parents.get(child) ?? [];
       list.push({ parent: folder, child, dependency });

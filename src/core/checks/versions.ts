@@ -462,7 +462,9 @@ export function versionsModel(input: CheckInput): VersionsModel {
         };
       }
     }
-    if (baseText !== null) {
+    if (baseText !== null && baseText === headText) {
+      if (state.headVersion) state.baseVersion = state.headVersion;
+    } else if (baseText !== null) {
       const baseParsed = parseChart(baseText, file);
       const version = baseParsed.ok ? chartVersionOf(baseParsed.chart) : undefined;
       if (version) state.baseVersion = version;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { resolvePolicy } from "../../src/core/policy.js";
 import type { CommitInfo } from "../../src/core/types.js";
 import {
   bumpChoices,
@@ -195,5 +196,36 @@ describe("release tags", () => {
     expect(releaseTagPrefix("{component}/v{version}")).toBe("");
     expect(releaseTagPrefix("release/{component}-{version}")).toBe("release/");
     expect(tagNamesFromRefs(["refs/tags/api/v1.2.3", "web/v1"])).toEqual(["api/v1.2.3", "web/v1"]);
+  });
+});
+
+describe("policy keys of versions and charts", () => {
+  it("accepts versions.preid and charts.app_version, with defaults dev and {}", () => {
+    const defaults = resolvePolicy([]);
+    expect(defaults.ok && defaults.policy.versions.preid).toBe("dev");
+    expect(defaults.ok && defaults.policy.charts.app_version).toEqual({});
+    const custom = resolvePolicy([
+      {
+        file: ".github/monobot.yml",
+        text: "versions:\n  preid: rc\ncharts:\n  app_version:\n    charts/roc-api: roc-api\n",
+      },
+    ]);
+    expect(custom.ok && custom.policy.versions.preid).toBe("rc");
+    expect(custom.ok && custom.policy.charts.app_version).toEqual({ "charts/roc-api": "roc-api" });
+  });
+
+  it.each([
+    ["versions:\n  preid: '1'\n", 2, /versions\.preid must be one pre-release identifier/],
+    [
+      "charts:\n  app_version:\n    charts/a: [x]\n",
+      3,
+      /charts\.app_version\.charts\/a must be a string/,
+    ],
+  ])("refuses %j with the line", (text, line, message) => {
+    const result = resolvePolicy([{ file: ".github/monobot.yml", text }]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0]).toMatchObject({ file: ".github/monobot.yml", line });
+    expect(result.errors[0]?.message).toMatch(message);
   });
 });

@@ -446,10 +446,13 @@ async function playStory(
     "monobot/secrets": { conclusion: "success" },
   };
   const seenRun = (name: string) => runs1.find((r) => r.name === name);
+  // monobot/versions joins the five when this monobot posts it: the bump to 1.3.0 satisfies it.
+  if (seenRun("monobot/versions")) expected["monobot/versions"] = { conclusion: "success" };
+  const names = runs1.map((r) => r.name);
   expectAll(step1, [
     [
-      runs1.length === 5,
-      `five check runs on the head SHA (seen ${runs1.length}: ${runs1.map((r) => r.name).join(", ")})`,
+      runs1.length === Object.keys(expected).length && new Set(names).size === names.length,
+      `one check run per check on the head SHA (seen ${runs1.length}: ${names.join(", ")})`,
     ],
     ...Object.entries(expected).flatMap(([name, want]): Array<[boolean, string]> => {
       const run = seenRun(name);
@@ -505,8 +508,8 @@ async function playStory(
   );
   expectAll(step2, [
     [
-      rerun.length === 5,
-      `five new check runs for the recheck (seen ${rerun.length}; ${runs2.length} in all)`,
+      rerun.length === runs1.length,
+      `${runs1.length} new check runs for the recheck (seen ${rerun.length}; ${runs2.length} in all)`,
     ],
     ...rerun.map((r): [boolean, string] => [
       r.conclusion === seenRun(r.name)?.conclusion,

@@ -2,8 +2,15 @@
 import type { Context, Probot } from "probot";
 import { allChecks } from "./core/checks/index.js";
 import type { CheckDefinition } from "./core/checks/registry.js";
-import { commandTable, parseCommands, renderHelp, type ParsedCommand } from "./core/commands.js";
+import {
+  commandTable,
+  parseCommands,
+  renderHelp,
+  type BumpLevel,
+  type ParsedCommand,
+} from "./core/commands.js";
 import type { Policy } from "./core/policy.js";
+import { correlateWorkflowRun, type RunIdFields } from "./core/run-id.js";
 import {
   mayUseCommand,
   trustFromAssociation,
@@ -12,11 +19,18 @@ import {
 } from "./core/trust.js";
 import type { PullRequestInfo } from "./core/types.js";
 import { GitHubRepo, type Octokit } from "./forge/github.js";
+import type { StatusState } from "./forge/port.js";
 import type { Log } from "./log.js";
 import type { WorkQueue } from "./queue/work-queue.js";
 import type { Metrics } from "./server/metrics.js";
-import { loadPolicy } from "./workflows/load-policy.js";
-import { verifyPullRequest } from "./workflows/verify-pull-request.js";
+import { bumpPullRequest, gitHubBumpPort } from "./workflows/bump.js";
+import { loadPolicy, type LoadedPolicy } from "./workflows/load-policy.js";
+import { onMerge } from "./workflows/on-merge.js";
+import type { CiRequest } from "./workflows/pull-request-ci.js";
+import { RunTimeouts, type TrackedRun } from "./workflows/run-timeouts.js";
+import { readVerifiedSha, verifyPullRequest } from "./workflows/verify-pull-request.js";
+import { isSummaryComment } from "./core/summary.js";
+import { statusDescription } from "./ci/backend.js";
 
 export interface AppOptions {
   queue: WorkQueue;
@@ -24,6 +38,14 @@ export interface AppOptions {
   checks?: readonly CheckDefinition[];
   /** The app's bot login (`slug[bot]`), to recognise its own comments; found lazily when absent. */
   botLogin?: string;
+  /** Where CI backend credentials are read from (MONOBOT_CI_*); never the repository. */
+  env?: NodeJS.ProcessEnv;
+  /** monobot's public callback URL, given to Jenkins and webhook jobs to report their result. */
+  callbackUrl?: string;
+  /** GitHub's web address, for links (a GHE host's; default https://github.com). */
+  serverUrl?: string;
+  /** Called with the run-timeout tracker so the server can stop it and the callback route use it. */
+  onTimeouts?: (timeouts: RunTimeouts) => void;
 }
 
 /** The pull request fields the workflows need, from a webhook's or the REST API's PR object. */
@@ -36,7 +58,11 @@ interface RestPullRequest {
   user: { login: string } | null;
   author_association: string;
   maintainer_can_modify?: boolean;
-  head: { sha: string; ref: string; repo: { full_name: string } | null };
+  head: {
+    sha: string;
+    ref: string;
+    repo: { full_name: string; name: string; owner: { login: string } } | null;
+  };
   base: { sha: string; ref: string; repo: { full_name: string } };
 }
 
@@ -69,9 +95,32 @@ function repoOf(repository: RepoPayload) {
   };
 }
 
+/** What a parsed, permitted command asks for. */
+interface CommandOutcome {
+  ci?: CiRequest;
+  reply?: string;
+  approval?: { sha: string; by: string };
+  bump?: { level: BumpLevel; names: string[] };
+}
+
+/** Posts a CI result as the commit status `ci/{component}/{job}`. */
+export async function postRunResult(
+  octokit: Octokit,
+  run: RunIdFields,
+  result: { state: StatusState; description: string; targetUrl?: string },
+): Promise<void> {
+  await new GitHubRepo(octokit, run.owner, run.repo).setStatus(run.sha, {
+    context: `ci/${run.component}/${run.job}`,
+    state: result.state,
+    description: statusDescription(result.description),
+    ...(result.targetUrl ? { targetUrl: result.targetUrl } : {}),
+  });
+}
+
 export function createApp(options: AppOptions) {
   const checks = options.checks ?? allChecks;
   const { queue, metrics } = options;
+  const env = options.env ?? {};
 
   return (app: Probot): void => {
     let botLogin = options.botLogin;
@@ -85,23 +134,52 @@ export function createApp(options: AppOptions) {
       return botLogin;
     }
 
-    /** Queues work for a PR; the webhook is answered as soon as this returns. */
+    const timeouts = new RunTimeouts(
+      async (run: TrackedRun) => {
+        const octokit = (await app.auth(run.installationId)) as Octokit;
+        const port = new GitHubRepo(octokit, run.owner, run.repo);
+        const current = (await port.statuses(run.sha)).find((s) => s.context === run.statusContext);
+        if (current?.state !== "pending") return;
+        await port.setStatus(run.sha, {
+          context: run.statusContext,
+          state: "error",
+          description: `timed out: no result after ${run.timeoutMinutes} minutes`,
+          ...(current.targetUrl ? { targetUrl: current.targetUrl } : {}),
+        });
+      },
+      app.log as unknown as Log,
+    );
+    options.onTimeouts?.(timeouts);
+
+    const backend = {
+      env,
+      ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+      ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}),
+    };
+
+    /** Queues work; the webhook is answered as soon as this returns. */
     function schedule(
       context: Context,
-      repo: { owner: string; name: string },
-      pull: number,
+      scope: {
+        repo: { owner: string; name: string };
+        key: string;
+        pr?: number;
+        deliveryId?: string;
+      },
       kind: string,
       work: (log: Log) => Promise<void>,
     ): void {
-      const key = `${repo.owner}/${repo.name}#${pull}`;
+      const deliveryId = scope.deliveryId ?? context.id;
+      const repoName = `${scope.repo.owner}/${scope.repo.name}`;
+      const key = `${repoName}${scope.key}`;
       const log = context.log.child({
         delivery: context.id,
-        repo: `${repo.owner}/${repo.name}`,
-        pr: pull,
-      });
+        repo: repoName,
+        ...(scope.pr !== undefined ? { pr: scope.pr } : {}),
+      }) as unknown as Log;
       const event = context.name;
       const outcome = queue.enqueue({
-        deliveryId: context.id,
+        deliveryId,
         key,
         ...(kind === "verify" ? { supersedeKey: `verify:${key}` } : {}),
         run: async () => {
@@ -129,16 +207,23 @@ export function createApp(options: AppOptions) {
       } else log.debug({ kind }, "queued");
     }
 
+    function prScope(repository: RepoPayload, pull: number, deliveryId?: string) {
+      return {
+        repo: { owner: repository.owner.login, name: repository.name },
+        key: `#${pull}`,
+        pr: pull,
+        ...(deliveryId ? { deliveryId } : {}),
+      };
+    }
+
     async function runVerify(
       octokit: Octokit,
+      installationId: number | undefined,
       repoPayload: RepoPayload,
       pr: ReturnType<typeof pullRequestInfo>,
       deliveryId: string,
       log: Log,
-      extra: {
-        approval?: { sha: string; by: string };
-        loaded?: Awaited<ReturnType<typeof loadPolicy>>;
-      } = {},
+      extra: { approval?: { sha: string; by: string }; loaded?: LoadedPolicy; ci: CiRequest },
     ): Promise<void> {
       const repo = repoOf(repoPayload);
       const loaded =
@@ -162,6 +247,11 @@ export function createApp(options: AppOptions) {
           authorTrusted,
           botLogin: await ownLogin(),
           ...(extra.approval ? { approval: extra.approval } : {}),
+          ci: {
+            request: extra.ci,
+            backend,
+            ...(installationId ? { tracker: timeouts.forInstallation(installationId) } : {}),
+          },
         },
         log,
       );
@@ -175,20 +265,30 @@ export function createApp(options: AppOptions) {
         "pull_request.ready_for_review",
       ],
       async (context) => {
-        const { pull_request, repository } = context.payload;
+        const { pull_request, repository, installation } = context.payload;
         const pr = pullRequestInfo(pull_request as RestPullRequest);
         schedule(
           context as Context,
-          { owner: repository.owner.login, name: repository.name },
-          pr.number,
+          prScope(repository as RepoPayload, pr.number),
           "verify",
-          (log) => runVerify(context.octokit, repository as RepoPayload, pr, context.id, log),
+          (log) =>
+            runVerify(
+              context.octokit,
+              installation?.id,
+              repository as RepoPayload,
+              pr,
+              context.id,
+              log,
+              {
+                ci: { kind: "push" },
+              },
+            ),
         );
       },
     );
 
     app.on(["check_run.rerequested", "check_suite.rerequested"], async (context) => {
-      const { repository } = context.payload;
+      const { repository, installation } = context.payload;
       const pulls =
         "check_run" in context.payload
           ? context.payload.check_run.pull_requests
@@ -196,97 +296,205 @@ export function createApp(options: AppOptions) {
       if ("check_run" in context.payload && !context.payload.check_run.name.startsWith("monobot/"))
         return;
       for (const p of pulls ?? []) {
-        schedule(
-          context as Context,
-          { owner: repository.owner.login, name: repository.name },
-          p.number,
-          "verify",
-          async (log) => {
-            const { data } = await context.octokit.rest.pulls.get({
-              owner: repository.owner.login,
-              repo: repository.name,
-              pull_number: p.number,
-            });
-            if (data.state !== "open") return;
-            await runVerify(
-              context.octokit,
-              repository as RepoPayload,
-              pullRequestInfo(data as RestPullRequest),
-              context.id,
-              log,
-            );
-          },
-        );
+        // One suite can belong to several PRs: each gets its own job, so none is taken for a duplicate.
+        const deliveryId = `${context.id}#${p.number}`;
+        const scope = prScope(repository as RepoPayload, p.number, deliveryId);
+        schedule(context as Context, scope, "verify", async (log) => {
+          const { data } = await context.octokit.rest.pulls.get({
+            owner: repository.owner.login,
+            repo: repository.name,
+            pull_number: p.number,
+          });
+          if (data.state !== "open") return;
+          await runVerify(
+            context.octokit,
+            installation?.id,
+            repository as RepoPayload,
+            pullRequestInfo(data as RestPullRequest),
+            deliveryId,
+            log,
+            { ci: { kind: "rerun-failed" } },
+          );
+        });
       }
     });
 
     app.on("issue_comment.created", async (context) => {
-      const { issue, comment, repository, sender } = context.payload;
+      const { issue, comment, repository, sender, installation } = context.payload;
       if (!issue.pull_request || sender.type === "Bot" || !comment.user) return;
       const commenter = comment.user.login;
       const repo = { owner: repository.owner.login, name: repository.name };
       // Cheap pre-filter so ordinary discussion never costs a config read.
       if (!/(^|\n)\s*\/[a-z]|recheck/i.test(comment.body)) return;
-      schedule(context as Context, repo, issue.number, "comment", async (log) => {
+      schedule(
+        context as Context,
+        prScope(repository as RepoPayload, issue.number),
+        "comment",
+        async (log) => {
+          const octokit = context.octokit;
+          const loaded = await loadPolicy(
+            octokit,
+            repo.owner,
+            repo.name,
+            repository.default_branch,
+          );
+          const port = new GitHubRepo(octokit, repo.owner, repo.name);
+          if (!loaded.result.ok) {
+            log.info("comment ignored: the configuration is invalid");
+            return;
+          }
+          const policy = loaded.result.policy;
+          const parsed = parseCommands(comment.body, policy);
+          if (parsed.commands.length === 0 && parsed.errors.length === 0) return;
+          const replies: string[] = [...parsed.errors];
+          const { data } = await octokit.rest.pulls.get({
+            owner: repo.owner,
+            repo: repo.name,
+            pull_number: issue.number,
+          });
+          const pr = pullRequestInfo(data as RestPullRequest);
+          const open = data.state === "open";
+          let trust: TrustDecision | undefined;
+          let ci: CiRequest | undefined;
+          let approval: { sha: string; by: string } | undefined;
+          const bumps: { level: BumpLevel; names: string[] }[] = [];
+          for (const command of parsed.commands) {
+            const spec = commandTable.find((c) => c.name === command.name);
+            if (!spec) continue;
+            if (spec.who !== "anyone" && !trust) {
+              trust = await decideTrust(port, commenter, comment.author_association, policy);
+            }
+            const allowed =
+              spec.who === "anyone"
+                ? { allowed: true, reason: "" }
+                : mayUseCommand(spec, {
+                    trust: trust as TrustDecision,
+                    isPrAuthor: commenter === pr.author,
+                    prFromFork: pr.fromFork,
+                  });
+            if (!allowed.allowed) {
+              replies.push(allowed.reason);
+              continue;
+            }
+            const outcome = commandOutcome(command, policy, pr, commenter);
+            if (outcome.reply) replies.push(outcome.reply);
+            if (outcome.ci) ci = mergeCiRequests(ci, outcome.ci);
+            if (outcome.approval) approval = outcome.approval;
+            if (outcome.bump) bumps.push(outcome.bump);
+          }
+          if (!open && (ci || bumps.length > 0))
+            replies.push("this pull request is closed: nothing was run.");
+          if (open && bumps.length > 0) {
+            const head = (data as RestPullRequest).head.repo;
+            const headRepo = head ? { owner: head.owner.login, name: head.name } : null;
+            const login = await ownLogin();
+            const mine = (await port.listComments(issue.number)).filter(
+              (c) => isSummaryComment(c.body) && c.author === login,
+            );
+            const checkedSha = mine.map((c) => readVerifiedSha(c.body)).find((s) => s) ?? undefined;
+            for (const bump of bumps) {
+              const result = await bumpPullRequest(
+                gitHubBumpPort(octokit, repo, pr.number, headRepo ?? repo),
+                {
+                  repo: repoOf(repository as RepoPayload),
+                  pr,
+                  headRepo,
+                  policy,
+                  level: bump.level,
+                  names: bump.names,
+                  requestedBy: commenter,
+                  ...(checkedSha ? { checkedSha } : {}),
+                },
+              );
+              replies.push(result.reply);
+            }
+          }
+          if (open && (ci || approval)) {
+            await runVerify(
+              octokit,
+              installation?.id,
+              repository as RepoPayload,
+              pr,
+              context.id,
+              log,
+              {
+                loaded,
+                ci: ci ?? { kind: "rerun-failed" },
+                ...(approval ? { approval } : {}),
+              },
+            );
+          }
+          const unique = [...new Set(replies)];
+          if (unique.length > 0) {
+            await port.createComment(
+              issue.number,
+              unique.map((r) => `@${commenter} ${r}`).join("\n\n"),
+            );
+          }
+        },
+      );
+    });
+
+    app.on("workflow_run.completed", async (context) => {
+      const { workflow_run, repository } = context.payload;
+      const correlated = correlateWorkflowRun(
+        workflow_run as Parameters<typeof correlateWorkflowRun>[0],
+      );
+      if (!correlated) return;
+      const { run, status } = correlated;
+      // A run may only report on its own repository.
+      if (run.owner !== repository.owner.login || run.repo !== repository.name) return;
+      const scope = { repo: { owner: run.owner, name: run.repo }, key: `@${run.sha}` };
+      schedule(context as Context, scope, "ci-result", async (log) => {
+        timeouts.settle({ ...run, statusContext: `ci/${run.component}/${run.job}` });
+        await postRunResult(context.octokit, run, status);
+        log.info(
+          { job: run.job, component: run.component, state: status.state },
+          "CI result posted",
+        );
+      });
+    });
+
+    app.on("push", async (context) => {
+      const { repository, ref, before, after, deleted, installation } = context.payload;
+      if (deleted || ref !== `refs/heads/${repository.default_branch}`) return;
+      const repoPayload = repository as unknown as RepoPayload;
+      const scope = {
+        repo: { owner: repoPayload.owner.login, name: repository.name },
+        key: `@${ref}`,
+      };
+      schedule(context as Context, scope, "merge", async (log) => {
         const octokit = context.octokit;
-        const loaded = await loadPolicy(octokit, repo.owner, repo.name, repository.default_branch);
-        const port = new GitHubRepo(octokit, repo.owner, repo.name);
+        const repo = repoOf(repoPayload);
+        const loaded = await loadPolicy(octokit, repo.owner, repo.name, after);
         if (!loaded.result.ok) {
-          log.info("comment ignored: the configuration is invalid");
+          log.warn(
+            { errors: loaded.result.errors.length },
+            "merge ignored: the configuration is invalid",
+          );
           return;
         }
-        const policy = loaded.result.policy;
-        const parsed = parseCommands(comment.body, policy);
-        if (parsed.commands.length === 0 && parsed.errors.length === 0) return;
-        const replies: string[] = [...parsed.errors];
-        const { data } = await octokit.rest.pulls.get({
-          owner: repo.owner,
-          repo: repo.name,
-          pull_number: issue.number,
+        await onMerge({
+          port: new GitHubRepo(octokit, repo.owner, repo.name),
+          policy: loaded.result.policy,
+          repo,
+          before,
+          after,
+          backend,
+          ...(installation?.id ? { tracker: timeouts.forInstallation(installation.id) } : {}),
+          log,
         });
-        const pr = pullRequestInfo(data as RestPullRequest);
-        let trust: TrustDecision | undefined;
-        let verify = false;
-        let approval: { sha: string; by: string } | undefined;
-        for (const command of parsed.commands) {
-          const spec = commandTable.find((c) => c.name === command.name);
-          if (!spec) continue;
-          if (spec.who !== "anyone" && !trust) {
-            trust = await decideTrust(port, commenter, comment.author_association, policy);
-          }
-          const allowed =
-            spec.who === "anyone"
-              ? { allowed: true, reason: "" }
-              : mayUseCommand(spec, {
-                  trust: trust as TrustDecision,
-                  isPrAuthor: commenter === pr.author,
-                  prFromFork: pr.fromFork,
-                });
-          if (!allowed.allowed) {
-            replies.push(allowed.reason);
-            continue;
-          }
-          const outcome = commandOutcome(command, policy, pr, commenter);
-          if (outcome.reply) replies.push(outcome.reply);
-          if (outcome.verify) verify = true;
-          if (outcome.approval) approval = outcome.approval;
-        }
-        if (verify && data.state === "open") {
-          await runVerify(octokit, repository as RepoPayload, pr, context.id, log, {
-            loaded,
-            ...(approval ? { approval } : {}),
-          });
-        }
-        const unique = [...new Set(replies)];
-        if (unique.length > 0) {
-          await port.createComment(
-            issue.number,
-            unique.map((r) => `@${commenter} ${r}`).join("\n\n"),
-          );
-        }
       });
     });
   };
+}
+
+/** Two CI requests in one comment: the wider one wins. */
+function mergeCiRequests(a: CiRequest | undefined, b: CiRequest): CiRequest {
+  if (!a) return b;
+  if (a.kind === "rerun-failed" || b.kind === "rerun-failed") return { kind: "rerun-failed" };
+  if (a.kind === "push" || b.kind === "push") return { kind: "push" };
+  return b;
 }
 
 /** Trust from the author association, confirmed with the permission API when it is not enough. */
@@ -302,36 +510,39 @@ async function decideTrust(
   return trustFromPermission({ user, association, permission, policy });
 }
 
-/** What a parsed, permitted command does: re-verify, approve, or reply. */
+/** What a parsed, permitted command does: re-verify and run CI, approve, bump, or reply. */
 function commandOutcome(
   command: ParsedCommand,
   policy: Policy,
   pr: ReturnType<typeof pullRequestInfo>,
   user: string,
-): { verify?: boolean; reply?: string; approval?: { sha: string; by: string } } {
+): CommandOutcome {
   switch (command.name) {
     case "help":
       return { reply: renderHelp(policy) };
     case "recheck":
+      return { ci: { kind: "rerun-failed" } };
     case "retest":
-      return { verify: true };
+      return {
+        ci:
+          command.args.length > 0
+            ? { kind: "components", components: command.args }
+            : { kind: "rerun-failed" },
+      };
     case "ok-to-test":
-      return { verify: true, approval: { sha: pr.headSha, by: user } };
+      return { ci: { kind: "push" }, approval: { sha: pr.headSha, by: user } };
     case "test": {
       const job = command.args[0] ?? "";
       if (!(job in policy.jobs.templates)) {
         const known = Object.keys(policy.jobs.templates);
         return {
-          reply: `there is no job named \`${job}\`${known.length ? `; the jobs are ${known.map((j) => `\`${j}\``).join(", ")}` : "; this repository configures no CI jobs (policy key `jobs`)"}.`,
+          reply: `there is no job named \`${job}\`${known.length ? `; the jobs are ${known.map((j) => `\`${j}\``).join(", ")}` : "; this repository configures no CI jobs (policy key `jobs.templates`)"}.`,
         };
       }
-      return { verify: true };
+      return { ci: { kind: "job", job, components: command.args.slice(1) } };
     }
     case "bump":
-      return {
-        reply:
-          "`/bump` is not available in this monobot version yet: edit the VERSION file and push.",
-      };
+      return { bump: { level: command.args[0] as BumpLevel, names: command.args.slice(1) } };
   }
 }
 

@@ -71,6 +71,8 @@ function reads(
   options: {
     files?: string[];
     patches?: Record<string, string>;
+    /** Release tags answered by the matching-refs listing (only when the versions check runs). */
+    tags?: string[];
     /** Head contents returned by the GraphQL batched read. */
     contents?: Record<string, string>;
     comments?: { id: number; body: string; user: { login: string } }[];
@@ -124,6 +126,15 @@ function reads(
     .get(`${REPO}/issues/2/comments`)
     .query(true)
     .reply(200, options.comments ?? []);
+  if (options.tags) {
+    nock(API)
+      .get(/\/git\/matching-refs\/tags/)
+      .query(true)
+      .reply(
+        200,
+        options.tags.map((t) => ({ ref: `refs/tags/${t}`, object: { sha: BASE, type: "commit" } })),
+      );
+  }
   nock(API)
     .post("/graphql")
     .reply(200, (_uri, body) => {
@@ -236,6 +247,7 @@ describe("pull_request events", () => {
         "services/api/config.json": "@@ -1 +1 @@\n-{}\n+{ not json",
       },
       contents: { "services/api/config.json": "{ not json\n" },
+      tags: [],
     });
     writes(c);
     await receive("pull_request", examplePayload("pull_request", "opened"), "static", allChecks);
@@ -244,6 +256,7 @@ describe("pull_request events", () => {
       "monobot/lint",
       "monobot/license",
       "monobot/dco",
+      "monobot/versions",
       "monobot/secrets",
     ]);
     const byName = Object.fromEntries(c.checkRuns.map((r) => [r.name, r]));

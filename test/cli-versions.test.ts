@@ -350,13 +350,18 @@ describe("monobot check with monobot/versions on real git repositories", () => {
     );
   });
 
-  it("says that release tags were not checked", async () => {
+  it("checks release tags from the repository's tags, both ways", async () => {
     const repo = repoWith(MONOREPO, {
       "services/roc-api/main.go": "x\n",
       "services/roc-api/VERSION": "1.2.4\n",
     });
-    const { versions } = await cli(repo);
-    expect(versions.summary).toMatch(/Release tags: not checked/);
+    const fresh = await cli(repo);
+    expect(fresh.versions.summary).toMatch(/Release tags: checked against/);
+    expect(fresh.versions.conclusion).toBe("success");
+    repo.git("tag", "roc-api/v1.2.4", "main");
+    const tagged = await cli(repo);
+    expect(tagged.code).toBe(1);
+    expect(tagged.versions.annotations[0]?.message).toMatch(/roc-api 1\.2\.4 was released already/);
   });
 });
 
@@ -388,6 +393,7 @@ function serveAsGitHub(repo: TempRepo): { base: string; head: string } {
       };
     });
   const paths = repo.git("ls-tree", "-r", "--name-only", head).trim().split("\n");
+  const tags = repo.git("tag", "--list").trim().split("\n").filter(Boolean);
   const message = repo.git("log", "-1", "--format=%B", head).trim();
   nock("https://api.github.com")
     .get("/repos/acme/mono/pulls/1/files")
@@ -411,6 +417,12 @@ function serveAsGitHub(repo: TempRepo): { base: string; head: string } {
       truncated: false,
       tree: paths.map((path) => ({ path, type: "blob" })),
     })
+    .get(/\/repos\/acme\/mono\/git\/matching-refs\/tags/)
+    .query(true)
+    .reply(
+      200,
+      tags.map((t) => ({ ref: `refs/tags/${t}`, object: { sha: base, type: "commit" } })),
+    )
     .post("/graphql")
     .reply(200, (_uri, body) => {
       const vars = (body as { variables: Record<string, string> }).variables;

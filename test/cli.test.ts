@@ -264,6 +264,7 @@ describe("the monobot binary", () => {
         "monobot/lint",
         "monobot/license",
         "monobot/dco",
+        "monobot/versions",
         "monobot/secrets",
       ]);
       expect(out.checks.find((c) => c.name === "monobot/license")?.conclusion).toBe("failure");

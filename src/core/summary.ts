@@ -11,6 +11,8 @@ export interface SummaryInput {
   results: CheckResult[];
   /** Work not done, each with the reason a user reads. */
   skipped: string[];
+  /** Further Markdown blocks (e.g. CI), shown after the checks. */
+  sections?: string[];
   /** Hidden state lines kept in the comment (e.g. an /ok-to-test approval marker). */
   state?: string[];
   /** Most component rows shown; the rest are counted. */
@@ -81,6 +83,7 @@ export function renderSummary(input: SummaryInput): string {
     }
     out.push("");
   }
+  for (const section of input.sections ?? []) out.push(section, "");
   if (input.skipped.length > 0) {
     out.push("**Not run**", "", ...input.skipped.map((s) => `- ${s}`), "");
   }

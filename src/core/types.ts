@@ -63,6 +63,11 @@ export interface ChangeSnapshot {
    * `null` means the file does not exist at that side.
    */
   contents: Map<string, string | null>;
+  /**
+   * Tag names matching the policy's release tag prefix (one listing per event), when the
+   * versions check is enabled; absent when they were not read.
+   */
+  releaseTags?: readonly string[];
 }
 
 export function contentKey(side: Side, path: string): string {

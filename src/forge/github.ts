@@ -7,8 +7,10 @@ import {
   type CheckRunOutput,
   type CheckRunRecord,
   type CommentRecord,
+  type CommitStatus,
   type FileAt,
   type ReportWriter,
+  type StatusPort,
 } from "./port.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -95,7 +97,7 @@ function toRestOutput(output: CheckRunOutput) {
   };
 }
 
-export class GitHubRepo implements ReportWriter {
+export class GitHubRepo implements ReportWriter, StatusPort {
   constructor(
     readonly octokit: Octokit,
     readonly owner: string,
@@ -109,6 +111,7 @@ export class GitHubRepo implements ReportWriter {
       commits: () => this.pullRequestCommits(pull),
       paths: (sha) => this.paths(sha),
       readFiles: (files) => this.readFiles(files),
+      tags: (prefix) => this.tags(prefix),
     };
   }
 
@@ -130,6 +133,16 @@ export class GitHubRepo implements ReportWriter {
       per_page: 100,
     })) as RestCommit[];
     return raw.map(toCommitInfo);
+  }
+
+  async tags(prefix: string): Promise<string[]> {
+    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, {
+      owner: this.owner,
+      repo: this.repo,
+      ref: `tags/${prefix}`,
+      per_page: 100,
+    });
+    return refs.map((r) => r.ref.replace(/^refs\/tags\//, ""));
   }
 
   async paths(sha: string): Promise<string[]> {
@@ -263,5 +276,101 @@ export class GitHubRepo implements ReportWriter {
       if ((e as { status?: number }).status === 404) return null;
       throw e;
     }
+  }
+
+  async statuses(sha: string): Promise<CommitStatus[]> {
+    const { data } = await this.octokit.rest.repos.getCombinedStatusForRef({
+      owner: this.owner,
+      repo: this.repo,
+      ref: sha,
+      per_page: 100,
+    });
+    return data.statuses.map((s) => ({
+      context: s.context,
+      state: s.state as CommitStatus["state"],
+      targetUrl: s.target_url,
+      description: s.description,
+    }));
+  }
+
+  async setStatus(sha: string, status: CommitStatus): Promise<void> {
+    await this.octokit.rest.repos.createCommitStatus({
+      owner: this.owner,
+      repo: this.repo,
+      sha,
+      context: status.context,
+      state: status.state,
+      ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+      ...(status.description ? { description: status.description.slice(0, 140) } : {}),
+    });
+  }
+
+  /** Files changed between two commits (GitHub's compare lists at most 300 files). */
+  async compareFiles(base: string, head: string): Promise<ChangedFile[]> {
+    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({
+      owner: this.owner,
+      repo: this.repo,
+      basehead: `${base}...${head}`,
+      per_page: 100,
+    });
+    return (data.files ?? []).map((f) => toChangedFile(f as RestFile));
+  }
+
+  /** The commit a tag points at, or null when the tag does not exist. */
+  async tagCommit(tag: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `tags/${tag}`,
+      });
+      if (data.object.type === "commit") return data.object.sha;
+      // An annotated tag points at a tag object, which points at the commit.
+      const tagObject = await this.octokit.rest.git.getTag({
+        owner: this.owner,
+        repo: this.repo,
+        tag_sha: data.object.sha,
+      });
+      return tagObject.data.object.sha;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return null;
+      throw e;
+    }
+  }
+
+  /** Creates a lightweight tag; false when it exists already (a race with another delivery). */
+  async createTag(tag: string, sha: string): Promise<boolean> {
+    try {
+      await this.octokit.rest.git.createRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `refs/tags/${tag}`,
+        sha,
+      });
+      return true;
+    } catch (e) {
+      if ((e as { status?: number }).status === 422) return false;
+      throw e;
+    }
+  }
+
+  /** Numbers of the merged pull requests that brought a commit in. */
+  async pullRequestsOfCommit(sha: string): Promise<number[]> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+      owner: this.owner,
+      repo: this.repo,
+      commit_sha: sha,
+    });
+    return data.filter((p) => p.merged_at).map((p) => p.number);
+  }
+
+  /** The narrow request function CI backends use to call GitHub Actions. */
+  requester() {
+    return {
+      request: async (route: string, params: Record<string, unknown>) => {
+        const res = await this.octokit.request(route, params);
+        return { status: res.status, data: res.data as unknown };
+      },
+    };
   }
 }

@@ -54,6 +54,7 @@ export class LocalGit {
       commits: () => this.commits(baseSha, headSha),
       paths: (sha) => this.paths(sha),
       readFiles: (files) => this.readFiles(files),
+      tags: (prefix) => this.tags(prefix),
     };
   }
 
@@ -107,6 +108,12 @@ export class LocalGit {
           message: rest.join("\0").replace(/\n$/, ""),
         };
       });
+  }
+
+  async tags(prefix: string): Promise<string[]> {
+    // for-each-ref patterns match whole path segments, and the prefix may end inside one.
+    const out = await this.git(["for-each-ref", "--format=%(refname:strip=2)", "refs/tags/"]);
+    return out.split("\n").filter((t) => t.length > 0 && t.startsWith(prefix));
   }
 
   async paths(sha: string): Promise<string[]> {

@@ -21,6 +21,8 @@ export interface ChangeReader {
   paths(sha: string): Promise<string[]>;
   /** Many files at several commits in one batch; `null` for a file that does not exist. */
   readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>>;
+  /** Tag names starting with `prefix` (one listing). */
+  tags(prefix: string): Promise<string[]>;
 }
 
 export interface CheckRunOutput {
@@ -72,4 +74,20 @@ export interface ReportWriter {
   deleteComment(id: number): Promise<void>;
   /** The user's permission on the repository, or null when they are not a collaborator. */
   permission(user: string): Promise<string | null>;
+}
+
+export type StatusState = "success" | "failure" | "error" | "pending";
+
+export interface CommitStatus {
+  context: string;
+  state: StatusState;
+  targetUrl?: string | null;
+  description?: string | null;
+}
+
+/** Commit statuses: where CI jobs report as `ci/{component}/{job}`. */
+export interface StatusPort {
+  /** The latest status of each context on a commit. */
+  statuses(sha: string): Promise<CommitStatus[]>;
+  setStatus(sha: string, status: CommitStatus): Promise<void>;
 }

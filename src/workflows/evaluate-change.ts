@@ -2,6 +2,7 @@
 import { enabledChecks, type CheckDefinition } from "../core/checks/registry.js";
 import { componentReport } from "../core/components.js";
 import type { Policy } from "../core/policy.js";
+import { releaseTagPrefix } from "../core/versions.js";
 import {
   contentKey,
   type ChangeSnapshot,
@@ -39,10 +40,12 @@ export interface EvaluateInput {
 
 export async function evaluateChange(input: EvaluateInput): Promise<Evaluation> {
   const { reader, policy } = input;
-  const [listing, commits, headPaths] = await Promise.all([
+  const wantsTags = enabledChecks(input.checks, policy).some((c) => c.id === "versions");
+  const [listing, commits, headPaths, releaseTags] = await Promise.all([
     reader.changedFiles(),
     reader.commits(),
     reader.paths(input.head.sha),
+    wantsTags ? reader.tags(releaseTagPrefix(policy.versions.tag)) : Promise.resolve(undefined),
   ]);
   const components = componentReport(headPaths, listing.files, policy, input.repo.name);
   const base: Omit<ChangeSnapshot, "contents"> = {
@@ -54,6 +57,7 @@ export async function evaluateChange(input: EvaluateInput): Promise<Evaluation> 
     commits,
     headPaths,
     ...(input.pr ? { pr: input.pr } : {}),
+    ...(releaseTags ? { releaseTags } : {}),
   };
   const checks = enabledChecks(input.checks, policy);
 

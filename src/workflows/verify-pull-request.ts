@@ -15,8 +15,16 @@ import type { Log } from "../log.js";
 import type { ChangeReader, CommentRecord, ReportWriter } from "../forge/port.js";
 import { evaluateChange } from "./evaluate-change.js";
 import type { LoadedPolicy } from "./load-policy.js";
+import {
+  ciMarker,
+  readCiMarker,
+  runPullRequestCi,
+  type CiPort,
+  type CiRequest,
+  type PullRequestCiInput,
+} from "./pull-request-ci.js";
 
-export interface VerifyPort extends ReportWriter {
+export interface VerifyPort extends ReportWriter, CiPort {
   pullRequestReader(pull: number): ChangeReader;
 }
 
@@ -33,6 +41,19 @@ export interface VerifyRequest {
   botLogin: string;
   /** An /ok-to-test approval given by this event, to remember in the summary comment. */
   approval?: { sha: string; by: string };
+  /** CI: what asked for it and how to reach the backends; absent, no job starts. */
+  ci?: {
+    request: CiRequest;
+    backend: PullRequestCiInput["backend"];
+    tracker?: PullRequestCiInput["tracker"];
+  };
+}
+
+const VERIFIED_MARKER = /^<!-- monobot:verified sha=([0-9a-f]{40}) -->$/m;
+
+/** The head SHA monobot last verified, from its summary comment. */
+export function readVerifiedSha(text: string): string | null {
+  return VERIFIED_MARKER.exec(text)?.[1] ?? null;
 }
 
 export interface VerifyOutcome {
@@ -62,6 +83,10 @@ export async function verifyPullRequest(
   let results: CheckResult[];
   let components;
   let versions;
+  let evaluated: Awaited<ReturnType<typeof evaluateChange>> | undefined;
+  const previousCi = mine.map((c) => readCiMarker(c.body)).find((x) => x) ?? null;
+  let ciState = previousCi;
+  const sections: string[] = [];
 
   if (!policy.result.ok) {
     results = [
@@ -87,6 +112,7 @@ export async function verifyPullRequest(
     });
     components = evaluation.components;
     versions = evaluation.versions;
+    evaluated = evaluation;
     const config = configVerdict({
       files: policy.files,
       errors: [],
@@ -115,17 +141,42 @@ export async function verifyPullRequest(
     headSha: pr.headSha,
     approval,
   });
+  const configOk = results[0]?.conclusion !== "failure" && policy.result.ok;
   if (!ci.allowed) skipped.push(`CI jobs: ${ci.reason}`);
+  else if (req.ci && configOk && evaluated && policy.result.ok) {
+    const headVersions: Record<string, string> = {};
+    for (const [name, v] of evaluated.versions) if (v.head) headVersions[name] = v.head;
+    const outcome = await runPullRequestCi({
+      port,
+      policy: policy.result.policy,
+      repo: req.repo,
+      pr: { number: pr.number, headSha: pr.headSha, headRef: pr.headRef },
+      snapshot: evaluated.snapshot,
+      components: evaluated.components,
+      versions: headVersions,
+      request: req.ci.request,
+      previous: previousCi,
+      backend: req.ci.backend,
+      ...(req.ci.tracker ? { tracker: req.ci.tracker } : {}),
+      log,
+    });
+    ciState = outcome.state ?? ciState;
+    if (outcome.lines.length > 0)
+      sections.push(["**CI**", "", ...outcome.lines.map((l) => `- ${l}`)].join("\n"));
+  }
 
   for (const result of results) await postCheckRun(port, pr.headSha, req.deliveryId, result);
 
-  const state = approval ? [okToTestMarker(approval)] : [];
+  const state = [`<!-- monobot:verified sha=${pr.headSha} -->`];
+  if (approval) state.push(okToTestMarker(approval));
+  if (ciState) state.push(ciMarker(ciState));
   const body = renderSummary({
     headSha: pr.headSha,
     ...(components ? { components } : {}),
     ...(versions ? { versions } : {}),
     results,
     skipped,
+    sections,
     state,
   });
   await upsertSummary(port, pr.number, mine, body);

@@ -156,3 +156,27 @@ describe("compilePattern", () => {
     expect(re.source).toBe("^x$");
   });
 });
+
+describe("job templates in policy validation", () => {
+  it("reports a jobs error with the file and line of the key", () => {
+    const text = [
+      "jobs:",
+      "  templates:",
+      "    verify:",
+      "      on: pull_request",
+      "      backend: { type: github-actions, workflow: ci.yml }",
+      "      inputs:",
+      '        target: "{tagret}"',
+      "",
+    ].join("\n");
+    const result = resolvePolicy([{ file: repoFile, text }]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0]).toMatchObject({
+      file: repoFile,
+      line: 7,
+      key: "jobs.templates.verify.inputs.target",
+    });
+    expect(result.errors[0]?.message).toMatch(/unknown placeholder \{tagret\}/);
+  });
+});

@@ -123,6 +123,12 @@ function fakeGitHub(
         })),
       };
     })
+    .get(/\/git\/matching-refs\/tags/)
+    .query(true)
+    .reply(200, () => {
+      count("list tags");
+      return [];
+    })
     .post("/graphql")
     .reply(200, (_uri, body) => {
       count("graphql");
@@ -454,7 +460,7 @@ describe("cost: GitHub requests per event do not grow with components or charts"
     },
   );
 
-  it.each([1, 5, 40])("the check's reads with %i components and charts: 4 requests", async (n) => {
+  it.each([1, 5, 40])("the check's reads with %i components and charts: 5 requests", async (n) => {
     const base = repository(n);
     const head = { ...base };
     for (let i = 0; i < n; i++)
@@ -469,7 +475,13 @@ describe("cost: GitHub requests per event do not grow with components or charts"
       head: { ref: "feature", sha: HEAD_SHA },
     });
     expect(evaluation.results[0]?.conclusion).toBe("failure");
-    expect(fake.calls).toEqual({ "list files": 1, "list commits": 1, "get tree": 1, graphql: 1 });
+    expect(fake.calls).toEqual({
+      "list files": 1,
+      "list commits": 1,
+      "get tree": 1,
+      "list tags": 1,
+      graphql: 1,
+    });
   });
 
   it("lists release tags with ONE matching-refs request", async () => {

@@ -4,10 +4,12 @@ import { licenseCheck } from "./license.js";
 import { lintCheck } from "./lint.js";
 import type { CheckDefinition } from "./registry.js";
 import { secretsCheck } from "./secrets.js";
+import { versionsCheck } from "./versions.js";
 
 export const allChecks: readonly CheckDefinition[] = [
   lintCheck,
   licenseCheck,
   dcoCheck,
+  versionsCheck,
   secretsCheck,
 ];

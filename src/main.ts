@@ -7,6 +7,8 @@ import { createMonobotServer } from "./server/http-server.js";
 import { EnvError, readServerEnv } from "./server/env.js";
 import { Metrics } from "./server/metrics.js";
 import { metricsPlugin } from "./server/octokit-metrics.js";
+import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
+import type { RunTimeouts } from "./workflows/run-timeouts.js";
 
 async function main(): Promise<void> {
   let env;
@@ -72,13 +74,24 @@ async function main(): Promise<void> {
     onSuperseded: (job) =>
       log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
   });
-  await probot.load(createApp({ queue, metrics }));
+  let timeouts: RunTimeouts | undefined;
+  await probot.load(
+    createApp({
+      queue,
+      metrics,
+      env: process.env,
+      serverUrl: env.serverUrl,
+      ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
+      onTimeouts: (t) => (timeouts = t),
+    }),
+  );
   const { server, shutdown } = createMonobotServer({
     probot,
     queue,
     metrics,
     log,
     webhookPath: env.webhookPath,
+    routes: [ciCallbackRoute({ probot, queue, env: process.env, timeouts: () => timeouts, log })],
   });
   server.listen(env.port, env.host, () => {
     const address = server.address();
@@ -93,6 +106,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping: finishing work in flight");
+    timeouts?.stop();
     void shutdown(env.drainSeconds * 1000).then(({ finished, handedBack }) => {
       if (finished) log.info("all work finished");
       else

@@ -14,6 +14,10 @@ export interface ServerEnv {
   webhookPath: string;
   /** How long SIGTERM waits for work in flight before handing the rest back. */
   drainSeconds: number;
+  /** GitHub's web address, for links (`{protocol}://{GHE_HOST}` or https://github.com). */
+  serverUrl: string;
+  /** monobot's own public URL, for CI callbacks (`MONOBOT_PUBLIC_URL`). */
+  publicUrl?: string;
 }
 
 export class EnvError extends Error {}
@@ -68,6 +72,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     throw new EnvError(`PORT must be a port number, got "${portText}".`);
 
   let baseUrl: string | undefined;
+  let serverUrl = "https://github.com";
   if (env.GHE_HOST) {
     const protocol = env.GHE_PROTOCOL ?? "https";
     if (protocol !== "http" && protocol !== "https")
@@ -78,6 +83,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
       );
     }
     baseUrl = `${protocol}://${env.GHE_HOST}/api/v3`;
+    serverUrl = `${protocol}://${env.GHE_HOST}`;
   }
 
   const logLevel = (env.LOG_LEVEL ?? "info") as ServerEnv["logLevel"];
@@ -90,6 +96,22 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     throw new EnvError(`MONOBOT_DRAIN_SECONDS must be a number of seconds, got "${drainText}".`);
   }
 
+  let publicUrl: string | undefined;
+  if (env.MONOBOT_PUBLIC_URL) {
+    let url: URL | undefined;
+    try {
+      url = new URL(env.MONOBOT_PUBLIC_URL);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new EnvError(
+        `MONOBOT_PUBLIC_URL must be an http(s) URL, got "${env.MONOBOT_PUBLIC_URL}".`,
+      );
+    }
+    publicUrl = url.toString().replace(/\/$/, "");
+  }
+
   return {
     appId: Number(appIdText),
     privateKey,
@@ -100,5 +122,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     logLevel,
     webhookPath: "/api/github/webhooks",
     drainSeconds,
+    serverUrl,
+    ...(publicUrl ? { publicUrl } : {}),
   };
 }

@@ -9,12 +9,19 @@ import type { Metrics } from "./metrics.js";
 /** GitHub caps webhook payloads at 25 MB. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
+/** A further POST route, such as the CI completion callback. */
+export interface Route {
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
 export interface ServerDeps {
   probot: Probot;
   queue: WorkQueue;
   metrics: Metrics;
   log: Log;
   webhookPath: string;
+  routes?: Route[];
 }
 
 export interface MonobotServer {
@@ -23,7 +30,7 @@ export interface MonobotServer {
   shutdown(drainMs: number): Promise<{ finished: boolean; handedBack: string[] }>;
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -32,7 +39,7 @@ class HttpError extends Error {
   }
 }
 
-function send(
+export function send(
   res: ServerResponse,
   status: number,
   body: string,
@@ -42,7 +49,7 @@ function send(
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -58,7 +65,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -119,6 +126,12 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
     const url = (req.url ?? "/").split("?")[0];
     const handle = async () => {
       if (url === deps.webhookPath) return intake(req, res);
+      const route = deps.routes?.find((r) => r.path === url);
+      if (route) {
+        if (req.method !== "POST") throw new HttpError(405, "POST only");
+        if (draining) throw new HttpError(503, "shutting down: retry later");
+        return route.handle(req, res);
+      }
       if (req.method === "GET" && url === "/healthz") return send(res, 200, "ok\n");
       if (req.method === "GET" && url === "/readyz") {
         return draining ? send(res, 503, "draining\n") : send(res, 200, "ready\n");

@@ -408,7 +408,7 @@ async function playStory(
   );
   print(`    services/roc-api/health.go  new, and without its SPDX license header`);
   print(
-    `  Expected: config, dco, secrets pass; lint passes with one warning; license fails on health.go:1.`,
+    `  Expected: config, dco, versions, secrets pass; lint passes with one warning; license fails on health.go:1.`,
   );
   const opened = await sandbox.deliver(
     sandbox.events.pullRequest({ repo: REPO, number: pr.number, action: "opened" }),

@@ -23,7 +23,7 @@ export async function makeProbot(options: { checks?: readonly CheckDefinition[] 
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
     Octokit: TestOctokit,
-    log: pino({ level: "silent" }),
+    log: pino({ level: process.env.TEST_LOG ?? "silent" }),
   });
   await probot.load(
     createApp({

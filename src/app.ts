@@ -28,6 +28,12 @@ import { loadPolicy, type LoadedPolicy } from "./workflows/load-policy.js";
 import { onMerge } from "./workflows/on-merge.js";
 import type { CiRequest } from "./workflows/pull-request-ci.js";
 import { RunTimeouts, type TrackedRun } from "./workflows/run-timeouts.js";
+import {
+  FileFireStore,
+  MemoryFireStore,
+  Scheduler,
+  type ScheduledRepo,
+} from "./workflows/scheduler.js";
 import { readVerifiedSha, verifyPullRequest } from "./workflows/verify-pull-request.js";
 import { isSummaryComment } from "./core/summary.js";
 import { statusDescription } from "./ci/backend.js";
@@ -46,6 +52,10 @@ export interface AppOptions {
   serverUrl?: string;
   /** Called with the run-timeout tracker so the server can stop it and the callback route use it. */
   onTimeouts?: (timeouts: RunTimeouts) => void;
+  /** Where the scheduler keeps its last fires (a JSON file); in memory when absent. */
+  scheduleStatePath?: string;
+  /** Called with the scheduler and a function that finds every installed repository. */
+  onScheduler?: (scheduler: Scheduler, discover: () => Promise<number>) => void;
 }
 
 /** The pull request fields the workflows need, from a webhook's or the REST API's PR object. */
@@ -156,6 +166,71 @@ export function createApp(options: AppOptions) {
       ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
       ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}),
     };
+
+    const scheduler = new Scheduler({
+      source: {
+        load: async (t: ScheduledRepo) => {
+          const octokit = (await app.auth(t.installationId)) as Octokit;
+          const loaded = await loadPolicy(octokit, t.owner, t.repo, t.defaultBranch);
+          if (!loaded.result.ok) return null;
+          const { data } = await octokit.rest.repos.getBranch({
+            owner: t.owner,
+            repo: t.repo,
+            branch: t.defaultBranch,
+          });
+          const paths = await new GitHubRepo(octokit, t.owner, t.repo).paths(data.commit.sha);
+          return { policy: loaded.result.policy, paths, headSha: data.commit.sha };
+        },
+        port: async (t: ScheduledRepo) =>
+          new GitHubRepo((await app.auth(t.installationId)) as Octokit, t.owner, t.repo),
+      },
+      store: options.scheduleStatePath
+        ? new FileFireStore(options.scheduleStatePath)
+        : new MemoryFireStore(),
+      backend,
+      log: app.log as unknown as Log,
+    });
+    /** Every repository of every installation, registered with the scheduler (start-up only). */
+    async function discoverRepositories(): Promise<number> {
+      const appOctokit = await app.auth();
+      const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, {
+        per_page: 100,
+      });
+      let count = 0;
+      for (const inst of installations) {
+        const octokit = (await app.auth(inst.id)) as Octokit;
+        const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
+          per_page: 100,
+        });
+        for (const r of repos) {
+          scheduler.register({
+            owner: r.owner.login,
+            repo: r.name,
+            defaultBranch: r.default_branch,
+            installationId: inst.id,
+          });
+          count++;
+        }
+      }
+      return count;
+    }
+    options.onScheduler?.(scheduler, discoverRepositories);
+
+    // Every event tells the scheduler about its repository (no polling to find them).
+    app.onAny(async (context) => {
+      const payload = context.payload as {
+        repository?: { name: string; owner: { login: string }; default_branch?: string };
+        installation?: { id: number };
+      };
+      if (payload.repository?.default_branch && payload.installation?.id) {
+        scheduler.register({
+          owner: payload.repository.owner.login,
+          repo: payload.repository.name,
+          defaultBranch: payload.repository.default_branch,
+          installationId: payload.installation.id,
+        });
+      }
+    });
 
     /** Queues work; the webhook is answered as soon as this returns. */
     function schedule(
@@ -459,6 +534,14 @@ export function createApp(options: AppOptions) {
       const { repository, ref, before, after, deleted, installation } = context.payload;
       if (deleted || ref !== `refs/heads/${repository.default_branch}`) return;
       const repoPayload = repository as unknown as RepoPayload;
+      if (installation?.id) {
+        scheduler.invalidate({
+          owner: repoPayload.owner.login,
+          repo: repository.name,
+          defaultBranch: repository.default_branch,
+          installationId: installation.id,
+        });
+      }
       const scope = {
         repo: { owner: repoPayload.owner.login, name: repository.name },
         key: `@${ref}`,

@@ -9,6 +9,8 @@ import { Metrics } from "./server/metrics.js";
 import { metricsPlugin } from "./server/octokit-metrics.js";
 import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
 import type { RunTimeouts } from "./workflows/run-timeouts.js";
+import type { Scheduler } from "./workflows/scheduler.js";
+import { join } from "node:path";
 
 async function main(): Promise<void> {
   let env;
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
   });
   let timeouts: RunTimeouts | undefined;
+  let scheduler: Scheduler | undefined;
   await probot.load(
     createApp({
       queue,
@@ -83,6 +86,20 @@ async function main(): Promise<void> {
       serverUrl: env.serverUrl,
       ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
       onTimeouts: (t) => (timeouts = t),
+      ...(env.stateDir ? { scheduleStatePath: join(env.stateDir, "schedule.json") } : {}),
+      onScheduler: (s, discover) => {
+        scheduler = s;
+        if (!env.scheduler) return;
+        s.start();
+        discover().then(
+          (count) => log.info({ repositories: count }, "scheduler: repositories registered"),
+          (e: unknown) =>
+            log.warn(
+              { err: (e as Error).message },
+              "scheduler: could not list installed repositories; they register with their next event",
+            ),
+        );
+      },
     }),
   );
   const { server, shutdown } = createMonobotServer({
@@ -107,6 +124,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping: finishing work in flight");
     timeouts?.stop();
+    scheduler?.stop();
     void shutdown(env.drainSeconds * 1000).then(({ finished, handedBack }) => {
       if (finished) log.info("all work finished");
       else

@@ -18,6 +18,10 @@ export interface ServerEnv {
   serverUrl: string;
   /** monobot's own public URL, for CI callbacks (`MONOBOT_PUBLIC_URL`). */
   publicUrl?: string;
+  /** Folder for the scheduler's record of last fires (`MONOBOT_STATE_DIR`); memory when absent. */
+  stateDir?: string;
+  /** Whether the scheduler runs (`MONOBOT_SCHEDULER=off` turns it off, e.g. on extra replicas). */
+  scheduler: boolean;
 }
 
 export class EnvError extends Error {}
@@ -124,5 +128,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     drainSeconds,
     serverUrl,
     ...(publicUrl ? { publicUrl } : {}),
+    ...(env.MONOBOT_STATE_DIR ? { stateDir: env.MONOBOT_STATE_DIR } : {}),
+    scheduler: env.MONOBOT_SCHEDULER !== "off",
   };
 }

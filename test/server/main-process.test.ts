@@ -36,6 +36,8 @@ describe.runIf(existsSync(main))("npm start (the real server process)", () => {
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
+      // GitHub is not reachable here: the scheduler would try to list installations.
+      MONOBOT_SCHEDULER: "off",
     });
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setInterval(() => {

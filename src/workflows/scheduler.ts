@@ -1,0 +1,234 @@
+// The in-process scheduler: dispatches `schedule` jobs on the default branch when their cron fires.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import {
+  CiDispatchError,
+  dispatchRun,
+  statusDescription,
+  type BackendDeps,
+} from "../ci/backend.js";
+import { discoverComponents } from "../core/components.js";
+import { planJobs, scheduledJobs, type ScheduledJob } from "../core/jobs.js";
+import type { Policy } from "../core/policy.js";
+import { dueFires } from "../core/schedule.js";
+import type { Component } from "../core/types.js";
+import type { Log } from "../log.js";
+import type { CiPort } from "./pull-request-ci.js";
+
+/** Where the last fire of each schedule is kept, so a restart neither repeats nor loses a fire. */
+export interface FireStore {
+  lastFire(key: string): Date | null;
+  record(key: string, at: Date): void;
+}
+
+export class MemoryFireStore implements FireStore {
+  protected readonly fires = new Map<string, number>();
+  lastFire(key: string): Date | null {
+    const t = this.fires.get(key);
+    return t === undefined ? null : new Date(t);
+  }
+  record(key: string, at: Date): void {
+    this.fires.set(key, at.getTime());
+  }
+}
+
+/** A JSON file of last fires (MONOBOT_STATE_DIR), written atomically (temp file, then rename). */
+export class FileFireStore extends MemoryFireStore {
+  constructor(private readonly path: string) {
+    super();
+    try {
+      const data = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(data)) if (typeof v === "number") this.fires.set(k, v);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  override record(key: string, at: Date): void {
+    super.record(key, at);
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.fires), null, 1));
+    renameSync(tmp, this.path);
+  }
+}
+
+/** What the scheduler needs of one repository, read once and kept until a push changes it. */
+export interface ScheduledRepo {
+  owner: string;
+  repo: string;
+  defaultBranch: string;
+  installationId: number;
+}
+
+export interface ScheduleSource {
+  /** The repository's policy and components at the default branch head, and that head. */
+  load(target: ScheduledRepo): Promise<{ policy: Policy; paths: string[]; headSha: string } | null>;
+  port(target: ScheduledRepo): Promise<CiPort>;
+}
+
+export interface SchedulerDeps {
+  source: ScheduleSource;
+  store: FireStore;
+  backend: Omit<BackendDeps, "github" | "owner" | "repo">;
+  log: Log;
+}
+
+interface Loaded {
+  jobs: ScheduledJob[];
+  components: Component[];
+  policy: Policy;
+  headSha: string;
+}
+
+export class Scheduler {
+  readonly #targets = new Map<string, ScheduledRepo>();
+  readonly #loaded = new Map<string, Loaded | null>();
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  static repoKey(t: ScheduledRepo): string {
+    return `${t.owner}/${t.repo}`;
+  }
+
+  /** A repository monobot has seen; its schedules are read on the next tick. */
+  register(target: ScheduledRepo): void {
+    // The latest event wins: the default branch or the installation may have changed.
+    this.#targets.set(Scheduler.repoKey(target), target);
+  }
+
+  /** The default branch moved: schedules and components are read again on the next tick. */
+  invalidate(target: ScheduledRepo): void {
+    this.register(target);
+    this.#loaded.delete(Scheduler.repoKey(target));
+  }
+
+  start(intervalMs = 60_000): void {
+    this.#timer = setInterval(() => void this.tick(new Date()), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Fires every schedule due up to `now`; returns the runs started, for tests and logs. */
+  async tick(now: Date): Promise<{ fired: string[]; failed: string[] }> {
+    const result = { fired: [] as string[], failed: [] as string[] };
+    if (this.#ticking) return result;
+    this.#ticking = true;
+    try {
+      for (const [key, target] of this.#targets) {
+        try {
+          await this.#tickRepo(key, target, now, result);
+        } catch (e) {
+          this.deps.log.error({ repo: key, err: (e as Error).message }, "schedule tick failed");
+        }
+      }
+    } finally {
+      this.#ticking = false;
+    }
+    return result;
+  }
+
+  async #tickRepo(
+    repoKey: string,
+    target: ScheduledRepo,
+    now: Date,
+    result: { fired: string[]; failed: string[] },
+  ): Promise<void> {
+    if (!this.#loaded.has(repoKey)) {
+      const got = await this.deps.source.load(target);
+      this.#loaded.set(
+        repoKey,
+        got
+          ? (() => {
+              const components = discoverComponents(got.paths, got.policy, target.repo).components;
+              return {
+                jobs: scheduledJobs(got.policy, components),
+                components,
+                policy: got.policy,
+                headSha: got.headSha,
+              };
+            })()
+          : null,
+      );
+    }
+    const loaded = this.#loaded.get(repoKey);
+    if (!loaded || loaded.jobs.length === 0) return;
+    for (const s of loaded.jobs) {
+      const fireKey = `${repoKey}:${s.key}`;
+      const last = this.deps.store.lastFire(fireKey);
+      if (!last) {
+        // A schedule seen for the first time starts from now: nothing is fired retroactively.
+        this.deps.store.record(fireKey, now);
+        continue;
+      }
+      const fires = dueFires(s.cron, s.timezone, s.key, last, now);
+      const latest = fires.at(-1);
+      if (!latest) continue;
+      // Record before dispatching: a crash in between loses this fire rather than repeating it.
+      this.deps.store.record(fireKey, latest);
+      if (fires.length > 1) {
+        this.deps.log.warn(
+          { repo: repoKey, job: s.job, component: s.component, missed: fires.length - 1 },
+          "missed fires: running the latest once",
+        );
+      }
+      const ok = await this.#fire(target, loaded, s, latest);
+      (ok ? result.fired : result.failed).push(
+        `${repoKey} ${s.component}/${s.job}@${latest.toISOString()}`,
+      );
+    }
+  }
+
+  async #fire(target: ScheduledRepo, loaded: Loaded, s: ScheduledJob, at: Date): Promise<boolean> {
+    const component = loaded.components.find((c) => c.name === s.component);
+    if (!component) return false;
+    const plan = planJobs({
+      policy: loaded.policy,
+      trigger: "schedule",
+      components: [component],
+      context: {
+        owner: target.owner,
+        repo: target.repo,
+        sha: loaded.headSha,
+        ref: target.defaultBranch,
+        defaultBranch: target.defaultBranch,
+      },
+      only: { job: s.job },
+    });
+    const run = plan.runs[0];
+    const log = this.deps.log.child({
+      repo: `${target.owner}/${target.repo}`,
+      job: s.job,
+      component: s.component,
+    });
+    if (!run) {
+      log.info({ reason: plan.skipped[0]?.reason }, "scheduled job skipped");
+      return false;
+    }
+    const port = await this.deps.source.port(target);
+    try {
+      const started = await dispatchRun(run, {
+        ...this.deps.backend,
+        github: port.requester(),
+        owner: target.owner,
+        repo: target.repo,
+      });
+      await port.setStatus(loaded.headSha, {
+        context: run.statusContext,
+        state: "pending",
+        ...(started.url ? { targetUrl: started.url } : {}),
+        description: statusDescription(`scheduled ${at.toISOString()}: ${started.description}`),
+      });
+      log.info({ fire: at.toISOString() }, "scheduled job started");
+      return true;
+    } catch (e) {
+      const message = e instanceof CiDispatchError ? e.message : "monobot could not start this job";
+      log.warn({ fire: at.toISOString(), err: message }, "scheduled job did not start");
+      return false;
+    }
+  }
+}

@@ -1,4 +1,5 @@
 // Components of the monorepo: discovery from VERSION files and the policy, and which of them a change affects.
+import { closestName } from "./suggest.js";
 import { globMatcher } from "./glob.js";
 import type { ComponentDefinition, Policy } from "./policy.js";
 import type { AffectedComponent, ChangedFile, Component, ComponentsReport } from "./types.js";
@@ -48,31 +49,8 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Levenshtein distance, for "did you mean" hints on mistyped component names. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
-
 function didYouMean(name: string, known: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of known) {
-    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
-    const d = editDistance(name, candidate);
-    if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
+  const best = closestName(name, known);
   return best === undefined ? "" : ` Did you mean "${best}"?`;
 }
 

@@ -3,6 +3,7 @@
 // Like Jenkins Job Builder, a job is a template whose strings use `{placeholders}`; planning
 // expands one template per component into a run: the backend to start, its inputs (strings),
 // the status context `ci/{component}/{job}` and the run id that brings the result back.
+import { closestName } from "./suggest.js";
 import { globMatcher } from "./glob.js";
 import type { Policy } from "./policy.js";
 import { encodeRunId, JOB_NAME } from "./run-id.js";
@@ -133,32 +134,6 @@ export function expandPlaceholders(
   return missing.length > 0 ? { ok: false, missing } : { ok: true, value };
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
-
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const candidate of known) {
-    const d = editDistance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
 function braces(names: readonly string[]): string {
   return names.map((n) => `{${n}}`).join(", ");
 }
@@ -217,7 +192,7 @@ class Checker {
     }
     for (const name of placeholdersIn(text)) {
       if (!known.includes(name)) {
-        const hint = closest(name, known);
+        const hint = closestName(name, known, 1);
         this.add(
           path,
           `unknown placeholder {${name}}${hint ? ` (did you mean {${hint}}?)` : ""}; ${this.knownList(known)}. ` +

@@ -386,3 +386,69 @@ describe("check re-run requests", () => {
     expect(c.checkRuns).toEqual([]);
   });
 });
+
+describe("/bump through the app", () => {
+  function bumpPr(
+    change: (
+      pr: Record<string, unknown> & {
+        head: { repo: { full_name: string; name: string; owner: { login: string } } };
+        maintainer_can_modify?: boolean;
+      },
+    ) => void,
+  ) {
+    const pr = examplePayload<{
+      pull_request: Record<string, unknown> & {
+        head: { repo: { full_name: string; name: string; owner: { login: string } } };
+      };
+    }>("pull_request", "opened").pull_request;
+    change(pr);
+    nock(API).get(`${REPO}/pulls/2`).reply(200, pr);
+  }
+
+  it("refuses a fork that does not allow maintainer edits, and says how to fix it", async () => {
+    const c = captured();
+    token();
+    config(null);
+    bumpPr((pr) => {
+      pr.head.repo = {
+        full_name: "someone/Hello-World",
+        name: "Hello-World",
+        owner: { login: "someone" },
+      };
+      pr.maintainer_can_modify = false;
+    });
+    nock(API).get(`${REPO}/issues/2/comments`).query(true).reply(200, []);
+    writes(c);
+    await receive("issue_comment", prComment("/bump patch", "MEMBER", "maintainer"));
+    expect(c.comments).toHaveLength(1);
+    expect(c.comments[0]?.body).toMatch(
+      /^@maintainer `\/bump patch` was not run: .*does not allow edits by maintainers/,
+    );
+  });
+
+  it("refuses when the head moved since monobot verified it", async () => {
+    const c = captured();
+    const verified = "1".repeat(40);
+    token();
+    config(null);
+    bumpPr(() => undefined);
+    nock(API)
+      .get(`${REPO}/issues/2/comments`)
+      .query(true)
+      .reply(200, [
+        {
+          id: 3,
+          body: `<!-- monobot:summary -->\n<!-- monobot:verified sha=${verified} -->`,
+          user: { login: "monobot[bot]" },
+        },
+      ])
+      .get(`${REPO}/branches/changes`)
+      .reply(200, {
+        name: "changes",
+        commit: { sha: HEAD, commit: { tree: { sha: "2".repeat(40) } } },
+      });
+    writes(c);
+    await receive("issue_comment", prComment("/bump minor", "MEMBER", "maintainer"));
+    expect(c.comments[0]?.body).toMatch(/moved since monobot checked it \(checked 1111111/);
+  });
+});

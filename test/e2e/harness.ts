@@ -51,11 +51,30 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** Waits until the sandbox saw no request for `quietMs` (e.g. the scheduler's start-up listing). */
+export async function settle(sandbox: Sandbox, quietMs = 400, timeoutMs = 10_000): Promise<void> {
+  let last = sandbox.mark();
+  let since = Date.now();
+  await waitUntil(
+    () => {
+      const now = sandbox.mark();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      }
+      return Date.now() - since >= quietMs;
+    },
+    { timeoutMs, what: "the sandbox to be quiet", intervalMs: 50 },
+  );
+}
+
 /**
  * A sandbox with `acme/mono` (the example monorepo, the app installed), members alice and bob, outsider
  * oscar, and a monobot server process delivering to it. Call `close()` in afterAll, also on failure.
+ * `env` adds to the server's environment (e.g. `MONOBOT_SCHEDULER: "off"`, so that nothing but the
+ * deliveries makes the server call GitHub).
  */
-export async function startWorld(): Promise<World> {
+export async function startWorld(options: { env?: Record<string, string> } = {}): Promise<World> {
   if (!existsSync(MAIN_PATH)) {
     throw new Error(
       "dist/main.js is missing: the end-to-end suite runs the built server (`npm run build`)",
@@ -73,8 +92,13 @@ export async function startWorld(): Promise<World> {
       author: { name: "Alice Liddell", email: "alice@example.com" },
     });
     const start = async () => {
-      const s = await startMonobot({ env: sandbox.env(), mainPath: MAIN_PATH });
+      const s = await startMonobot({
+        env: { ...sandbox.env(), ...options.env },
+        mainPath: MAIN_PATH,
+      });
       sandbox.webhookUrl = s.webhookUrl;
+      // What the server does on its own at start-up is over before a test takes its marks.
+      await settle(sandbox);
       return s;
     };
     server = await start();

@@ -646,5 +646,12 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // Stopped from outside: take the server down too, then die of the same signal.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill("SIGKILL");
+      process.kill(process.pid, signal);
+    });
+  }
   process.exitCode = await runDemo();
 }

@@ -501,9 +501,17 @@ export function createApp(options: AppOptions) {
           }
           const unique = [...new Set(replies)];
           if (unique.length > 0) {
+            // A redelivery after a restart must not answer twice: replies carry their delivery id.
+            const marker = `<!-- monobot:reply delivery=${context.id.replace(/[^A-Za-z0-9._-]/g, "")} -->`;
+            const login = await ownLogin();
+            const earlier = await port.listComments(issue.number);
+            if (earlier.some((c) => c.author === login && c.body.includes(marker))) {
+              log.info("already replied to this delivery");
+              return;
+            }
             await port.createComment(
               issue.number,
-              unique.map((r) => `@${commenter} ${r}`).join("\n\n"),
+              `${unique.map((r) => `@${commenter} ${r}`).join("\n\n")}\n${marker}`,
             );
           }
         },

@@ -95,7 +95,7 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
       metrics.events.inc({ event: name, outcome: "malformed" });
       throw new HttpError(400, "payload is not valid JSON");
     }
-    if (typeof payload !== "object" || payload === null) {
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
       metrics.events.inc({ event: name, outcome: "malformed" });
       throw new HttpError(400, "payload is not a JSON object");
     }

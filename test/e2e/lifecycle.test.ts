@@ -91,7 +91,7 @@ describe("the server process's life, end to end", () => {
 
   // BUG (src/app.ts): a restarted server forgets delivery ids, and only check runs carry the delivery
   // (external_id): the reply to an untrusted recheck is posted again when GitHub redelivers the comment.
-  it.fails(
+  it(
     "after a restart, redelivery of an outsider's recheck posts no second reply",
     async () => {
       const { pr } = opened as NonNullable<typeof opened>;

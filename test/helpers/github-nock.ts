@@ -148,6 +148,11 @@ export function writes(c: Captured) {
       });
       return {};
     })
+    // Before replying, monobot looks for an earlier reply to the same delivery.
+    .get(`${REPO}/issues/2/comments`)
+    .query(true)
+    .times(5)
+    .reply(200, [])
     .post(`${REPO}/issues/2/comments`)
     .times(5)
     .reply(201, (_uri, body) => {

@@ -17,6 +17,7 @@ import {
 } from "./helpers/github-nock.js";
 import { examplePayload } from "./helpers/payloads.js";
 import { makeProbot } from "./helpers/probot.js";
+import type { RunTimeouts } from "../src/workflows/run-timeouts.js";
 
 const JOBS = `jobs:
   templates:
@@ -47,6 +48,7 @@ const FINGERPRINT = changeFingerprint([
 ]);
 
 interface Ci {
+  statusReads: number;
   dispatches: { workflow: string; body: { ref: string; inputs: Record<string, string> } }[];
   statuses: {
     sha: string;
@@ -61,7 +63,7 @@ interface Ci {
 function ci(
   existing: Record<string, { context: string; state: string; description?: string }[]> = {},
 ): Ci {
-  const c: Ci = { dispatches: [], statuses: [] };
+  const c: Ci = { statusReads: 0, dispatches: [], statuses: [] };
   nock(API)
     .post(/\/actions\/workflows\/[^/]+\/dispatches$/)
     .times(10)
@@ -86,6 +88,7 @@ function ci(
     .times(10)
     .reply(200, (uri) => {
       const sha = uri.split("/").at(-2) ?? "";
+      c.statusReads++;
       return { state: "pending", statuses: existing[sha] ?? [], total_count: 0 };
     });
   return c;
@@ -418,5 +421,44 @@ describe("merges to the default branch", () => {
     payload.ref = "refs/heads/feature";
     await receive("push", payload);
     expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe("runs that never report back", () => {
+  async function expire(current: { context: string; state: string }[]) {
+    let timeouts: RunTimeouts | undefined;
+    await makeProbot({ onTimeouts: (t) => (timeouts = t) });
+    const sha = "4".repeat(40);
+    const jobs = ci({ [sha]: current });
+    token();
+    timeouts?.track({
+      owner: "Codertocat",
+      repo: "Hello-World",
+      sha,
+      statusContext: "ci/api/verify",
+      timeoutMinutes: 0,
+      installationId: 1,
+    });
+    // The timer fires at once; wait until monobot read the status (and wrote, if it meant to).
+    for (let i = 0; i < 100 && jobs.statusReads === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    return jobs;
+  }
+
+  it("are marked as timed out when still pending", async () => {
+    const jobs = await expire([{ context: "ci/api/verify", state: "pending" }]);
+    expect(jobs.statuses).toEqual([
+      expect.objectContaining({
+        context: "ci/api/verify",
+        state: "error",
+        description: "timed out: no result after 0 minutes",
+      }),
+    ]);
+  });
+
+  it("are left alone when a result arrived meanwhile", async () => {
+    const jobs = await expire([{ context: "ci/api/verify", state: "success" }]);
+    expect(jobs.statuses).toEqual([]);
   });
 });

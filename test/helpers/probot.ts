@@ -6,6 +6,7 @@ import type { CheckDefinition } from "../../src/core/checks/registry.js";
 import { InProcessQueue } from "../../src/queue/work-queue.js";
 import { Metrics } from "../../src/server/metrics.js";
 import { testPrivateKey } from "./keys.js";
+import type { RunTimeouts } from "../../src/workflows/run-timeouts.js";
 
 export const WEBHOOK_SECRET = "test-secret";
 
@@ -15,7 +16,9 @@ export const TestOctokit = ProbotOctokit.defaults((o: Record<string, unknown> | 
   retry: { enabled: false },
 }));
 
-export async function makeProbot(options: { checks?: readonly CheckDefinition[] } = {}) {
+export async function makeProbot(
+  options: { checks?: readonly CheckDefinition[]; onTimeouts?: (t: RunTimeouts) => void } = {},
+) {
   const queue = new InProcessQueue();
   const metrics = new Metrics();
   const probot = new Probot({
@@ -31,6 +34,7 @@ export async function makeProbot(options: { checks?: readonly CheckDefinition[] 
       metrics,
       botLogin: "monobot[bot]",
       ...(options.checks ? { checks: options.checks } : {}),
+      ...(options.onTimeouts ? { onTimeouts: options.onTimeouts } : {}),
     }),
   );
   return { probot, queue, metrics };

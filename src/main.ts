@@ -27,35 +27,24 @@ async function main(): Promise<void> {
   const metrics = new Metrics({ defaultMetrics: true });
   // Probot only logs a secondary rate limit; monobot waits as GitHub's retry-after asks and
   // retries a few times, so an event is not lost to a burst.
+  const retryWithin =
+    (what: string, retries: number) =>
+    (
+      retryAfter: number,
+      options: { method: string; url: string },
+      _o: unknown,
+      retryCount: number,
+    ) => {
+      log.warn({ retryAfter, request: `${options.method} ${options.url}`, retryCount }, what);
+      return retryCount < retries && retryAfter <= 120;
+    };
   const Octokit = ProbotOctokit.plugin(metricsPlugin(metrics)).defaults(
     (o: Record<string, unknown> | undefined) => ({
       ...o,
       throttle: {
         ...(o?.throttle as object | undefined),
-        onSecondaryRateLimit: (
-          retryAfter: number,
-          options: { method: string; url: string },
-          _o: unknown,
-          retryCount: number,
-        ) => {
-          log.warn(
-            { retryAfter, request: `${options.method} ${options.url}`, retryCount },
-            "secondary rate limit",
-          );
-          return retryCount < 3 && retryAfter <= 120;
-        },
-        onRateLimit: (
-          retryAfter: number,
-          options: { method: string; url: string },
-          _o: unknown,
-          retryCount: number,
-        ) => {
-          log.warn(
-            { retryAfter, request: `${options.method} ${options.url}`, retryCount },
-            "rate limit exhausted",
-          );
-          return retryCount < 2 && retryAfter <= 120;
-        },
+        onSecondaryRateLimit: retryWithin("secondary rate limit", 3),
+        onRateLimit: retryWithin("rate limit exhausted", 2),
       },
     }),
   );

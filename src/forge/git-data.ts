@@ -1,5 +1,5 @@
 // Git Data API writes for one repository (a branch head, a tree, a commit, a ref move) and the release-tag listing.
-import type { Octokit } from "./github.js";
+import { GitHubRepo, type Octokit } from "./github.js";
 
 export interface BranchHead {
   sha: string;
@@ -92,13 +92,7 @@ export class GitHubGitData implements GitDataPort {
     }
   }
 
-  async matchingTags(prefix: string): Promise<string[]> {
-    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, {
-      owner: this.owner,
-      repo: this.repo,
-      ref: `tags/${prefix}`,
-      per_page: 100,
-    });
-    return refs.map((r) => r.ref.replace(/^refs\/tags\//, ""));
+  matchingTags(prefix: string): Promise<string[]> {
+    return new GitHubRepo(this.octokit, this.owner, this.repo).tags(prefix);
   }
 }

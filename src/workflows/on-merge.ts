@@ -1,10 +1,5 @@
 // A push to the default branch: postmerge jobs, release tags for new release VERSIONs, release jobs.
-import {
-  CiDispatchError,
-  dispatchRun,
-  statusDescription,
-  type BackendDeps,
-} from "../ci/backend.js";
+import { statusDescription, type BackendDeps } from "../ci/backend.js";
 import { componentReport } from "../core/components.js";
 import { planJobs, type JobTrigger, type PlannedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
@@ -13,6 +8,7 @@ import { isPrerelease, isSemver, releaseTag } from "../core/versions.js";
 import type { Log } from "../log.js";
 import { fileAtKey, type CommitStatus } from "../forge/port.js";
 import { ciComponents, type CiPort, type RunTracker } from "./pull-request-ci.js";
+import { startRun } from "./start-run.js";
 
 export interface MergePort extends CiPort {
   compareFiles(base: string, head: string): Promise<ChangedFile[]>;
@@ -120,26 +116,11 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
         continue;
       }
       seen.add(run.statusContext);
-      try {
-        const result = await dispatchRun(run, deps);
-        await port.setStatus(after, {
-          context: run.statusContext,
-          state: "pending",
-          ...(result.url ? { targetUrl: result.url } : {}),
-          description: statusDescription(result.description),
-        });
-        outcome.started.push(run);
-        input.tracker?.track(run);
-      } catch (e) {
-        const message =
-          e instanceof CiDispatchError ? e.message : "monobot could not start this job";
-        await port.setStatus(after, {
-          context: run.statusContext,
-          state: "error",
-          description: statusDescription(message),
-        });
-        outcome.failed.push({ run, message });
-      }
+      const started = await startRun(port, after, run, deps, {
+        ...(input.tracker ? { track: (r) => input.tracker?.track(r) } : {}),
+      });
+      if (started.ok) outcome.started.push(run);
+      else outcome.failed.push({ run, message: started.message });
     }
   };
 

@@ -1,17 +1,12 @@
 // CI for a pull request: start the affected components' `pull_request` jobs, or re-use earlier results.
-import {
-  CiDispatchError,
-  dispatchRun,
-  statusDescription,
-  type BackendDeps,
-  type GitHubRequester,
-} from "../ci/backend.js";
+import { statusDescription, type BackendDeps, type GitHubRequester } from "../ci/backend.js";
 import { changeFingerprint } from "../core/fingerprint.js";
 import { planJobs, type PlannedRun, type SkippedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import type { Component, ComponentsReport, ChangeSnapshot } from "../core/types.js";
 import type { Log } from "../log.js";
 import type { CommitStatus, StatusPort } from "../forge/port.js";
+import { startRun } from "./start-run.js";
 
 /** What asked for CI: a push (or open), or a command. */
 export type CiRequest =
@@ -181,25 +176,16 @@ export async function runPullRequestCi(input: PullRequestCiInput): Promise<CiOut
     repo: input.repo.name,
   };
   for (const run of runs) {
-    try {
-      const result = await dispatchRun(run, deps);
-      await port.setStatus(pr.headSha, {
-        context: run.statusContext,
-        state: "pending",
-        ...(result.url ? { targetUrl: result.url } : {}),
-        description: statusDescription(result.description),
-      });
-      outcome.started.push(run);
-      input.tracker?.track(run);
-    } catch (e) {
-      const message = e instanceof CiDispatchError ? e.message : "monobot could not start this job";
-      log.warn({ job: run.job, component: run.component, err: message }, "CI job did not start");
-      await port.setStatus(pr.headSha, {
-        context: run.statusContext,
-        state: "error",
-        description: statusDescription(message),
-      });
-      outcome.failed.push({ run, message });
+    const started = await startRun(port, pr.headSha, run, deps, {
+      ...(input.tracker ? { track: (r) => input.tracker?.track(r) } : {}),
+    });
+    if (started.ok) outcome.started.push(run);
+    else {
+      log.warn(
+        { job: run.job, component: run.component, err: started.message },
+        "CI job did not start",
+      );
+      outcome.failed.push({ run, message: started.message });
     }
   }
   for (const run of outcome.started) outcome.lines.push(`\`${run.statusContext}\`: started`);

@@ -1,12 +1,7 @@
 // The in-process scheduler: dispatches `schedule` jobs on the default branch when their cron fires.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import {
-  CiDispatchError,
-  dispatchRun,
-  statusDescription,
-  type BackendDeps,
-} from "../ci/backend.js";
+import type { BackendDeps } from "../ci/backend.js";
 import { discoverComponents } from "../core/components.js";
 import { planJobs, scheduledJobs, type ScheduledJob } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
@@ -14,6 +9,7 @@ import { dueFires } from "../core/schedule.js";
 import type { Component } from "../core/types.js";
 import type { Log } from "../log.js";
 import type { CiPort } from "./pull-request-ci.js";
+import { startRun } from "./start-run.js";
 
 /** Where the last fire of each schedule is kept, so a restart neither repeats nor loses a fire. */
 export interface FireStore {
@@ -210,25 +206,15 @@ export class Scheduler {
       return false;
     }
     const port = await this.deps.source.port(target);
-    try {
-      const started = await dispatchRun(run, {
-        ...this.deps.backend,
-        github: port.requester(),
-        owner: target.owner,
-        repo: target.repo,
-      });
-      await port.setStatus(loaded.headSha, {
-        context: run.statusContext,
-        state: "pending",
-        ...(started.url ? { targetUrl: started.url } : {}),
-        description: statusDescription(`scheduled ${at.toISOString()}: ${started.description}`),
-      });
-      log.info({ fire: at.toISOString() }, "scheduled job started");
-      return true;
-    } catch (e) {
-      const message = e instanceof CiDispatchError ? e.message : "monobot could not start this job";
-      log.warn({ fire: at.toISOString(), err: message }, "scheduled job did not start");
-      return false;
-    }
+    const started = await startRun(
+      port,
+      loaded.headSha,
+      run,
+      { ...this.deps.backend, github: port.requester(), owner: target.owner, repo: target.repo },
+      { prefix: `scheduled ${at.toISOString()}` },
+    );
+    if (started.ok) log.info({ fire: at.toISOString() }, "scheduled job started");
+    else log.warn({ fire: at.toISOString(), err: started.message }, "scheduled job did not start");
+    return started.ok;
   }
 }

@@ -19,7 +19,7 @@ import {
 } from "./core/trust.js";
 import type { PullRequestInfo } from "./core/types.js";
 import { GitHubRepo, type Octokit } from "./forge/github.js";
-import type { StatusState } from "./forge/port.js";
+import type { CommentRecord, StatusState } from "./forge/port.js";
 import type { Log } from "./log.js";
 import type { WorkQueue } from "./queue/work-queue.js";
 import type { Metrics } from "./server/metrics.js";
@@ -298,7 +298,12 @@ export function createApp(options: AppOptions) {
       pr: ReturnType<typeof pullRequestInfo>,
       deliveryId: string,
       log: Log,
-      extra: { approval?: { sha: string; by: string }; loaded?: LoadedPolicy; ci: CiRequest },
+      extra: {
+        approval?: { sha: string; by: string };
+        loaded?: LoadedPolicy;
+        ci: CiRequest;
+        comments?: CommentRecord[];
+      },
     ): Promise<void> {
       const repo = repoOf(repoPayload);
       const loaded =
@@ -322,6 +327,7 @@ export function createApp(options: AppOptions) {
           authorTrusted,
           botLogin: await ownLogin(),
           ...(extra.approval ? { approval: extra.approval } : {}),
+          ...(extra.comments ? { comments: extra.comments } : {}),
           ci: {
             request: extra.ci,
             backend,
@@ -429,6 +435,9 @@ export function createApp(options: AppOptions) {
           });
           const pr = pullRequestInfo(data as RestPullRequest);
           const open = data.state === "open";
+          // One listing of the comments serves /bump, the verification and the reply check.
+          let listed: Promise<CommentRecord[]> | undefined;
+          const comments = () => (listed ??= port.listComments(issue.number));
           let trust: TrustDecision | undefined;
           let ci: CiRequest | undefined;
           let approval: { sha: string; by: string } | undefined;
@@ -463,7 +472,7 @@ export function createApp(options: AppOptions) {
             const head = (data as RestPullRequest).head.repo;
             const headRepo = head ? { owner: head.owner.login, name: head.name } : null;
             const login = await ownLogin();
-            const mine = (await port.listComments(issue.number)).filter(
+            const mine = (await comments()).filter(
               (c) => isSummaryComment(c.body) && c.author === login,
             );
             const checkedSha = mine.map((c) => readVerifiedSha(c.body)).find((s) => s) ?? undefined;
@@ -495,6 +504,7 @@ export function createApp(options: AppOptions) {
               {
                 loaded,
                 ci: ci ?? { kind: "rerun-failed" },
+                comments: await comments(),
                 ...(approval ? { approval } : {}),
               },
             );
@@ -504,7 +514,7 @@ export function createApp(options: AppOptions) {
             // A redelivery after a restart must not answer twice: replies carry their delivery id.
             const marker = `<!-- monobot:reply delivery=${context.id.replace(/[^A-Za-z0-9._-]/g, "")} -->`;
             const login = await ownLogin();
-            const earlier = await port.listComments(issue.number);
+            const earlier = await comments();
             if (earlier.some((c) => c.author === login && c.body.includes(marker))) {
               log.info("already replied to this delivery");
               return;

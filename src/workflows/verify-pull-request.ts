@@ -41,6 +41,8 @@ export interface VerifyRequest {
   botLogin: string;
   /** An /ok-to-test approval given by this event, to remember in the summary comment. */
   approval?: { sha: string; by: string };
+  /** The PR's comments when the caller read them already (one listing serves a whole event). */
+  comments?: CommentRecord[];
   /** CI: what asked for it and how to reach the backends; absent, no job starts. */
   ci?: {
     request: CiRequest;
@@ -75,7 +77,7 @@ export async function verifyPullRequest(
     log.info({ headSha: pr.headSha }, "delivery already verified this head; nothing to do");
     return { results: [], skipped: [], alreadyDone: true, ciAllowed: false };
   }
-  const comments = await port.listComments(pr.number);
+  const comments = req.comments ?? (await port.listComments(pr.number));
   const mine = comments.filter((c) => isSummaryComment(c.body) && c.author === req.botLogin);
   const approval =
     req.approval ?? mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null;

@@ -9,6 +9,7 @@ import {
   type BumpLevel,
   type ParsedCommand,
 } from "./core/commands.js";
+import { jobTriggers } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { correlateWorkflowRun, type RunIdFields } from "./core/run-id.js";
 import {
@@ -173,6 +174,9 @@ export function createApp(options: AppOptions) {
           const octokit = (await app.auth(t.installationId)) as Octokit;
           const loaded = await loadPolicy(octokit, t.owner, t.repo, t.defaultBranch);
           if (!loaded.result.ok) return null;
+          // Most repositories schedule nothing: spare them the branch and tree reads.
+          const templates = Object.values(loaded.result.policy.jobs.templates);
+          if (!templates.some((t) => jobTriggers(t).includes("schedule"))) return null;
           const { data } = await octokit.rest.repos.getBranch({
             owner: t.owner,
             repo: t.repo,

@@ -19,6 +19,31 @@ const componentDefinition = {
 // Sections owned by features still to come are open mappings until those features define them.
 const openSection = { type: "object" } as const;
 
+/** Inputs of a job: names to strings (workflow_dispatch inputs are strings). */
+const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+
+/** Credential names point into the server's environment, never at values. */
+const credentialName = (variable: string, example: string) =>
+  ({
+    type: "string",
+    pattern: "^[A-Z][A-Z0-9_]*$",
+    description: `must be the NAME in ${variable}, in capitals, e.g. ${example}`,
+  }) as const;
+
+/** Keys of a job's backend, shared by the job and its per-component overrides. */
+const backendProperties = {
+  type: { enum: ["github-actions", "repository-dispatch", "jenkins", "webhook"] },
+  workflow: { type: "string", minLength: 1 },
+  ref: { type: "string", minLength: 1 },
+  return_run_details: { type: "boolean" },
+  event_type: { type: "string", minLength: 1 },
+  url: { type: "string", minLength: 1 },
+  job: { type: "string", minLength: 1 },
+  credentials: credentialName("MONOBOT_CI_<NAME>_USER and _TOKEN", "JENKINS"),
+  crumb: { type: "boolean" },
+  secret: credentialName("MONOBOT_CI_<NAME>_SECRET", "HOOK"),
+} as const;
+
 export const policySchema = {
   type: "object",
   additionalProperties: false,
@@ -275,33 +300,9 @@ export const policySchema = {
                 type: "object",
                 additionalProperties: false,
                 required: ["type"],
-                properties: {
-                  type: { enum: ["github-actions", "repository-dispatch", "jenkins", "webhook"] },
-                  workflow: { type: "string", minLength: 1 },
-                  ref: { type: "string", minLength: 1 },
-                  return_run_details: { type: "boolean" },
-                  event_type: { type: "string", minLength: 1 },
-                  url: { type: "string", minLength: 1 },
-                  job: { type: "string", minLength: 1 },
-                  credentials: {
-                    type: "string",
-                    pattern: "^[A-Z][A-Z0-9_]*$",
-                    description:
-                      "must be the NAME in MONOBOT_CI_<NAME>_USER and _TOKEN, in capitals, e.g. JENKINS",
-                  },
-                  crumb: { type: "boolean" },
-                  secret: {
-                    type: "string",
-                    pattern: "^[A-Z][A-Z0-9_]*$",
-                    description:
-                      "must be the NAME in MONOBOT_CI_<NAME>_SECRET, in capitals, e.g. HOOK",
-                  },
-                },
+                properties: backendProperties,
               },
-              inputs: {
-                type: "object",
-                additionalProperties: { type: "string" },
-              },
+              inputs: stringMap,
               components: { type: "array", items: { type: "string", minLength: 1 } },
               overrides: {
                 type: "object",
@@ -309,37 +310,11 @@ export const policySchema = {
                   type: "object",
                   additionalProperties: false,
                   properties: {
-                    inputs: {
-                      type: "object",
-                      additionalProperties: { type: "string" },
-                    },
+                    inputs: stringMap,
                     backend: {
                       type: "object",
                       additionalProperties: false,
-                      properties: {
-                        type: {
-                          enum: ["github-actions", "repository-dispatch", "jenkins", "webhook"],
-                        },
-                        workflow: { type: "string", minLength: 1 },
-                        ref: { type: "string", minLength: 1 },
-                        return_run_details: { type: "boolean" },
-                        event_type: { type: "string", minLength: 1 },
-                        url: { type: "string", minLength: 1 },
-                        job: { type: "string", minLength: 1 },
-                        credentials: {
-                          type: "string",
-                          pattern: "^[A-Z][A-Z0-9_]*$",
-                          description:
-                            "must be the NAME in MONOBOT_CI_<NAME>_USER and _TOKEN, in capitals, e.g. JENKINS",
-                        },
-                        crumb: { type: "boolean" },
-                        secret: {
-                          type: "string",
-                          pattern: "^[A-Z][A-Z0-9_]*$",
-                          description:
-                            "must be the NAME in MONOBOT_CI_<NAME>_SECRET, in capitals, e.g. HOOK",
-                        },
-                      },
+                      properties: backendProperties,
                     },
                   },
                 },

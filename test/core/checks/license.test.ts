@@ -3,53 +3,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { commentSyntaxFor, headerFor, licenseCheck } from "../../../src/core/checks/license.js";
-import { resolvePolicy, type Policy } from "../../../src/core/policy.js";
-import {
-  contentKey,
-  type ChangeSnapshot,
-  type ChangedFile,
-  type CheckResult,
-} from "../../../src/core/types.js";
+import { type ChangedFile } from "../../../src/core/types.js";
+import { addedFile, runCheckOn, type CheckRunOptions } from "../../helpers/check-harness.js";
 import { tempRepo } from "../../helpers/git-repo.js";
-
-function policyFrom(yaml = ""): Policy {
-  const r = resolvePolicy(yaml ? [{ file: ".github/monobot.yml", text: yaml }] : []);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.policy;
-}
-
-function addedFile(path: string, lines: string[]): ChangedFile {
-  return {
-    path,
-    status: "added",
-    additions: lines.length,
-    deletions: 0,
-    patch: `@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join("\n")}`,
-  };
-}
 
 const LICENSED_ROOT = ["LICENSE"];
 
-function license(
-  files: ChangedFile[],
-  opts: { head?: Record<string, string>; policy?: string; headPaths?: string[] } = {},
-): { result: CheckResult; requested: string[] } {
-  const policy = policyFrom(opts.policy);
-  const components = { components: [], affected: [], outside: [], errors: [] };
-  const base: Omit<ChangeSnapshot, "contents"> = {
-    repo: { owner: "acme", name: "mono", defaultBranch: "main" },
-    base: { ref: "main", sha: "b".repeat(40) },
-    head: { ref: "topic", sha: "h".repeat(40) },
-    files,
-    truncated: false,
-    commits: [],
+/** The license check on a change; the repository has a LICENSE unless `headPaths` says otherwise. */
+function license(files: ChangedFile[], opts: CheckRunOptions = {}) {
+  return runCheckOn(licenseCheck, files, {
+    ...opts,
     headPaths: opts.headPaths ?? [...LICENSED_ROOT, ...files.map((f) => f.path)],
-  };
-  const requests = licenseCheck.needs?.({ snapshot: base, policy, components }) ?? [];
-  const contents = new Map<string, string | null>();
-  for (const r of requests) contents.set(contentKey(r.side, r.path), opts.head?.[r.path] ?? null);
-  const result = licenseCheck.run({ snapshot: { ...base, contents }, policy, components });
-  return { result, requested: requests.map((r) => r.path) };
+  });
 }
 
 describe("comment syntax by file type", () => {

@@ -3,66 +3,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { lintCheck, parseGitAttributes, syntaxProblem } from "../../../src/core/checks/lint.js";
-import type { CheckDefinition } from "../../../src/core/checks/registry.js";
-import { resolvePolicy, type Policy } from "../../../src/core/policy.js";
-import {
-  contentKey,
-  type ChangeSnapshot,
-  type ChangedFile,
-  type CheckResult,
-} from "../../../src/core/types.js";
+import { type ChangedFile, type CheckResult } from "../../../src/core/types.js";
+import { addedFile, policyFrom, runCheckOn } from "../../helpers/check-harness.js";
 import { tempRepo } from "../../helpers/git-repo.js";
-
-function policyFrom(yaml = ""): Policy {
-  const r = resolvePolicy(yaml ? [{ file: ".github/monobot.yml", text: yaml }] : []);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.policy;
-}
-
-/** A new file as the PR files listing shows it. */
-function addedFile(path: string, lines: string[], finalNewline = true): ChangedFile {
-  const body = lines.map((l) => `+${l}`).join("\n");
-  return {
-    path,
-    status: "added",
-    additions: lines.length,
-    deletions: 0,
-    patch: `@@ -0,0 +1,${lines.length} @@\n${body}${finalNewline ? "" : "\n\\ No newline at end of file"}`,
-  };
-}
-
-/**
- * Run a check the way the pipeline does: ask its needs, read them from `head` (a missing path
- * reads as null), then run it.
- */
-function runCheck(
-  check: CheckDefinition,
-  files: ChangedFile[],
-  opts: { head?: Record<string, string>; policy?: string; headPaths?: string[] } = {},
-): { result: CheckResult; requested: string[] } {
-  const policy = policyFrom(opts.policy);
-  const components = { components: [], affected: [], outside: [], errors: [] };
-  const base: Omit<ChangeSnapshot, "contents"> = {
-    repo: { owner: "acme", name: "mono", defaultBranch: "main" },
-    base: { ref: "main", sha: "b".repeat(40) },
-    head: { ref: "topic", sha: "h".repeat(40) },
-    files,
-    truncated: false,
-    commits: [],
-    headPaths: opts.headPaths ?? [...files.map((f) => f.path), ...Object.keys(opts.head ?? {})],
-  };
-  const requests = check.needs?.({ snapshot: base, policy, components }) ?? [];
-  const contents = new Map<string, string | null>();
-  for (const r of requests) contents.set(contentKey(r.side, r.path), opts.head?.[r.path] ?? null);
-  const result = check.run({ snapshot: { ...base, contents }, policy, components });
-  return { result, requested: requests.map((r) => r.path) };
-}
 
 function lint(
   files: ChangedFile[],
   opts: { head?: Record<string, string>; policy?: string; headPaths?: string[] } = {},
 ) {
-  return runCheck(lintCheck, files, opts);
+  return runCheckOn(lintCheck, files, opts);
 }
 
 const where = (r: CheckResult) => r.annotations.map((a) => `${a.path}:${a.start_line}:${a.level}`);

@@ -61,6 +61,20 @@ async function receive(
   return { probot, queue };
 }
 
+/**
+ * An invalid `.github/monobot.yml`: the loader reads it, then reads the raw text again to put
+ * the problem on its line; monobot then lists check runs and comments to report it.
+ */
+function invalidConfig(text: string) {
+  config(text);
+  config(text);
+  nock(API)
+    .get(`${REPO}/commits/${HEAD}/check-runs`)
+    .query(true)
+    .reply(200, { total_count: 0, check_runs: [] });
+  nock(API).get(`${REPO}/issues/2/comments`).query(true).reply(200, []);
+}
+
 describe("pull_request events", () => {
   it("opened: posts every check run on the head SHA and one summary comment", async () => {
     const c = captured();
@@ -151,14 +165,7 @@ describe("pull_request events", () => {
   it("invalid .github/monobot.yml: a failing monobot/config with the line, and nothing else", async () => {
     const c = captured();
     token();
-    config("versions:\n  prerelease: allow\n  prerelease: forbid\n");
-    // The loader fails to parse, then reads the raw text again to locate the problem.
-    config("versions:\n  prerelease: allow\n  prerelease: forbid\n");
-    nock(API)
-      .get(`${REPO}/commits/${HEAD}/check-runs`)
-      .query(true)
-      .reply(200, { total_count: 0, check_runs: [] });
-    nock(API).get(`${REPO}/issues/2/comments`).query(true).reply(200, []);
+    invalidConfig("versions:\n  prerelease: allow\n  prerelease: forbid\n");
     writes(c);
     await receive("pull_request", examplePayload("pull_request", "opened"));
     expect(c.checkRuns.map((r) => [r.name, r.conclusion])).toEqual([["monobot/config", "failure"]]);
@@ -180,14 +187,7 @@ describe("pull_request events", () => {
   it("a schema error carries the line of the offending key", async () => {
     const c = captured();
     token();
-    config("triggers:\n  skip_drafts: maybe\n");
-    // The loader validates first, then reads the raw text again for the line.
-    config("triggers:\n  skip_drafts: maybe\n");
-    nock(API)
-      .get(`${REPO}/commits/${HEAD}/check-runs`)
-      .query(true)
-      .reply(200, { total_count: 0, check_runs: [] });
-    nock(API).get(`${REPO}/issues/2/comments`).query(true).reply(200, []);
+    invalidConfig("triggers:\n  skip_drafts: maybe\n");
     writes(c);
     await receive("pull_request", examplePayload("pull_request", "opened"));
     const annotations = c.checkRuns[0]?.output.annotations as {

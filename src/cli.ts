@@ -14,7 +14,7 @@ import {
 import type { CheckResult } from "./core/types.js";
 import { GitError, LocalGit } from "./forge/local-git.js";
 import { evaluateChange, type Evaluation } from "./workflows/evaluate-change.js";
-import { CONFIG_PATH, DEFAULTS_FILE } from "./workflows/load-policy.js";
+import { CONFIG_PATH, DEFAULTS_FILE } from "./forge/policy-loader.js";
 
 export const EXIT_PASS = 0;
 export const EXIT_FAILED = 1;

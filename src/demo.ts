@@ -1,4 +1,5 @@
 // `npm run demo`: the GitHub sandbox and the real monobot server play a short pull-request story, offline.
+import { SUMMARY_MARKER } from "./core/pr-state.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -220,8 +221,6 @@ function commentsOf(sandbox: Sandbox, repo: string, number: number): CommentView
   // The REST shape of issue comments, as above.
   return sandbox.comments(repo, number) as unknown as CommentView[];
 }
-
-const SUMMARY_MARKER = "<!-- monobot:summary -->";
 
 // ---- printing what a user would see
 

@@ -2,14 +2,15 @@
 import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import { createApp } from "./app.js";
-import { InProcessQueue } from "./queue/work-queue.js";
+import { handlers } from "./handlers/index.js";
+import { jobRunner } from "./handlers/run-job.js";
+import { InProcessQueue } from "./runtime/in-process-queue.js";
+import { createServices, registerInstalledRepositories } from "./runtime/services.js";
 import { createMonobotServer } from "./server/http-server.js";
 import { EnvError, readServerEnv } from "./server/env.js";
 import { Metrics } from "./server/metrics.js";
 import { metricsPlugin } from "./server/octokit-metrics.js";
 import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
-import type { RunTimeouts } from "./workflows/run-timeouts.js";
-import type { Scheduler } from "./workflows/scheduler.js";
 import { join } from "node:path";
 
 async function main(): Promise<void> {
@@ -56,7 +57,15 @@ async function main(): Promise<void> {
     Octokit,
     ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
   });
-  const queue = new InProcessQueue({
+  const services = createServices({
+    app: probot,
+    log,
+    env: process.env,
+    serverUrl: env.serverUrl,
+    ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
+    ...(env.stateDir ? { scheduleStatePath: join(env.stateDir, "schedule.json") } : {}),
+  });
+  const queue = new InProcessQueue(jobRunner({ handlers, services, log, metrics }), {
     onError: (job, e) =>
       log.error(
         { delivery: job.deliveryId, key: job.key, err: (e as Error).message },
@@ -65,39 +74,25 @@ async function main(): Promise<void> {
     onSuperseded: (job) =>
       log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
   });
-  let timeouts: RunTimeouts | undefined;
-  let scheduler: Scheduler | undefined;
-  await probot.load(
-    createApp({
-      queue,
-      metrics,
-      env: process.env,
-      serverUrl: env.serverUrl,
-      ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
-      onTimeouts: (t) => (timeouts = t),
-      ...(env.stateDir ? { scheduleStatePath: join(env.stateDir, "schedule.json") } : {}),
-      onScheduler: (s, discover) => {
-        scheduler = s;
-        if (!env.scheduler) return;
-        s.start();
-        discover().then(
-          (count) => log.info({ repositories: count }, "scheduler: repositories registered"),
-          (e: unknown) =>
-            log.warn(
-              { err: (e as Error).message },
-              "scheduler: could not list installed repositories; they register with their next event",
-            ),
-        );
-      },
-    }),
-  );
+  await probot.load(createApp({ queue, handlers, services, metrics }));
+  if (env.scheduler) {
+    services.scheduler.start();
+    registerInstalledRepositories(services).then(
+      (count) => log.info({ repositories: count }, "scheduler: repositories registered"),
+      (e: unknown) =>
+        log.warn(
+          { err: (e as Error).message },
+          "scheduler: could not list installed repositories; they register with their next event",
+        ),
+    );
+  }
   const { server, shutdown } = createMonobotServer({
     probot,
     queue,
     metrics,
     log,
     webhookPath: env.webhookPath,
-    routes: [ciCallbackRoute({ probot, queue, env: process.env, timeouts: () => timeouts, log })],
+    routes: [ciCallbackRoute({ queue, env: process.env, log })],
   });
   server.listen(env.port, env.host, () => {
     const address = server.address();
@@ -112,8 +107,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping: finishing work in flight");
-    timeouts?.stop();
-    scheduler?.stop();
+    services.timeouts.stop();
+    services.scheduler.stop();
     void shutdown(env.drainSeconds * 1000).then(({ finished, handedBack }) => {
       if (finished) log.info("all work finished");
       else

@@ -426,8 +426,8 @@ describe("merges to the default branch", () => {
 
 describe("runs that never report back", () => {
   async function expire(current: { context: string; state: string }[]) {
-    let timeouts: RunTimeouts | undefined;
-    await makeProbot({ onTimeouts: (t) => (timeouts = t) });
+    const { services } = await makeProbot();
+    const timeouts: RunTimeouts = services.timeouts;
     const sha = "4".repeat(40);
     const jobs = ci({ [sha]: current });
     token();

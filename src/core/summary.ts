@@ -1,8 +1,8 @@
 // The ONE summary comment monobot keeps per pull request: components, verdicts, skipped work.
+import { SUMMARY_MARKER } from "./pr-state.js";
 import type { CheckResult, ComponentsReport, Conclusion } from "./types.js";
 
-/** Hidden marker that identifies monobot's summary comment among a PR's comments. */
-export const SUMMARY_MARKER = "<!-- monobot:summary -->";
+export { isSummaryComment, SUMMARY_MARKER } from "./pr-state.js";
 
 export interface SummaryInput {
   headSha: string;
@@ -40,10 +40,6 @@ function versionCell(v: { base: string | null; head: string | null } | undefined
   if (v.head === null) return `removed (was ${v.base})`;
   if (v.base === v.head) return v.head;
   return `${v.base} → ${v.head}`;
-}
-
-export function isSummaryComment(body: string): boolean {
-  return body.startsWith(SUMMARY_MARKER);
 }
 
 export function renderSummary(input: SummaryInput): string {

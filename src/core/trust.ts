@@ -148,39 +148,3 @@ export function ciAllowed(input: {
     reason: `CI did not run: @${input.author} is not a member or collaborator trusted to run CI in this repository. A maintainer can comment \`/ok-to-test\` to run it for the current commit.`,
   };
 }
-
-const SHA = /^[0-9a-f]{40}$/;
-// GitHub logins: letters, digits and single inner hyphens, at most 39 characters.
-const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
-const MARKER_LINE = /^<!-- monobot:ok-to-test sha=(\S+) by=(\S+) -->$/;
-
-/** The hidden line that records an `/ok-to-test` approval in the bot's summary comment. */
-export function okToTestMarker(approval: { sha: string; by: string }): string {
-  const sha = approval.sha.toLowerCase();
-  if (!SHA.test(sha)) {
-    throw new Error(`ok-to-test marker: "${approval.sha}" is not a full 40-character commit SHA`);
-  }
-  if (!LOGIN.test(approval.by)) {
-    throw new Error(`ok-to-test marker: "${approval.by}" is not a GitHub login`);
-  }
-  return `<!-- monobot:ok-to-test sha=${sha} by=${approval.by} -->`;
-}
-
-/**
- * The approval recorded in `text`, or null when there is none, a marker is malformed, or two
- * markers disagree (nothing ambiguous approves anything). A marker must sit on its own line.
- */
-export function readOkToTestMarker(text: string): { sha: string; by: string } | null {
-  let found: { sha: string; by: string } | null = null;
-  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
-    const trimmed = line.trim();
-    if (!trimmed.includes("monobot:ok-to-test")) continue;
-    const m = MARKER_LINE.exec(trimmed);
-    const sha = m?.[1];
-    const by = m?.[2];
-    if (sha === undefined || by === undefined || !SHA.test(sha) || !LOGIN.test(by)) return null;
-    if (found && (found.sha !== sha || found.by.toLowerCase() !== by.toLowerCase())) return null;
-    found = { sha, by };
-  }
-  return found;
-}

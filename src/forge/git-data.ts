@@ -1,5 +1,5 @@
 // Git Data API writes for one repository (a branch head, a tree, a commit, a ref move) and the release-tag listing.
-import { GitHubRepo, type Octokit } from "./github.js";
+import { listTagNames, type Octokit } from "./octokit.js";
 
 export interface BranchHead {
   sha: string;
@@ -93,6 +93,6 @@ export class GitHubGitData implements GitDataPort {
   }
 
   matchingTags(prefix: string): Promise<string[]> {
-    return new GitHubRepo(this.octokit, this.owner, this.repo).tags(prefix);
+    return listTagNames(this.octokit, this.owner, this.repo, prefix);
   }
 }

@@ -1,6 +1,7 @@
 // The forge port over GitHub's REST and GraphQL APIs, for one repository (and one PR).
-import type { ProbotOctokit } from "probot";
-import type { ChangedFile, CommitInfo } from "../core/types.js";
+import type { ChangedFile, CommitInfo, PullRequestInfo } from "../core/types.js";
+import { GitHubGitData } from "./git-data.js";
+import { loadPolicy, type LoadedPolicy } from "./policy-loader.js";
 import {
   fileAtKey,
   type ChangeReader,
@@ -13,7 +14,55 @@ import {
   type StatusPort,
 } from "./port.js";
 
-export type Octokit = InstanceType<typeof ProbotOctokit>;
+import { listTagNames, type Octokit } from "./octokit.js";
+
+export type { Octokit } from "./octokit.js";
+
+/** The pull request fields the workflows need, from a webhook's or the REST API's PR object. */
+export interface RestPullRequest {
+  number: number;
+  title: string;
+  body?: string | null;
+  draft?: boolean;
+  state: string;
+  user: { login: string } | null;
+  author_association: string;
+  maintainer_can_modify?: boolean;
+  head: {
+    sha: string;
+    ref: string;
+    repo: { full_name: string; name: string; owner: { login: string } } | null;
+  };
+  base: { sha: string; ref: string; repo: { full_name: string } };
+}
+
+/** A pull request as the workflows see it: plain data, JSON-serialisable. */
+export type PullRequestData = PullRequestInfo & { headSha: string; baseSha: string };
+
+export function pullRequestInfo(pr: RestPullRequest): PullRequestData {
+  return {
+    number: pr.number,
+    title: pr.title,
+    body: pr.body ?? "",
+    author: pr.user?.login ?? "",
+    authorAssociation: pr.author_association,
+    draft: pr.draft === true,
+    fromFork: pr.head.repo?.full_name !== pr.base.repo.full_name,
+    maintainerCanModify: pr.maintainer_can_modify === true,
+    headRef: pr.head.ref,
+    baseRef: pr.base.ref,
+    headSha: pr.head.sha,
+    baseSha: pr.base.sha,
+  };
+}
+
+/** A pull request read fresh from GitHub: its data, whether it is open, where its head lives. */
+export interface FreshPullRequest {
+  pr: PullRequestData;
+  open: boolean;
+  /** The repository holding the head branch; null when the fork was deleted. */
+  headRepo: { owner: string; name: string } | null;
+}
 
 /** GitHub lists at most this many files of a pull request. */
 export const GITHUB_PR_FILE_LIMIT = 3000;
@@ -104,6 +153,42 @@ export class GitHubRepo implements ReportWriter, StatusPort {
     readonly repo: string,
   ) {}
 
+  /** The repository's policy at `ref` (defaults, `_extends`, its own file), with located errors. */
+  loadPolicy(ref?: string): Promise<LoadedPolicy> {
+    return loadPolicy(this.octokit, this.owner, this.repo, ref);
+  }
+
+  /** The pull request as it is now. */
+  async pullRequest(pull: number): Promise<FreshPullRequest> {
+    const { data } = await this.octokit.rest.pulls.get({
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pull,
+    });
+    const rest = data as RestPullRequest;
+    const head = rest.head.repo;
+    return {
+      pr: pullRequestInfo(rest),
+      open: rest.state === "open",
+      headRepo: head ? { owner: head.owner.login, name: head.name } : null,
+    };
+  }
+
+  /** The commit a branch points at. */
+  async branchSha(branch: string): Promise<string> {
+    const { data } = await this.octokit.rest.repos.getBranch({
+      owner: this.owner,
+      repo: this.repo,
+      branch,
+    });
+    return data.commit.sha;
+  }
+
+  /** Git Data writes (blobs, trees, commits, refs) on this repository or on another one (a fork). */
+  gitData(target: { owner: string; name: string } = { owner: this.owner, name: this.repo }) {
+    return new GitHubGitData(this.octokit, target.owner, target.name);
+  }
+
   /** A reader of one pull request's change. */
   pullRequestReader(pull: number): ChangeReader {
     return {
@@ -135,14 +220,8 @@ export class GitHubRepo implements ReportWriter, StatusPort {
     return raw.map(toCommitInfo);
   }
 
-  async tags(prefix: string): Promise<string[]> {
-    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, {
-      owner: this.owner,
-      repo: this.repo,
-      ref: `tags/${prefix}`,
-      per_page: 100,
-    });
-    return refs.map((r) => r.ref.replace(/^refs\/tags\//, ""));
+  tags(prefix: string): Promise<string[]> {
+    return listTagNames(this.octokit, this.owner, this.repo, prefix);
   }
 
   async paths(sha: string): Promise<string[]> {

@@ -1,22 +1,18 @@
 // The CI completion callback: Jenkins and webhook jobs POST their result here, signed with HMAC.
+// A verified result becomes a `ci-result` job, the same path as a GitHub Actions workflow_run.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Probot } from "probot";
-import { postRunResult } from "../app.js";
 import { parseCallback, SIGNATURE_HEADER, verifyCallback } from "../ci/callback.js";
 import { callbackSecret } from "../ci/credentials.js";
-import type { Octokit } from "../forge/github.js";
+import ciResult, { callbackJob } from "../handlers/ci-result.js";
 import type { Log } from "../log.js";
-import type { WorkQueue } from "../queue/work-queue.js";
-import type { RunTimeouts } from "../workflows/run-timeouts.js";
+import { jobSpec, type JobQueue } from "../runtime/job.js";
 import { header, HttpError, readBody, send, type Route } from "./http-server.js";
 
 export const CALLBACK_PATH = "/api/monobot/callback";
 
 export interface CallbackDeps {
-  probot: Probot;
-  queue: WorkQueue;
+  queue: JobQueue;
   env: NodeJS.ProcessEnv;
-  timeouts: () => RunTimeouts | undefined;
   log: Log;
 }
 
@@ -48,33 +44,17 @@ export function ciCallbackRoute(deps: CallbackDeps): Route {
       }
       const parsed = parseCallback(body);
       if ("error" in parsed) throw new HttpError(400, parsed.error);
-      const { run } = parsed;
-      const log = deps.log.child({
-        repo: `${run.owner}/${run.repo}`,
-        sha: run.sha,
-        job: run.job,
-        component: run.component,
+      const draft = callbackJob(parsed);
+      const outcome = await deps.queue.enqueue({
+        handler: ciResult.name,
+        deliveryId: draft.deliveryId ?? draft.key,
+        key: draft.key,
+        spec: jobSpec(draft.spec),
       });
-      const outcome = deps.queue.enqueue({
-        // The same result reported twice is posted once.
-        deliveryId: `callback:${parsed.runId}:${parsed.state}`,
-        key: `${run.owner}/${run.repo}@${run.sha}`,
-        run: async () => {
-          const appOctokit = await deps.probot.auth();
-          const { data } = await appOctokit.rest.apps.getRepoInstallation({
-            owner: run.owner,
-            repo: run.repo,
-          });
-          const octokit = (await deps.probot.auth(data.id)) as Octokit;
-          deps.timeouts()?.settle({ ...run, statusContext: `ci/${run.component}/${run.job}` });
-          await postRunResult(octokit, run, {
-            state: parsed.state,
-            description: parsed.description ?? `${run.job}: ${parsed.state}`,
-            ...(parsed.url ? { targetUrl: parsed.url } : {}),
-          });
-          log.info({ state: parsed.state }, "CI callback result posted");
-        },
-      });
+      deps.log.info(
+        { repo: `${parsed.run.owner}/${parsed.run.repo}`, job: parsed.run.job, outcome },
+        "CI callback received",
+      );
       if (outcome === "full" || outcome === "closed") throw new HttpError(503, "busy: retry later");
       send(res, 202, "accepted\n");
     },

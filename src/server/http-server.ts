@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import type { Probot } from "probot";
 import type { Log } from "../log.js";
-import type { WorkQueue } from "../queue/work-queue.js";
+import type { JobQueue } from "../runtime/job.js";
 import type { Metrics } from "./metrics.js";
 
 /** GitHub caps webhook payloads at 25 MB. */
@@ -17,7 +17,7 @@ export interface Route {
 
 export interface ServerDeps {
   probot: Probot;
-  queue: WorkQueue;
+  queue: JobQueue;
   metrics: Metrics;
   log: Log;
   webhookPath: string;

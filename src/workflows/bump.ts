@@ -5,9 +5,8 @@ import { versionsCheck, versionsNeeds } from "../core/checks/versions.js";
 import type { BumpLevel } from "../core/commands.js";
 import type { Policy } from "../core/policy.js";
 import type { PullRequestInfo } from "../core/types.js";
-import { GitHubGitData, type GitDataPort } from "../forge/git-data.js";
-import type { Octokit } from "../forge/github.js";
-import { GitHubRepo } from "../forge/github.js";
+import type { GitDataPort } from "../forge/git-data.js";
+import type { GitHubRepo } from "../forge/github.js";
 import type { ChangeReader } from "../forge/port.js";
 import { evaluateChange } from "./evaluate-change.js";
 
@@ -52,17 +51,13 @@ function commandText(req: BumpWorkflowRequest): string {
   return `/bump ${[req.level, ...req.names].join(" ")}`;
 }
 
-/** The ports of `/bump` over Octokit: reads on the base repository, writes on the head's. */
+/** The ports of `/bump` on GitHub: reads on the base repository, writes on the head's. */
 export function gitHubBumpPort(
-  octokit: Octokit,
-  repo: { owner: string; name: string },
+  repo: GitHubRepo,
   pull: number,
   headRepo: { owner: string; name: string },
 ): BumpPort {
-  return {
-    reader: new GitHubRepo(octokit, repo.owner, repo.name).pullRequestReader(pull),
-    git: new GitHubGitData(octokit, headRepo.owner, headRepo.name),
-  };
+  return { reader: repo.pullRequestReader(pull), git: repo.gitData(headRepo) };
 }
 
 /** GitHub's refusal of a write, as a sentence; other errors are not the user's to fix. */

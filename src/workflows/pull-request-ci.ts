@@ -4,6 +4,7 @@ import { changeFingerprint } from "../core/fingerprint.js";
 import { planJobs, type PlannedRun, type SkippedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import type { Component, ComponentsReport, ChangeSnapshot } from "../core/types.js";
+import type { CiState } from "../core/pr-state.js";
 import type { Log } from "../log.js";
 import type { CommitStatus, StatusPort } from "../forge/port.js";
 import { startRun } from "./start-run.js";
@@ -15,22 +16,7 @@ export type CiRequest =
   | { kind: "components"; components: string[] }
   | { kind: "job"; job: string; components: string[] };
 
-/** What monobot remembers of the last head it ran CI for, kept in the summary comment. */
-export interface CiState {
-  sha: string;
-  fingerprint: string;
-}
-
-const CI_MARKER = /^<!-- monobot:ci sha=([0-9a-f]{40}) fp=(fp1:[0-9a-f]{40}) -->$/m;
-
-export function ciMarker(state: CiState): string {
-  return `<!-- monobot:ci sha=${state.sha} fp=${state.fingerprint} -->`;
-}
-
-export function readCiMarker(text: string): CiState | null {
-  const m = CI_MARKER.exec(text);
-  return m && m[1] && m[2] ? { sha: m[1], fingerprint: m[2] } : null;
-}
+export type { CiState } from "../core/pr-state.js";
 
 export interface CiPort extends StatusPort {
   requester(): GitHubRequester;

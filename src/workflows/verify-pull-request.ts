@@ -8,16 +8,16 @@ import {
   omittedLine,
 } from "../core/checks/annotations.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
-import { isSummaryComment, renderSummary } from "../core/summary.js";
-import { ciAllowed, okToTestMarker, readOkToTestMarker } from "../core/trust.js";
+import { ownSummaries, readPrState, renderPrState } from "../core/pr-state.js";
+import { renderSummary } from "../core/summary.js";
+import { ciAllowed } from "../core/trust.js";
 import type { CheckResult, PullRequestInfo } from "../core/types.js";
 import type { Log } from "../log.js";
 import type { ChangeReader, CommentRecord, ReportWriter } from "../forge/port.js";
+import { decideTrust, type PermissionPort } from "./decide-trust.js";
 import { evaluateChange } from "./evaluate-change.js";
-import type { LoadedPolicy } from "./load-policy.js";
+import type { LoadedPolicy } from "../forge/policy-loader.js";
 import {
-  ciMarker,
-  readCiMarker,
   runPullRequestCi,
   type CiPort,
   type CiRequest,
@@ -51,13 +51,6 @@ export interface VerifyRequest {
   };
 }
 
-const VERIFIED_MARKER = /^<!-- monobot:verified sha=([0-9a-f]{40}) -->$/m;
-
-/** The head SHA monobot last verified, from its summary comment. */
-export function readVerifiedSha(text: string): string | null {
-  return VERIFIED_MARKER.exec(text)?.[1] ?? null;
-}
-
 export interface VerifyOutcome {
   results: CheckResult[];
   skipped: string[];
@@ -78,15 +71,15 @@ export async function verifyPullRequest(
     return { results: [], skipped: [], alreadyDone: true, ciAllowed: false };
   }
   const comments = req.comments ?? (await port.listComments(pr.number));
-  const mine = comments.filter((c) => isSummaryComment(c.body) && c.author === req.botLogin);
-  const approval =
-    req.approval ?? mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null;
+  const mine = ownSummaries(comments, req.botLogin);
+  const recorded = readPrState(mine, req.botLogin);
+  const approval = req.approval ?? recorded.approval;
   const skipped: string[] = [];
   let results: CheckResult[];
   let components;
   let versions;
   let evaluated: Awaited<ReturnType<typeof evaluateChange>> | undefined;
-  const previousCi = mine.map((c) => readCiMarker(c.body)).find((x) => x) ?? null;
+  const previousCi = recorded.ci;
   let ciState = previousCi;
   const sections: string[] = [];
 
@@ -169,9 +162,7 @@ export async function verifyPullRequest(
 
   for (const result of results) await postCheckRun(port, pr.headSha, req.deliveryId, result);
 
-  const state = [`<!-- monobot:verified sha=${pr.headSha} -->`];
-  if (approval) state.push(okToTestMarker(approval));
-  if (ciState) state.push(ciMarker(ciState));
+  const state = renderPrState({ verifiedSha: pr.headSha, approval, ci: ciState });
   const body = renderSummary({
     headSha: pr.headSha,
     ...(components ? { components } : {}),
@@ -240,3 +231,63 @@ export async function upsertSummary(
 }
 
 export { CONFIG_CHECK };
+
+/** What a verification asks for, beyond the pull request itself. */
+export interface VerifyEventRequest {
+  repo: { owner: string; name: string; defaultBranch: string };
+  pr: PullRequestInfo & { headSha: string; baseSha: string };
+  deliveryId: string;
+  ci: CiRequest;
+  checks: readonly CheckDefinition[];
+  botLogin: string;
+  backend: PullRequestCiInput["backend"];
+  tracker?: PullRequestCiInput["tracker"];
+  approval?: { sha: string; by: string };
+  /** The policy when the caller loaded it already (one read per event). */
+  loaded?: LoadedPolicy;
+  comments?: CommentRecord[];
+}
+
+export interface VerifyEventPort extends VerifyPort, PermissionPort {
+  loadPolicy(ref?: string): Promise<LoadedPolicy>;
+}
+
+/**
+ * A PR event's verification: the default branch's policy (a PR cannot loosen its own checks),
+ * drafts skipped when the policy says so, the author's trust, then every check and CI.
+ */
+export async function verifyPullRequestEvent(
+  port: VerifyEventPort,
+  req: VerifyEventRequest,
+  log: Log,
+): Promise<VerifyOutcome | null> {
+  const loaded = req.loaded ?? (await port.loadPolicy(req.repo.defaultBranch));
+  if (loaded.result.ok && req.pr.draft && loaded.result.policy.triggers.skip_drafts) {
+    log.info("draft pull request: skipped until it is marked ready for review");
+    return null;
+  }
+  const authorTrusted = loaded.result.ok
+    ? (await decideTrust(port, req.pr.author, req.pr.authorAssociation, loaded.result.policy))
+        .trusted
+    : false;
+  return verifyPullRequest(
+    port,
+    {
+      repo: req.repo,
+      pr: req.pr,
+      policy: loaded,
+      checks: req.checks,
+      deliveryId: req.deliveryId,
+      authorTrusted,
+      botLogin: req.botLogin,
+      ...(req.approval ? { approval: req.approval } : {}),
+      ...(req.comments ? { comments: req.comments } : {}),
+      ci: {
+        request: req.ci,
+        backend: req.backend,
+        ...(req.tracker ? { tracker: req.tracker } : {}),
+      },
+    },
+    log,
+  );
+}

@@ -12,7 +12,9 @@ const EXAMPLES = fileURLToPath(new URL("../../examples/monorepo", import.meta.ur
 export const E2E_TIMEOUT_MS = 60_000;
 export const WAIT_MS = 45_000;
 
-export const SUMMARY_MARKER = "<!-- monobot:summary -->";
+import { SUMMARY_MARKER } from "../../src/core/pr-state.js";
+
+export { SUMMARY_MARKER };
 /** The check runs every verification posts (monobot/versions may join them, in the design's order). */
 export const CHECK_NAMES = [
   "monobot/config",

@@ -3,10 +3,14 @@ import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import { createApp } from "../../src/app.js";
 import type { CheckDefinition } from "../../src/core/checks/registry.js";
-import { InProcessQueue } from "../../src/queue/work-queue.js";
+import type { Services } from "../../src/handlers/handler.js";
+import { handlers } from "../../src/handlers/index.js";
+import { jobRunner } from "../../src/handlers/run-job.js";
+import type { Log } from "../../src/log.js";
+import { InProcessQueue } from "../../src/runtime/in-process-queue.js";
+import { createServices } from "../../src/runtime/services.js";
 import { Metrics } from "../../src/server/metrics.js";
 import { testPrivateKey } from "./keys.js";
-import type { RunTimeouts } from "../../src/workflows/run-timeouts.js";
 
 export const WEBHOOK_SECRET = "test-secret";
 
@@ -16,26 +20,25 @@ export const TestOctokit = ProbotOctokit.defaults((o: Record<string, unknown> | 
   retry: { enabled: false },
 }));
 
-export async function makeProbot(
-  options: { checks?: readonly CheckDefinition[]; onTimeouts?: (t: RunTimeouts) => void } = {},
-) {
-  const queue = new InProcessQueue();
+export async function makeProbot(options: { checks?: readonly CheckDefinition[] } = {}) {
   const metrics = new Metrics();
+  const log = pino({ level: process.env.TEST_LOG ?? "silent" });
   const probot = new Probot({
     appId: 123,
     privateKey: testPrivateKey(),
     secret: WEBHOOK_SECRET,
     Octokit: TestOctokit,
-    log: pino({ level: process.env.TEST_LOG ?? "silent" }),
+    log,
   });
-  await probot.load(
-    createApp({
-      queue,
-      metrics,
-      botLogin: "monobot[bot]",
-      ...(options.checks ? { checks: options.checks } : {}),
-      ...(options.onTimeouts ? { onTimeouts: options.onTimeouts } : {}),
-    }),
+  const services: Services = createServices({
+    app: probot,
+    log: log as unknown as Log,
+    botLogin: "monobot[bot]",
+    ...(options.checks ? { checks: options.checks } : {}),
+  });
+  const queue = new InProcessQueue(
+    jobRunner({ handlers, services, log: log as unknown as Log, metrics }),
   );
-  return { probot, queue, metrics };
+  await probot.load(createApp({ queue, handlers, services, metrics }));
+  return { probot, queue, metrics, services };
 }

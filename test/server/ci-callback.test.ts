@@ -32,7 +32,7 @@ async function start(env: NodeJS.ProcessEnv = { MONOBOT_CI_CALLBACK_SECRET: SECR
     metrics,
     log: silentLog,
     webhookPath: "/api/github/webhooks",
-    routes: [ciCallbackRoute({ probot, queue, env, timeouts: () => undefined, log: silentLog })],
+    routes: [ciCallbackRoute({ queue, env, log: silentLog })],
   });
   await new Promise<void>((r) => server?.server.listen(0, "127.0.0.1", () => r()));
   const { port } = server.server.address() as AddressInfo;

@@ -3,6 +3,8 @@ import { signBody } from "../helpers/keys.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMonobotServer, type MonobotServer } from "../../src/server/http-server.js";
 import { silentLog } from "../../src/log.js";
+import { InProcessQueue } from "../../src/runtime/in-process-queue.js";
+import type { JobQueue } from "../../src/runtime/job.js";
 import { makeProbot, WEBHOOK_SECRET } from "../helpers/probot.js";
 
 let running: MonobotServer | undefined;
@@ -12,8 +14,10 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start() {
-  const { probot, queue, metrics } = await makeProbot();
+async function start(slowQueue?: JobQueue) {
+  const made = await makeProbot();
+  const { probot, metrics } = made;
+  const queue = slowQueue ?? made.queue;
   let received = 0;
   probot.webhooks.onAny(() => {
     received++;
@@ -115,19 +119,18 @@ describe("webhook intake over HTTP", () => {
   });
 
   it("drains on shutdown: readiness fails, work in flight finishes, new deliveries are refused", async () => {
-    const s = await start();
     let finished = false;
-    s.queue.enqueue({
-      deliveryId: "slow",
-      key: "o/r#1",
-      run: () =>
+    const slow = new InProcessQueue(
+      () =>
         new Promise<void>((r) =>
           setTimeout(() => {
             finished = true;
             r();
           }, 100),
         ),
-    });
+    );
+    const s = await start(slow);
+    await s.queue.enqueue({ handler: "pull-request", deliveryId: "slow", key: "o/r#1", spec: {} });
     const server = running;
     running = undefined;
     const result = await server?.shutdown(5_000);

@@ -10,7 +10,7 @@ import {
   type BumpWorkflowRequest,
 } from "../../src/workflows/bump.js";
 import { evaluateChange } from "../../src/workflows/evaluate-change.js";
-import { pullRequestInfo } from "../../src/app.js";
+import { pullRequestInfo } from "../../src/forge/github.js";
 import { TestOctokit } from "../helpers/probot.js";
 import { installationOctokit, standardSandbox } from "../sandbox/helpers.js";
 
@@ -199,7 +199,7 @@ function request(
 }
 
 function port(headRepo = { owner: "acme", name: "mono" }) {
-  return gitHubBumpPort(octokit(), { owner: "acme", name: "mono" }, 7, headRepo);
+  return gitHubBumpPort(new GitHubRepo(octokit(), "acme", "mono"), 7, headRepo);
 }
 
 const chart = (name: string, version: string, extra = "") =>
@@ -518,7 +518,7 @@ describe("/bump against the sandbox: real git objects, requests checked against 
       sandbox.pullRequest(repo, opened.number) as unknown as Parameters<typeof pullRequestInfo>[0],
     );
     const req = request({ pr }, policyWith(tiesFor(3)));
-    const bumpPort = gitHubBumpPort(octokit, { owner: "acme", name: "mono" }, pr.number, {
+    const bumpPort = gitHubBumpPort(new GitHubRepo(octokit, "acme", "mono"), pr.number, {
       owner: "acme",
       name: "mono",
     });

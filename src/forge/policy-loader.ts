@@ -6,7 +6,7 @@ import {
   defaultPolicyObject,
 } from "../core/policy.js";
 import type { PolicyError, PolicyResult, PolicySource } from "../core/policy.js";
-import type { Octokit } from "../forge/github.js";
+import type { Octokit } from "./octokit.js";
 
 export const CONFIG_PATH = ".github/monobot.yml";
 export const DEFAULTS_FILE = "policies/default.yml";

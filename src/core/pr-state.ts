@@ -1,0 +1,135 @@
+// PR state in the bot's own comments: every hidden `<!-- monobot:... -->` marker, parsed and
+// rendered here only. State is read back from comments written by the bot's login only, so a
+// marker pasted by anyone else does nothing.
+
+/** The first line of monobot's ONE summary comment on a pull request. */
+export const SUMMARY_MARKER = "<!-- monobot:summary -->";
+
+/** A comment as the forge lists it. */
+export interface StateComment {
+  id: number;
+  body: string;
+  author: string;
+}
+
+/** An `/ok-to-test` approval: CI may run on this head SHA, approved by this user. */
+export interface Approval {
+  sha: string;
+  by: string;
+}
+
+/** The last head CI ran for, with its patch fingerprint (trivial-rebase reuse). */
+export interface CiState {
+  sha: string;
+  fingerprint: string;
+}
+
+/** Everything monobot remembers of a pull request between events. */
+export interface PrState {
+  /** The head SHA monobot last verified. */
+  verifiedSha: string | null;
+  approval: Approval | null;
+  ci: CiState | null;
+}
+
+const SHA = /^[0-9a-f]{40}$/;
+// GitHub logins: letters, digits and single inner hyphens, at most 39 characters.
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const OK_TO_TEST_LINE = /^<!-- monobot:ok-to-test sha=(\S+) by=(\S+) -->$/;
+const VERIFIED_LINE = /^<!-- monobot:verified sha=([0-9a-f]{40}) -->$/m;
+const CI_LINE = /^<!-- monobot:ci sha=([0-9a-f]{40}) fp=(fp1:[0-9a-f]{40}) -->$/m;
+
+export function isSummaryComment(body: string): boolean {
+  return body.startsWith(SUMMARY_MARKER);
+}
+
+/** The bot's own summary comments, oldest first (normally one). */
+export function ownSummaries<C extends StateComment>(
+  comments: readonly C[],
+  botLogin: string,
+): C[] {
+  return comments.filter((c) => c.author === botLogin && isSummaryComment(c.body));
+}
+
+/** The PR state recorded in the bot's summary comments; empty when there is none. */
+export function readPrState(comments: readonly StateComment[], botLogin: string): PrState {
+  const mine = ownSummaries(comments, botLogin);
+  return {
+    verifiedSha: mine.map((c) => readVerifiedSha(c.body)).find((s) => s) ?? null,
+    approval: mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null,
+    ci: mine.map((c) => readCiMarker(c.body)).find((s) => s) ?? null,
+  };
+}
+
+/** The hidden lines that record `state` at the end of the summary comment. */
+export function renderPrState(state: PrState): string[] {
+  const lines: string[] = [];
+  if (state.verifiedSha) lines.push(verifiedMarker(state.verifiedSha));
+  if (state.approval) lines.push(okToTestMarker(state.approval));
+  if (state.ci) lines.push(ciMarker(state.ci));
+  return lines;
+}
+
+export function verifiedMarker(sha: string): string {
+  if (!SHA.test(sha)) throw new Error(`verified marker: "${sha}" is not a full commit SHA`);
+  return `<!-- monobot:verified sha=${sha} -->`;
+}
+
+export function readVerifiedSha(text: string): string | null {
+  return VERIFIED_LINE.exec(text)?.[1] ?? null;
+}
+
+export function ciMarker(state: CiState): string {
+  return `<!-- monobot:ci sha=${state.sha} fp=${state.fingerprint} -->`;
+}
+
+export function readCiMarker(text: string): CiState | null {
+  const m = CI_LINE.exec(text);
+  return m && m[1] && m[2] ? { sha: m[1], fingerprint: m[2] } : null;
+}
+
+/** The hidden line that records an `/ok-to-test` approval in the bot's summary comment. */
+export function okToTestMarker(approval: Approval): string {
+  const sha = approval.sha.toLowerCase();
+  if (!SHA.test(sha)) {
+    throw new Error(`ok-to-test marker: "${approval.sha}" is not a full 40-character commit SHA`);
+  }
+  if (!LOGIN.test(approval.by)) {
+    throw new Error(`ok-to-test marker: "${approval.by}" is not a GitHub login`);
+  }
+  return `<!-- monobot:ok-to-test sha=${sha} by=${approval.by} -->`;
+}
+
+/**
+ * The approval recorded in `text`, or null when there is none, a marker is malformed, or two
+ * markers disagree (nothing ambiguous approves anything). A marker must sit on its own line.
+ */
+export function readOkToTestMarker(text: string): Approval | null {
+  let found: Approval | null = null;
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    const trimmed = line.trim();
+    if (!trimmed.includes("monobot:ok-to-test")) continue;
+    const m = OK_TO_TEST_LINE.exec(trimmed);
+    const sha = m?.[1];
+    const by = m?.[2];
+    if (sha === undefined || by === undefined || !SHA.test(sha) || !LOGIN.test(by)) return null;
+    if (found && (found.sha !== sha || found.by.toLowerCase() !== by.toLowerCase())) return null;
+    found = { sha, by };
+  }
+  return found;
+}
+
+/** The hidden line a reply carries, so a redelivery after a restart does not answer twice. */
+export function replyMarker(deliveryId: string): string {
+  return `<!-- monobot:reply delivery=${deliveryId.replace(/[^A-Za-z0-9._-]/g, "")} -->`;
+}
+
+/** Whether the bot already replied to this delivery. */
+export function repliedTo(
+  comments: readonly StateComment[],
+  botLogin: string,
+  deliveryId: string,
+): boolean {
+  const marker = replyMarker(deliveryId);
+  return comments.some((c) => c.author === botLogin && c.body.includes(marker));
+}

@@ -1,0 +1,15 @@
+// The handler registry: adding a handler is one file in this folder and one line here.
+import checkRerun from "./check-rerun.js";
+import ciResult from "./ci-result.js";
+import comment from "./comment.js";
+import type { RegisteredHandler } from "./handler.js";
+import pullRequest from "./pull-request.js";
+import push from "./push.js";
+
+export const handlers: readonly RegisteredHandler[] = [
+  pullRequest,
+  comment,
+  checkRerun,
+  ciResult,
+  push,
+];

@@ -1,0 +1,82 @@
+// Builds the process's services from a Probot instance: the client factory, run timeouts and the
+// scheduler. One place holds per-process state; handlers only receive it.
+import { allChecks } from "../core/checks/index.js";
+import type { CheckDefinition } from "../core/checks/registry.js";
+import { jobTriggers } from "../core/jobs.js";
+import { ClientFactory, type AppAuth } from "../forge/factory.js";
+import type { BackendOptions, Services } from "../handlers/handler.js";
+import type { Log } from "../log.js";
+import { RunTimeouts, type TrackedRun } from "../workflows/run-timeouts.js";
+import {
+  FileFireStore,
+  MemoryFireStore,
+  Scheduler,
+  type ScheduledRepo,
+} from "../workflows/scheduler.js";
+
+export interface ServiceOptions {
+  app: AppAuth;
+  log: Log;
+  checks?: readonly CheckDefinition[];
+  /** The App's bot login (`slug[bot]`), to recognise its own comments; asked once when absent. */
+  botLogin?: string;
+  /** Where CI backend credentials are read from (MONOBOT_CI_*); never the repository. */
+  env?: NodeJS.ProcessEnv;
+  /** monobot's public callback URL, given to Jenkins and webhook jobs to report their result. */
+  callbackUrl?: string;
+  /** GitHub's web address, for links (a GHE host's; default https://github.com). */
+  serverUrl?: string;
+  /** Where the scheduler keeps its last fires (a JSON file); in memory when absent. */
+  scheduleStatePath?: string;
+}
+
+export function createServices(options: ServiceOptions): Services {
+  const { log } = options;
+  const clients = new ClientFactory(options.app, {
+    ...(options.botLogin ? { botLogin: options.botLogin } : {}),
+  });
+  const backend: BackendOptions = {
+    env: options.env ?? {},
+    ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+    ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}),
+  };
+  const timeouts = new RunTimeouts(async (run: TrackedRun) => {
+    const port = await clients.forRepo(run.owner, run.repo, run.installationId);
+    const current = (await port.statuses(run.sha)).find((s) => s.context === run.statusContext);
+    if (current?.state !== "pending") return;
+    await port.setStatus(run.sha, {
+      context: run.statusContext,
+      state: "error",
+      description: `timed out: no result after ${run.timeoutMinutes} minutes`,
+      ...(current.targetUrl ? { targetUrl: current.targetUrl } : {}),
+    });
+  }, log);
+  const scheduler = new Scheduler({
+    source: {
+      load: async (t: ScheduledRepo) => {
+        const port = await clients.forRepo(t.owner, t.repo, t.installationId);
+        const loaded = await port.loadPolicy(t.defaultBranch);
+        if (!loaded.result.ok) return null;
+        // Most repositories schedule nothing: spare them the branch and tree reads.
+        const templates = Object.values(loaded.result.policy.jobs.templates);
+        if (!templates.some((j) => jobTriggers(j).includes("schedule"))) return null;
+        const headSha = await port.branchSha(t.defaultBranch);
+        return { policy: loaded.result.policy, paths: await port.paths(headSha), headSha };
+      },
+      port: (t: ScheduledRepo) => clients.forRepo(t.owner, t.repo, t.installationId),
+    },
+    store: options.scheduleStatePath
+      ? new FileFireStore(options.scheduleStatePath)
+      : new MemoryFireStore(),
+    backend,
+    log,
+  });
+  return { clients, checks: options.checks ?? allChecks, backend, timeouts, scheduler };
+}
+
+/** Registers every repository of every installation with the scheduler (start-up only). */
+export async function registerInstalledRepositories(services: Services): Promise<number> {
+  const repos = await services.clients.installedRepositories();
+  for (const r of repos) services.scheduler.register(r);
+  return repos.length;
+}

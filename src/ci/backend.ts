@@ -1,9 +1,6 @@
-// The CI port: one interface to start a planned job run on GitHub Actions, Jenkins or a webhook.
-import type { PlannedRun, ResolvedBackend } from "../core/jobs.js";
+// The CI port: what a backend is, and the helpers the backends share (dispatch.ts builds them).
+import type { PlannedRun } from "../core/jobs.js";
 import { CredentialError } from "./credentials.js";
-import { GitHubActionsBackend, RepositoryDispatchBackend } from "./github-actions.js";
-import { JenkinsBackend } from "./jenkins.js";
-import { WebhookBackend } from "./webhook.js";
 
 /** What a started run shows as its pending status: a link when the backend gives one. */
 export interface DispatchResult {
@@ -138,23 +135,4 @@ export function redirectFailure(
     `${runLabel(run)}: ${service} answered ${res.status} (a redirect${where}); set ${key} to the address it redirects to (https instead of http, or the right path)`,
     { status: res.status },
   );
-}
-
-/** The backend for a run's resolved backend spec. */
-export function createBackend(spec: ResolvedBackend, deps: BackendDeps): CiBackend {
-  switch (spec.type) {
-    case "github-actions":
-      return new GitHubActionsBackend(spec, deps);
-    case "repository-dispatch":
-      return new RepositoryDispatchBackend(spec, deps);
-    case "jenkins":
-      return new JenkinsBackend(spec, deps);
-    case "webhook":
-      return new WebhookBackend(spec, deps);
-  }
-}
-
-/** Start one planned run with the backend it names. */
-export function dispatchRun(run: PlannedRun, deps: BackendDeps): Promise<DispatchResult> {
-  return createBackend(run.backend, deps).dispatch(run);
 }

@@ -1,10 +1,6 @@
 // Starting one planned CI run: dispatch it, then report it as the commit status `ci/{component}/{job}`.
-import {
-  CiDispatchError,
-  dispatchRun,
-  statusDescription,
-  type BackendDeps,
-} from "../ci/backend.js";
+import { CiDispatchError, statusDescription, type BackendDeps } from "../ci/backend.js";
+import { dispatchRun } from "../ci/dispatch.js";
 import type { PlannedRun } from "../core/jobs.js";
 import type { StatusPort } from "../forge/port.js";
 

@@ -1,11 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  CiDispatchError,
-  createBackend,
-  dispatchRun,
-  type BackendDeps,
-} from "../../src/ci/backend.js";
+import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
+import { createBackend, dispatchRun } from "../../src/ci/dispatch.js";
 import { GitHubActionsBackend, RepositoryDispatchBackend } from "../../src/ci/github-actions.js";
 import { JenkinsBackend } from "../../src/ci/jenkins.js";
 import { WebhookBackend } from "../../src/ci/webhook.js";

@@ -1,12 +1,8 @@
 import nock from "nock";
 import { ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  CiDispatchError,
-  createBackend,
-  dispatchRun,
-  type BackendDeps,
-} from "../../src/ci/backend.js";
+import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
+import { createBackend, dispatchRun } from "../../src/ci/dispatch.js";
 import { RUN_ID_INPUT, type PlannedRun, type ResolvedBackend } from "../../src/core/jobs.js";
 import { decodeRunId, encodeRunId } from "../../src/core/run-id.js";
 

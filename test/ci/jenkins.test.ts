@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CiDispatchError, dispatchRun, type BackendDeps } from "../../src/ci/backend.js";
+import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
+import { dispatchRun } from "../../src/ci/dispatch.js";
 import { jenkinsJobPath } from "../../src/ci/jenkins.js";
 import { RUN_ID_INPUT, type PlannedRun, type ResolvedBackend } from "../../src/core/jobs.js";
 import { encodeRunId } from "../../src/core/run-id.js";

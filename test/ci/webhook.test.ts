@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CiDispatchError, dispatchRun, type BackendDeps } from "../../src/ci/backend.js";
+import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
+import { dispatchRun } from "../../src/ci/dispatch.js";
 import { parseCallback, SIGNATURE_HEADER, verifyCallback } from "../../src/ci/callback.js";
 import { webhookBody } from "../../src/ci/webhook.js";
 import { RUN_ID_INPUT, type PlannedRun, type ResolvedBackend } from "../../src/core/jobs.js";

@@ -4,6 +4,7 @@ import { benchStaticChecks } from "./static-checks.js";
 import { benchIntake } from "./intake.js";
 import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
+import { benchBurst } from "./burst.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -26,6 +27,10 @@ async function main(): Promise<void> {
     {
       title: "GitHub API requests per pull_request event (sandbox log)",
       run: benchApiCalls,
+    },
+    {
+      title: "Burst: pull requests in separate installations at once (real server, sandbox)",
+      run: benchBurst,
     },
     {
       title: "CLI: monobot check on a generated 20,000-file, 1,000-component repository",

@@ -65,7 +65,9 @@ async function main(): Promise<void> {
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
     ...(env.stateDir ? { scheduleStatePath: join(env.stateDir, "schedule.json") } : {}),
   });
+  // Each installation has its own write lane, so jobs of different installations overlap.
   const queue = new InProcessQueue(jobRunner({ handlers, services, log, metrics }), {
+    concurrency: env.concurrency,
     onError: (job, e) =>
       log.error(
         { delivery: job.deliveryId, key: job.key, err: (e as Error).message },

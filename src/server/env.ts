@@ -14,6 +14,8 @@ export interface ServerEnv {
   webhookPath: string;
   /** How long SIGTERM waits for work in flight before handing the rest back. */
   drainSeconds: number;
+  /** Jobs of different pull requests run at once (`MONOBOT_CONCURRENCY`, default 16). */
+  concurrency: number;
   /** GitHub's web address, for links (`{protocol}://{GHE_HOST}` or https://github.com). */
   serverUrl: string;
   /** monobot's own public URL, for CI callbacks (`MONOBOT_PUBLIC_URL`). */
@@ -94,6 +96,13 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
   if (!LEVELS.includes(logLevel))
     throw new EnvError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.LOG_LEVEL}".`);
 
+  const concurrencyText = env.MONOBOT_CONCURRENCY ?? "16";
+  const concurrency = Number(concurrencyText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw new EnvError(
+      `MONOBOT_CONCURRENCY must be a whole number from 1 to 256, got "${concurrencyText.slice(0, 20)}".`,
+    );
+  }
   const drainText = env.MONOBOT_DRAIN_SECONDS ?? "25";
   const drainSeconds = Number(drainText);
   if (!Number.isFinite(drainSeconds) || drainSeconds < 0) {
@@ -126,6 +135,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     logLevel,
     webhookPath: "/api/github/webhooks",
     drainSeconds,
+    concurrency,
     serverUrl,
     ...(publicUrl ? { publicUrl } : {}),
     ...(env.MONOBOT_STATE_DIR ? { stateDir: env.MONOBOT_STATE_DIR } : {}),

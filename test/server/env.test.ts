@@ -20,6 +20,7 @@ describe("readServerEnv", () => {
       port: 8080,
       baseUrl: "http://127.0.0.1:9000/api/v3",
       logLevel: "info",
+      concurrency: 16,
     });
   });
 
@@ -70,6 +71,11 @@ describe("readServerEnv", () => {
       message: /^GHE_HOST must be a host name/,
     },
     { name: "bad log level", change: { LOG_LEVEL: "loud" }, message: /^LOG_LEVEL must be one of/ },
+    {
+      name: "zero concurrency",
+      change: { MONOBOT_CONCURRENCY: "0" },
+      message: /^MONOBOT_CONCURRENCY must be a whole number from 1 to 256/,
+    },
   ])("stops on $name with one clear line", ({ change, message }) => {
     const env = { ...good(), ...change } as Record<string, string | undefined> as NodeJS.ProcessEnv;
     for (const [k, v] of Object.entries(change))

@@ -238,17 +238,12 @@ export const policySchema = {
         recheck: { type: "string", minLength: 1 },
         trusted_associations: {
           type: "array",
+          // Only associations that prove write access; everyone else (COLLABORATOR included, which
+          // covers read-only outside collaborators) is confirmed against trusted_permission.
           items: {
-            enum: [
-              "OWNER",
-              "MEMBER",
-              "COLLABORATOR",
-              "CONTRIBUTOR",
-              "FIRST_TIME_CONTRIBUTOR",
-              "FIRST_TIMER",
-              "MANNEQUIN",
-              "NONE",
-            ],
+            enum: ["OWNER", "MEMBER"],
+            description:
+              "(other associations, COLLABORATOR included, do not prove write access: monobot checks their repository permission against triggers.trusted_permission)",
           },
         },
         trusted_permission: { enum: ["read", "triage", "write", "maintain", "admin"] },

@@ -138,11 +138,11 @@ export class GitHubRepo implements ReportWriter, StatusPort {
   }
 
   async tags(prefix: string): Promise<string[]> {
-    const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, {
+    // GitHub answers every matching ref in one response; the operation takes no paging parameters.
+    const { data: refs } = await this.octokit.rest.git.listMatchingRefs({
       owner: this.owner,
       repo: this.repo,
       ref: `tags/${prefix}`,
-      per_page: 100,
     });
     return refs.map((r) => r.ref.replace(/^refs\/tags\//, ""));
   }

@@ -268,7 +268,8 @@ export class OpenApiIndex {
 
   /**
    * Problems with a request against its operation: a missing required body, a JSON body that does not match
-   * the schema, or a documented query parameter with a value of the wrong type. Empty when it conforms.
+   * the schema, a query parameter the operation does not define, or a documented one with a value of the
+   * wrong type. Empty when it conforms.
    */
   check(op: Operation, body: unknown, hasBody: boolean, query: URLSearchParams): string[] {
     const problems: string[] = [];
@@ -294,20 +295,32 @@ export class OpenApiIndex {
     return problems;
   }
 
-  private checkQuery(op: Operation, query: URLSearchParams): string[] {
-    const problems: string[] = [];
+  /** The operation's query parameters, `$ref`s resolved. */
+  private queryParameters(op: Operation): JsonObject[] {
+    const out: JsonObject[] = [];
     const params = Array.isArray(op.spec.parameters) ? op.spec.parameters : [];
     for (let p of params) {
       if (p && typeof p === "object" && !Array.isArray(p) && typeof p.$ref === "string")
         p = resolvePointer(this.root, p.$ref);
-      if (
-        !p ||
-        typeof p !== "object" ||
-        Array.isArray(p) ||
-        p.in !== "query" ||
-        typeof p.name !== "string"
-      )
-        continue;
+      if (p && typeof p === "object" && !Array.isArray(p) && p.in === "query") out.push(p);
+    }
+    return out;
+  }
+
+  private checkQuery(op: Operation, query: URLSearchParams): string[] {
+    const problems: string[] = [];
+    const params = this.queryParameters(op);
+    // A parameter the description does not define is one GitHub ignores at best: flag it, as
+    // an unknown body field is flagged.
+    const known = new Set(params.map((p) => p.name).filter((n) => typeof n === "string"));
+    for (const name of new Set(query.keys())) {
+      if (!known.has(name))
+        problems.push(
+          `query parameter ${name} is not defined for ${op.operationId}${known.size > 0 ? ` (it takes ${[...known].join(", ")})` : " (it takes none)"}`,
+        );
+    }
+    for (const p of params) {
+      if (typeof p.name !== "string") continue;
       const value = query.get(p.name);
       if (value === null) continue;
       const schema =

@@ -146,6 +146,7 @@ export class OpenApiIndex {
   private readonly byMethod = new Map<string, Map<string, Operation[]>>();
   private readonly allByFirst = new Map<string, Operation[]>();
   private readonly validators = new Map<string, ValidateFunction | null>();
+  private readonly responseValidators = new Map<string, ValidateFunction>();
   private readonly ajv: Ajv;
 
   constructor(
@@ -237,6 +238,51 @@ export class OpenApiIndex {
     for (const op of [...(this.allByFirst.get(first) ?? []), ...(this.allByFirst.get("*") ?? [])])
       if (op.regex.test(path)) templates.add(op.template);
     return templates.size > 0 ? { kind: "method", templates: [...templates] } : { kind: "none" };
+  }
+
+  /**
+   * Problems of a response body against the operation's JSON schema for that status (for tests of
+   * the sandbox's own answers; requests are what the server checks). Empty when it conforms.
+   */
+  responseProblems(operationId: string, status: number, body: unknown): string[] {
+    let op: Operation | undefined;
+    for (const list of this.allByFirst.values()) {
+      op = list.find((o) => o.operationId === operationId);
+      if (op) break;
+    }
+    if (!op) return [`no operation ${operationId} in the description`];
+    const responses = op.spec.responses;
+    let response =
+      responses && typeof responses === "object" && !Array.isArray(responses)
+        ? responses[String(status)]
+        : undefined;
+    if (
+      response &&
+      typeof response === "object" &&
+      !Array.isArray(response) &&
+      typeof response.$ref === "string"
+    )
+      response = resolvePointer(this.root, response.$ref);
+    if (!response || typeof response !== "object" || Array.isArray(response))
+      return [`${operationId} documents no ${status} response`];
+    const content = response.content;
+    const json =
+      content && typeof content === "object" && !Array.isArray(content)
+        ? content["application/json"]
+        : undefined;
+    const schema =
+      json && typeof json === "object" && !Array.isArray(json) ? json.schema : undefined;
+    if (schema === undefined) return [];
+    const key = `${operationId} ${status}`;
+    let validate = this.responseValidators.get(key);
+    if (!validate) {
+      validate = this.ajv.compile(toJsonSchema(schema, this.root) as object);
+      this.responseValidators.set(key, validate);
+    }
+    if (validate(body)) return [];
+    return (validate.errors ?? []).map(
+      (e) => `${e.instancePath || "body"} ${e.message ?? "is invalid"}`,
+    );
   }
 
   private validatorFor(op: Operation): ValidateFunction | null {

@@ -84,14 +84,17 @@ export class HookDeliveryLog {
   }
 
   /**
-   * One page, newest first: `cursor` (from the previous page's `next`) starts after that attempt;
-   * `status` keeps only 2xx (`success`) or other (`failure`) attempts.
+   * One page, newest first (by `delivered_at`, then id, as a backdated delivery sorts among older
+   * ones): `cursor` (from the previous page's `next`) starts after that attempt; `status` keeps only
+   * 2xx (`success`) or other (`failure`) attempts.
    */
   page(options: { perPage: number; cursor?: string | null; status?: string | null }): {
     items: HookDelivery[];
     next?: string;
   } {
-    let items = [...this.attempts].reverse();
+    let items = [...this.attempts].sort(
+      (a, b) => Date.parse(b.deliveredAt) - Date.parse(a.deliveredAt) || b.id - a.id,
+    );
     if (options.status === "success" || options.status === "failure") {
       const wanted = options.status === "success";
       items = items.filter((a) => (a.statusCode >= 200 && a.statusCode < 300) === wanted);
@@ -99,8 +102,8 @@ export class HookDeliveryLog {
     if (options.cursor) {
       const after = CURSOR.exec(options.cursor);
       // GitHub treats a cursor it did not hand out as the end of the list.
-      const start = after ? items.findIndex((a) => a.id < Number(after[1])) : -1;
-      items = start < 0 ? [] : items.slice(start);
+      const at = after ? items.findIndex((a) => a.id === Number(after[1])) : -1;
+      items = at < 0 ? [] : items.slice(at + 1);
     }
     const slice = items.slice(0, options.perPage);
     const last = slice.at(-1);

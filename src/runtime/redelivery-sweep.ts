@@ -1,5 +1,8 @@
 // A bounded, periodic sweep that asks GitHub to redeliver webhook deliveries that never reached
 // monobot (GitHub never redelivers on its own): each failed event once, within GitHub's 3-day window.
+// Which guids were already asked for is kept behind `RequestedGuids`; the in-memory default forgets
+// them on restart (a restart within 3 days may ask once more: harmless, intake dedupes by delivery
+// id), so the durable store (journal or Redis) should implement it.
 import type { Log } from "../log.js";
 
 /** One attempt to deliver an event to the App's webhook, as `GET /app/hook/deliveries` lists it. */
@@ -35,9 +38,10 @@ export const GITHUB_REDELIVERY_WINDOW_MS = 3 * 24 * 3600_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /**
- * The guids of `attempts` to redeliver, oldest first, with the attempt to name: every attempt of
- * the guid within the window failed (no 2xx, counting attempts seen outside the window), and the
- * guid is not in `skip`. Pure: the sweep's rule, table-tested on its own.
+ * The guids of `attempts` to redeliver, with the attempt to name: every attempt of the guid failed
+ * (no 2xx, counting attempts seen outside the window), its newest failed attempt is within the
+ * window, and the guid is not in `skip`. Ordered by that attempt's time, oldest first, so events
+ * go back to monobot roughly in their order. Pure: the sweep's rule, table-tested on its own.
  */
 export function failedDeliveries(
   attempts: readonly HookDeliveryAttempt[],
@@ -53,13 +57,10 @@ export function failedDeliveries(
     }
     const at = Date.parse(a.deliveredAt);
     if (Number.isNaN(at) || at < since) continue;
+    // The newest failed attempt is the one to name (a later one has the later id at equal times).
     const seen = latest.get(a.guid);
-    if (
-      !seen ||
-      Date.parse(seen.deliveredAt) < at ||
-      (seen.deliveredAt === a.deliveredAt && seen.id < a.id)
-    )
-      latest.set(a.guid, a);
+    const seenAt = seen ? Date.parse(seen.deliveredAt) : -Infinity;
+    if (!seen || at > seenAt || (at === seenAt && a.id > seen.id)) latest.set(a.guid, a);
   }
   return [...latest.values()]
     .filter((a) => !delivered.has(a.guid) && !(options.skip?.(a.guid) ?? false))
@@ -202,7 +203,8 @@ export class RedeliverySweep {
       }
     }
     if (report.requested.length > 0) this.options.redeliveriesRequested?.(report.requested.length);
-    this.options.log?.info(
+    const quiet = report.requested.length === 0 && report.failed.length === 0;
+    this.options.log?.[quiet ? "debug" : "info"](
       {
         pages,
         attempts: attempts.length,

@@ -238,6 +238,9 @@ export const policySchema = {
         recheck: { type: "string", minLength: 1 },
         trusted_associations: {
           type: "array",
+          // Every association GitHub sends is accepted (configs written before the rule changed stay
+          // valid), but only OWNER and MEMBER are a fast path: the others, COLLABORATOR included
+          // (it covers read-only outside collaborators), are confirmed against trusted_permission.
           items: {
             enum: [
               "OWNER",

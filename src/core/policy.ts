@@ -321,8 +321,10 @@ function describeAjvError(e: ErrorObject): string {
       );
       return `unknown key "${where}"${allowed.length ? `: expected one of ${allowed.join(", ")}` : ""}`;
     }
-    case "enum":
-      return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "enum": {
+      const hint = (e.parentSchema as { description?: string } | undefined)?.description;
+      return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}${hint ? ` ${hint}` : ""}`;
+    }
     case "type":
       return `${where} must be ${article((e.params as { type: string }).type)}`;
     case "minimum":

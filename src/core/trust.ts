@@ -19,8 +19,16 @@ function permissionRank(permission: string | null): number {
   return (PERMISSION_ORDER as readonly string[]).indexOf(permission.toLowerCase());
 }
 
+/**
+ * The only associations that prove write access on their own: the repository's owner and the
+ * organisation's members. COLLABORATOR also covers outside collaborators with read or triage
+ * access, so it (like every other association) is settled by the permission API.
+ */
+export const FAST_PATH_ASSOCIATIONS: readonly string[] = ["OWNER", "MEMBER"];
+
 function associationTrusted(association: string, policy: Pick<Policy, "triggers">): boolean {
   const wanted = association.toUpperCase();
+  if (!FAST_PATH_ASSOCIATIONS.includes(wanted)) return false;
   return policy.triggers.trusted_associations.some((a) => a.toUpperCase() === wanted);
 }
 
@@ -33,8 +41,10 @@ function trustedByAssociation(user: string, association: string): TrustDecision 
 }
 
 /**
- * First look, from the webhook's `author_association`. An org member with private membership
- * shows as CONTRIBUTOR, so an association outside the trusted list is not a "no" yet.
+ * First look, from the webhook's `author_association`. Only OWNER and MEMBER (where the policy
+ * lists them) settle it here. An org member with private membership shows as CONTRIBUTOR, and a
+ * COLLABORATOR may have read access only, so any other association is not a "no" yet: the
+ * permission API decides.
  */
 export function trustFromAssociation(input: {
   user: string;

@@ -25,7 +25,7 @@ export interface GitDataPort {
    * forward (HTTP 422): someone pushed to the branch since it was read.
    */
   updateBranch(branch: string, sha: string): Promise<"updated" | "rejected">;
-  /** Tag names starting with `prefix` ("" for all), from ONE paginated matching-refs listing. */
+  /** Tag names starting with `prefix` ("" for all), from ONE matching-refs listing (one response). */
   matchingTags(prefix: string): Promise<string[]>;
 }
 

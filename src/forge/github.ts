@@ -68,6 +68,8 @@ export interface FreshPullRequest {
 export const GITHUB_PR_FILE_LIMIT = 3000;
 /** Files read per GraphQL query; one query usually serves a whole event. */
 const FILES_PER_QUERY = 200;
+/** The repository roles GitHub defines, from least to most; custom roles build on one of them. */
+const BASE_ROLES = new Set(["read", "triage", "write", "maintain", "admin"]);
 
 type FileStatus = ChangedFile["status"];
 
@@ -350,7 +352,9 @@ export class GitHubRepo implements ReportWriter, StatusPort {
         repo: this.repo,
         username: user,
       });
-      return data.permission;
+      // `permission` folds triage into read and maintain into write; `role_name` keeps them, but
+      // holds a custom role's own name, whose base role only `permission` gives.
+      return BASE_ROLES.has(data.role_name) ? data.role_name : data.permission;
     } catch (e) {
       if ((e as { status?: number }).status === 404) return null;
       throw e;

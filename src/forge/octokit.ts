@@ -3,18 +3,18 @@ import type { ProbotOctokit } from "probot";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-/** Tag names starting with `prefix` ("" for all), from ONE matching-refs listing. */
+/** Tag names starting with `prefix` ("" for all), from ONE matching-refs request. */
 export async function listTagNames(
   octokit: Octokit,
   owner: string,
   repo: string,
   prefix: string,
 ): Promise<string[]> {
-  const refs = await octokit.paginate(octokit.rest.git.listMatchingRefs, {
+  // GitHub answers every matching ref in one response; the operation takes no paging parameters.
+  const { data: refs } = await octokit.rest.git.listMatchingRefs({
     owner,
     repo,
     ref: `tags/${prefix}`,
-    per_page: 100,
   });
   return refs.map((r) => r.ref.replace(/^refs\/tags\//, ""));
 }

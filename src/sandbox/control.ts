@@ -271,9 +271,13 @@ const ACTIONS: Record<string, Action> = {
     return {};
   },
   "POST /deliveries": async (sb, b) => {
+    const deliveredAt = optS(b, "deliveredAt");
+    if (deliveredAt !== undefined && Number.isNaN(Date.parse(deliveredAt)))
+      throw new Error(`"deliveredAt" must be an ISO 8601 time, got ${JSON.stringify(deliveredAt)}`);
     const d = await sb.deliver(buildEvent(sb, b), {
       ...(optS(b, "deliveryId") ? { deliveryId: optS(b, "deliveryId") } : {}),
       ...(optS(b, "url") ? { url: optS(b, "url") } : {}),
+      ...(deliveredAt !== undefined ? { deliveredAt: new Date(deliveredAt) } : {}),
     });
     return {
       id: d.id,
@@ -281,6 +285,9 @@ const ACTIONS: Record<string, Action> = {
       status: d.status,
       response: d.response,
       durationMs: d.durationMs,
+      deliveredAt: d.deliveredAt,
+      redelivery: d.redelivery,
+      hookDeliveryId: d.hookDeliveryId ?? null,
       error: d.error ?? null,
     };
   },
@@ -291,7 +298,14 @@ const ACTIONS: Record<string, Action> = {
       action: d.action ?? null,
       status: d.status,
       durationMs: d.durationMs,
+      deliveredAt: d.deliveredAt,
+      redelivery: d.redelivery,
+      hookDeliveryId: d.hookDeliveryId ?? null,
     })),
+  "POST /deliveries/settle": async (sb) => {
+    await sb.settleRedeliveries();
+    return {};
+  },
 };
 
 /** The list of control endpoints (`METHOD /path` under /_sandbox), for the README and `GET /_sandbox/`. */

@@ -3,6 +3,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { createControlHandler } from "./control.js";
 import type { FaultSpec } from "./faults.js";
+import type { HookDelivery } from "./hook-deliveries.js";
 import type { EntryMode } from "./git-objects.js";
 import type { Representer } from "./representations.js";
 import { openSealed, rotateKey, secretsReady, type SecretScope } from "./secrets.js";
@@ -28,6 +29,7 @@ import {
 } from "./webhooks.js";
 
 export type { Delivery, DeliveryOptions, WebhookEvent } from "./webhooks.js";
+export type { HookDelivery } from "./hook-deliveries.js";
 export type { FaultKind, FaultSpec } from "./faults.js";
 export type { RequestLogEntry, Violation, ViolationKind } from "./server.js";
 export type { Association, FileContent, Role } from "./state.js";
@@ -104,6 +106,21 @@ export class Sandbox {
     this.webhookUrl = webhookUrl;
     this.events = new EventBuilder(state, () => this.server.view);
     server.control = createControlHandler(this);
+    // `POST /app/hook/deliveries/{id}/attempts`: the same bytes and guid, to the current webhook URL.
+    state.hookDeliveries.resend = async (attempt) => {
+      let payload: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = JSON.parse(attempt.body);
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+          payload = parsed as Record<string, unknown>;
+      } catch {
+        // A malformed body is sent again as it was; it has no fields to record.
+      }
+      await this.deliver(
+        { name: attempt.event, payload },
+        { deliveryId: attempt.guid, rawBody: attempt.body, redelivery: true },
+      );
+    };
   }
 
   /** `http://127.0.0.1:PORT` */
@@ -698,19 +715,60 @@ export class Sandbox {
   async deliver(event: WebhookEvent, options: DeliveryOptions = {}): Promise<Delivery> {
     const url = options.url ?? this.webhookUrl;
     if (!url) throw new Error("no webhook URL: pass {url} or set sandbox.webhookUrl");
+    const log = this.state.hookDeliveries;
+    const deliveredAt = options.deliveredAt ?? this.state.now();
+    const redelivery =
+      options.redelivery ?? (options.deliveryId !== undefined && log.hasGuid(options.deliveryId));
     const delivery = await deliverEvent(event, {
       ...options,
       url,
       secret: options.secret ?? this.webhookSecret,
       appId: this.appId,
+      deliveredAt,
+      redelivery,
     });
+    // A delivery signed with another secret (or a given signature) stands for a forgery: GitHub's
+    // log of the App's webhook would not have it.
+    if (options.secret === undefined && options.signature === undefined) {
+      const installation = event.payload.installation as { id?: unknown } | undefined;
+      const repository = event.payload.repository as { id?: unknown } | undefined;
+      const attempt = log.record({
+        guid: delivery.id,
+        event: event.name,
+        action: delivery.action ?? null,
+        installationId: typeof installation?.id === "number" ? installation.id : null,
+        repositoryId: typeof repository?.id === "number" ? repository.id : null,
+        statusCode: delivery.status,
+        durationSeconds: delivery.durationMs / 1000,
+        deliveredAt,
+        redelivery,
+        body: delivery.body,
+        ...(delivery.error !== undefined ? { error: delivery.error } : {}),
+      });
+      delivery.hookDeliveryId = attempt.id;
+    }
     this.deliveryLog.push(delivery);
     return delivery;
   }
 
-  /** Deliveries made so far, oldest first. */
+  /** Deliveries made so far, oldest first (redeliveries included). */
   deliveries(): Delivery[] {
     return [...this.deliveryLog];
+  }
+
+  /** The App webhook's delivery log as `GET /app/hook/deliveries` serves it, oldest first. */
+  hookDeliveries(): HookDelivery[] {
+    return this.state.hookDeliveries.all();
+  }
+
+  /**
+   * Waits until every redelivery requested through `POST /app/hook/deliveries/{id}/attempts`
+   * has been answered (GitHub answers that request at once and delivers afterwards).
+   */
+  async settleRedeliveries(): Promise<void> {
+    await this.state.hookDeliveries.settle();
+    const failures = this.state.hookDeliveries.failures.splice(0);
+    if (failures.length > 0) throw new Error(`redeliveries failed: ${failures.join("; ")}`);
   }
 
   /** How long loading GitHub's OpenAPI description took in this process, and what was compiled. */

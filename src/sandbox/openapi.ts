@@ -146,6 +146,7 @@ export class OpenApiIndex {
   private readonly byMethod = new Map<string, Map<string, Operation[]>>();
   private readonly allByFirst = new Map<string, Operation[]>();
   private readonly validators = new Map<string, ValidateFunction | null>();
+  private readonly responseValidators = new Map<string, ValidateFunction>();
   private readonly ajv: Ajv;
 
   constructor(
@@ -239,6 +240,51 @@ export class OpenApiIndex {
     return templates.size > 0 ? { kind: "method", templates: [...templates] } : { kind: "none" };
   }
 
+  /**
+   * Problems of a response body against the operation's JSON schema for that status (for tests of
+   * the sandbox's own answers; requests are what the server checks). Empty when it conforms.
+   */
+  responseProblems(operationId: string, status: number, body: unknown): string[] {
+    let op: Operation | undefined;
+    for (const list of this.allByFirst.values()) {
+      op = list.find((o) => o.operationId === operationId);
+      if (op) break;
+    }
+    if (!op) return [`no operation ${operationId} in the description`];
+    const responses = op.spec.responses;
+    let response =
+      responses && typeof responses === "object" && !Array.isArray(responses)
+        ? responses[String(status)]
+        : undefined;
+    if (
+      response &&
+      typeof response === "object" &&
+      !Array.isArray(response) &&
+      typeof response.$ref === "string"
+    )
+      response = resolvePointer(this.root, response.$ref);
+    if (!response || typeof response !== "object" || Array.isArray(response))
+      return [`${operationId} documents no ${status} response`];
+    const content = response.content;
+    const json =
+      content && typeof content === "object" && !Array.isArray(content)
+        ? content["application/json"]
+        : undefined;
+    const schema =
+      json && typeof json === "object" && !Array.isArray(json) ? json.schema : undefined;
+    if (schema === undefined) return [];
+    const key = `${operationId} ${status}`;
+    let validate = this.responseValidators.get(key);
+    if (!validate) {
+      validate = this.ajv.compile(toJsonSchema(schema, this.root) as object);
+      this.responseValidators.set(key, validate);
+    }
+    if (validate(body)) return [];
+    return (validate.errors ?? []).map(
+      (e) => `${e.instancePath || "body"} ${e.message ?? "is invalid"}`,
+    );
+  }
+
   private validatorFor(op: Operation): ValidateFunction | null {
     if (this.validators.has(op.operationId)) return this.validators.get(op.operationId) ?? null;
     let validator: ValidateFunction | null = null;
@@ -268,7 +314,8 @@ export class OpenApiIndex {
 
   /**
    * Problems with a request against its operation: a missing required body, a JSON body that does not match
-   * the schema, or a documented query parameter with a value of the wrong type. Empty when it conforms.
+   * the schema, a query parameter the operation does not define, or a documented one with a value of the
+   * wrong type. Empty when it conforms.
    */
   check(op: Operation, body: unknown, hasBody: boolean, query: URLSearchParams): string[] {
     const problems: string[] = [];
@@ -294,20 +341,32 @@ export class OpenApiIndex {
     return problems;
   }
 
-  private checkQuery(op: Operation, query: URLSearchParams): string[] {
-    const problems: string[] = [];
+  /** The operation's query parameters, `$ref`s resolved. */
+  private queryParameters(op: Operation): JsonObject[] {
+    const out: JsonObject[] = [];
     const params = Array.isArray(op.spec.parameters) ? op.spec.parameters : [];
     for (let p of params) {
       if (p && typeof p === "object" && !Array.isArray(p) && typeof p.$ref === "string")
         p = resolvePointer(this.root, p.$ref);
-      if (
-        !p ||
-        typeof p !== "object" ||
-        Array.isArray(p) ||
-        p.in !== "query" ||
-        typeof p.name !== "string"
-      )
-        continue;
+      if (p && typeof p === "object" && !Array.isArray(p) && p.in === "query") out.push(p);
+    }
+    return out;
+  }
+
+  private checkQuery(op: Operation, query: URLSearchParams): string[] {
+    const problems: string[] = [];
+    const params = this.queryParameters(op);
+    // A parameter the description does not define is one GitHub ignores at best: flag it, as
+    // an unknown body field is flagged.
+    const known = new Set(params.map((p) => p.name).filter((n) => typeof n === "string"));
+    for (const name of new Set(query.keys())) {
+      if (!known.has(name))
+        problems.push(
+          `query parameter ${name} is not defined for ${op.operationId}${known.size > 0 ? ` (it takes ${[...known].join(", ")})` : " (it takes none)"}`,
+        );
+    }
+    for (const p of params) {
+      if (typeof p.name !== "string") continue;
       const value = query.get(p.name);
       if (value === null) continue;
       const schema =

@@ -12,6 +12,7 @@ import {
   type PathChange,
   type Signature,
 } from "./git-objects.js";
+import { HookDeliveryLog } from "./hook-deliveries.js";
 import { newSecretScope, type SecretScope } from "./secrets.js";
 
 export type Role = "admin" | "maintain" | "write" | "triage" | "read";
@@ -320,6 +321,8 @@ export class SandboxState {
   readonly checkSuites = new Map<number, CheckSuite>();
   readonly checkRuns = new Map<number, CheckRun>();
   readonly workflowRuns = new Map<number, WorkflowRun>();
+  /** The App webhook's deliveries (`GET /app/hook/deliveries`), every attempt. */
+  readonly hookDeliveries = new HookDeliveryLog();
   readonly now: () => Date;
   private nextId = 1000;
   private readonly diffCache = new Map<string, FileChange[]>();

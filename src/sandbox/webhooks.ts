@@ -27,6 +27,10 @@ export interface DeliveryOptions {
   /** Give up waiting for the answer after this long (default 30 s). */
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Record the delivery as made at this time (default: the sandbox's clock), e.g. four days ago. */
+  deliveredAt?: Date;
+  /** Record it as a redelivery (default: when `deliveryId` is a guid delivered before). */
+  redelivery?: boolean;
 }
 
 export interface Delivery {
@@ -43,6 +47,19 @@ export interface Delivery {
   body: string;
   signature: string;
   error?: string;
+  /** When it was made (ISO 8601, whole seconds). */
+  deliveredAt: string;
+  /** Whether it sent an earlier delivery's guid again. */
+  redelivery: boolean;
+  /**
+   * Its id in the App webhook's delivery log (`GET /app/hook/deliveries`); absent for deliveries
+   * signed with another secret or a given signature, which GitHub would never have sent.
+   */
+  hookDeliveryId?: number;
+}
+
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export function signBody(secret: string, body: string): string {
@@ -71,6 +88,8 @@ export async function deliverEvent(
   };
   const started = performance.now();
   const action = typeof event.payload.action === "string" ? event.payload.action : undefined;
+  const deliveredAt = isoSeconds(options.deliveredAt ?? new Date());
+  const redelivery = options.redelivery ?? false;
   try {
     const res = await fetch(options.url, {
       method: "POST",
@@ -89,6 +108,8 @@ export async function deliverEvent(
       durationMs: performance.now() - started,
       body,
       signature,
+      deliveredAt,
+      redelivery,
     };
   } catch (err) {
     return {
@@ -101,6 +122,8 @@ export async function deliverEvent(
       durationMs: performance.now() - started,
       body,
       signature,
+      deliveredAt,
+      redelivery,
       error: err instanceof Error ? err.message : String(err),
     };
   }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { commandTable, type CommandName, type CommandSpec } from "../../src/core/commands.js";
-import type { Policy } from "../../src/core/policy.js";
+import { resolvePolicy, type Policy } from "../../src/core/policy.js";
 import {
   ciAllowed,
+  FAST_PATH_ASSOCIATIONS,
   mayUseCommand,
   trustFromAssociation,
   trustFromPermission,
@@ -11,7 +12,7 @@ import {
 
 const triggers: Policy["triggers"] = {
   recheck: "(?i)^.*recheck$",
-  trusted_associations: ["OWNER", "MEMBER", "COLLABORATOR"],
+  trusted_associations: ["OWNER", "MEMBER"],
   trusted_permission: "write",
   skip_drafts: true,
 };
@@ -30,8 +31,10 @@ describe("trustFromAssociation", () => {
   const cases: { association: string; trusted: boolean }[] = [
     { association: "OWNER", trusted: true },
     { association: "MEMBER", trusted: true },
-    { association: "COLLABORATOR", trusted: true },
     { association: "member", trusted: true },
+    // A collaborator may have read access only: the permission API decides.
+    { association: "COLLABORATOR", trusted: false },
+    { association: "collaborator", trusted: false },
     { association: "CONTRIBUTOR", trusted: false },
     { association: "FIRST_TIME_CONTRIBUTOR", trusted: false },
     { association: "FIRST_TIMER", trusted: false },
@@ -46,6 +49,18 @@ describe("trustFromAssociation", () => {
     expect(d.reason).toContain("@alice");
     if (trusted) expect(d.reason).toContain(association.toUpperCase());
     else expect(d.reason).toContain("permission decides");
+  });
+
+  it("never takes an association that does not prove write access as enough, whatever the list", () => {
+    // The schema rejects such a list; this guards callers that build a policy by hand.
+    const loose = {
+      triggers: { ...triggers, trusted_associations: ["OWNER", "MEMBER", "COLLABORATOR", "NONE"] },
+    };
+    for (const association of ["COLLABORATOR", "NONE"]) {
+      const d = trustFromAssociation({ user: "c", association, policy: loose });
+      expect(d).toMatchObject({ trusted: false, needsPermissionCheck: true });
+    }
+    expect(FAST_PATH_ASSOCIATIONS).toEqual(["OWNER", "MEMBER"]);
   });
 
   it("follows the policy's list", () => {
@@ -102,6 +117,25 @@ describe("trustFromPermission", () => {
           `@bob is not a member or collaborator with ${needed} access to this repository, so CI did not run. A maintainer can comment \`/ok-to-test\` to run it for the current commit.`,
         );
       }
+    },
+  );
+
+  it.each([
+    { permission: "read", trusted: false },
+    { permission: "triage", trusted: false },
+    { permission: "write", trusted: true },
+    { permission: "admin", trusted: true },
+  ])(
+    "a COLLABORATOR with $permission permission -> trusted $trusted",
+    ({ permission, trusted }) => {
+      const d = trustFromPermission({
+        user: "co",
+        association: "COLLABORATOR",
+        permission,
+        policy,
+      });
+      expect(d.trusted).toBe(trusted);
+      expect(d.reason).toContain(trusted ? `have ${permission} permission` : "with write access");
     },
   );
 

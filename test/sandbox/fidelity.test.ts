@@ -95,6 +95,44 @@ describe("OpenAPI fidelity", () => {
     expect(sandbox.violations().map((v) => v.kind)).toEqual(["invalid-query", "invalid-query"]);
   });
 
+  it.each([
+    {
+      name: "a paging parameter on an operation that takes none (matching-refs answers all at once)",
+      path: "/api/v3/repos/acme/mono/git/matching-refs/tags?per_page=100",
+      problems: [
+        "query parameter per_page is not defined for git/list-matching-refs (it takes none)",
+      ],
+    },
+    {
+      name: "a made-up parameter next to documented ones",
+      path: "/api/v3/repos/acme/mono/pulls?state=open&per_page=5&colour=blue",
+      problems: [
+        expect.stringMatching(
+          /^query parameter colour is not defined for pulls\/list \(it takes .*state.*per_page/,
+        ),
+      ],
+    },
+    {
+      name: "a parameter given twice is one problem",
+      path: "/api/v3/repos/acme/mono?x=1&x=2",
+      problems: ["query parameter x is not defined for repos/get (it takes none)"],
+    },
+    {
+      name: "only documented parameters",
+      path: "/api/v3/repos/acme/mono/pulls?state=all&sort=created&page=2",
+      problems: [],
+    },
+  ])(
+    "records an unknown query parameter, still serving the request: $name",
+    async ({ path, problems }) => {
+      const res = await call("GET", path);
+      expect(res.status).toBe(200);
+      expect(sandbox.violations().map((v) => [v.kind, v.problem])).toEqual(
+        problems.map((p) => ["invalid-query", p]),
+      );
+    },
+  );
+
   it("records a body that is not JSON and answers 400", async () => {
     const res = await call(
       "POST",

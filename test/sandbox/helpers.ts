@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Probot, ProbotOctokit } from "probot";
@@ -109,4 +110,58 @@ export function git(cwd: string, args: string[], env: Record<string, string> = {
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What a {@link webhookReceiver} got: the guid (`X-GitHub-Delivery`), event and exact body. */
+export interface ReceivedHook {
+  guid: string;
+  event: string;
+  body: string;
+}
+
+/**
+ * A webhook endpoint on 127.0.0.1 standing in for monobot: it answers each delivery with the
+ * status `answer` gives for it (its guid, and how many times that guid came before).
+ */
+export async function webhookReceiver(
+  answer: (guid: string, seenBefore: number) => number,
+): Promise<{
+  url: string;
+  received: ReceivedHook[];
+  close: () => Promise<void>;
+}> {
+  const received: ReceivedHook[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const guid = String(req.headers["x-github-delivery"] ?? "");
+      const seenBefore = received.filter((r) => r.guid === guid).length;
+      received.push({
+        guid,
+        event: String(req.headers["x-github-event"] ?? ""),
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      res.writeHead(answer(guid, seenBefore), { "content-type": "text/plain" });
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/api/github/webhooks`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** An Octokit authenticated as the sandbox's App (its JWT), as `probot.auth()` makes it. */
+export async function appOctokit(sandbox: Sandbox): Promise<Octokit> {
+  const probot = new Probot({
+    appId: sandbox.appId,
+    privateKey: sandbox.privateKeyPem,
+    baseUrl: sandbox.apiBaseUrl,
+    logLevel: "fatal",
+  });
+  return probot.auth();
 }

@@ -1,9 +1,29 @@
-// REST routes of the sandbox for the GitHub App itself: installations and installation access tokens.
+// REST routes of the sandbox for the GitHub App itself: installations, installation access tokens and
+// the App webhook's deliveries.
 import { ApiError, notFound, unprocessable } from "../errors.js";
+import type { HookDelivery } from "../hook-deliveries.js";
 import type { Installation, PermissionLevel } from "../state.js";
 import { json, paginate, type RestContext, type Route } from "./context.js";
 
 const LEVEL_RANK: Record<string, number> = { read: 1, write: 2, admin: 3 };
+
+/** GitHub's `hook-delivery-item`. */
+function hookDeliveryItem(a: HookDelivery): Record<string, unknown> {
+  return {
+    id: a.id,
+    guid: a.guid,
+    delivered_at: a.deliveredAt,
+    redelivery: a.redelivery,
+    duration: a.durationSeconds,
+    status: a.status,
+    status_code: a.statusCode,
+    event: a.event,
+    action: a.action,
+    installation_id: a.installationId,
+    repository_id: a.repositoryId,
+    throttled_at: null,
+  };
+}
 
 function installationByParam(ctx: RestContext): Installation {
   const inst = ctx.state.installations.get(ctx.intParam("installation_id"));
@@ -120,6 +140,36 @@ export const appRoutes: Route[] = [
     auth: "app",
     handle: (ctx) =>
       json(200, ctx.view.installation(installationOfAccount(ctx, ctx.param("username")))),
+  },
+  {
+    operationId: "apps/list-webhook-deliveries",
+    auth: "app",
+    handle: (ctx) => {
+      const raw = Number(ctx.query.get("per_page") ?? "30");
+      const perPage = Math.min(100, Math.max(1, Number.isFinite(raw) ? Math.floor(raw) : 30));
+      const page = ctx.state.hookDeliveries.page({
+        perPage,
+        cursor: ctx.query.get("cursor"),
+        status: ctx.query.get("status"),
+      });
+      // Cursor pagination: only a `next` link, carrying the cursor and the page size.
+      const headers: Record<string, string> = {};
+      if (page.next) {
+        const url = new URL(ctx.requestUrl.href);
+        url.searchParams.set("per_page", String(perPage));
+        url.searchParams.set("cursor", page.next);
+        headers.link = `<${url.href}>; rel="next"`;
+      }
+      return json(200, page.items.map(hookDeliveryItem), headers);
+    },
+  },
+  {
+    operationId: "apps/redeliver-webhook-delivery",
+    auth: "app",
+    handle: (ctx) => {
+      ctx.state.hookDeliveries.redeliver(ctx.intParam("delivery_id"));
+      return json(202, {});
+    },
   },
   {
     operationId: "apps/list-repos-accessible-to-installation",

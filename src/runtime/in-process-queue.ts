@@ -44,8 +44,11 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve(this.offer(job));
   }
 
-  /** `enqueue`, answered at once (a wrapping queue decides in the same tick it journals). */
-  offer(job: QueuedJob): EnqueueResult {
+  /**
+   * `enqueue`, answered at once. `ignoreBound` takes a job past `maxPending`: a wrapping queue
+   * that accepted it durably already (or recovers it after a restart) must not drop it.
+   */
+  offer(job: QueuedJob, { ignoreBound = false }: { ignoreBound?: boolean } = {}): EnqueueResult {
     if (this.#closed) return "closed";
     if (this.#seen.has(job.deliveryId)) return "duplicate";
     if (job.supersedeKey) {
@@ -55,7 +58,7 @@ export class InProcessQueue implements JobQueue {
         if (dropped) this.#options.onSuperseded?.(dropped);
       }
     }
-    if (this.#pending.length >= this.#maxPending) return "full";
+    if (!ignoreBound && this.#pending.length >= this.#maxPending) return "full";
     this.#rememberDelivery(job.deliveryId);
     this.#pending.push(job);
     this.#pump();
@@ -65,6 +68,11 @@ export class InProcessQueue implements JobQueue {
   /** Jobs waiting (not started). */
   waiting(): number {
     return this.#pending.length;
+  }
+
+  /** Whether a job with this supersede key waits (a newer one would replace it). */
+  hasWaiting(supersedeKey: string): boolean {
+    return this.#pending.some((p) => p.supersedeKey === supersedeKey);
   }
 
   /** Whether the queue stopped taking jobs (a drain began). */

@@ -12,6 +12,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { open, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "../log.js";
@@ -205,7 +206,7 @@ export class Journal {
         const size = Buffer.byteLength(text);
         if (this.#mustRewrite || this.#dueForCompaction(size)) {
           // The batch goes into the rewritten file after the live records it follows.
-          const fd = this.#rewrite(lines);
+          const fd = await this.#rewriteAsync(lines);
           closeSync(this.#fd);
           this.#fd = fd;
           this.#mustRewrite = false;
@@ -249,6 +250,26 @@ export class Journal {
     renameSync(tmp, this.#path);
     syncDir(this.dir);
     this.#liveBytes = Buffer.byteLength(live.join(""));
+    this.#bytes = Buffer.byteLength(text);
+    this.#compactions++;
+    return openSync(this.#path, "a");
+  }
+
+  /** `#rewrite` off the event loop (the flush loop's compactions): intake goes on meanwhile. */
+  async #rewriteAsync(tail: string[]): Promise<number> {
+    const live = this.#liveLines().join("");
+    const text = live + tail.join("");
+    const tmp = `${this.#path}.tmp`;
+    const file = await open(tmp, "w");
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, this.#path);
+    syncDir(this.dir);
+    this.#liveBytes = Buffer.byteLength(live);
     this.#bytes = Buffer.byteLength(text);
     this.#compactions++;
     return openSync(this.#path, "a");

@@ -132,12 +132,14 @@ export class Journal {
     if (!Number.isInteger(this.#remember) || this.#remember < 0) {
       throw new Error(`journal: rememberDeliveries must be a whole number (got ${this.#remember})`);
     }
-    mkdirSync(this.dir, { recursive: true });
-    const staleLockPid = takeLock(this.dir);
+    const staleLockPid = usable(this.dir, () => {
+      mkdirSync(this.dir, { recursive: true });
+      return takeLock(this.dir);
+    });
     try {
       this.recovery = { ...this.#replay(), ...(staleLockPid ? { staleLockPid } : {}) };
       // Start from a clean file: drops a torn tail, so later appends begin on a fresh line.
-      this.#fd = this.#rewrite([]);
+      this.#fd = usable(this.dir, () => this.#rewrite([]));
     } catch (e) {
       releaseLock(this.dir);
       throw e;
@@ -415,6 +417,33 @@ function syncDir(dir: string): void {
     if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM") throw e;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The state directory exists but cannot be written (or is not a folder). */
+export class StateDirUnusableError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly code: string,
+  ) {
+    super(
+      `the state directory ${dir} cannot be used (${code}): give MONOBOT_STATE_DIR a folder ` +
+        `this process may write`,
+    );
+    this.name = "StateDirUnusableError";
+  }
+}
+
+/** Runs `use`, turning the file system's refusals into one sentence naming the directory. */
+function usable<T>(dir: string, use: () => T): T {
+  try {
+    return use();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && ["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST", "EISDIR"].includes(code)) {
+      throw new StateDirUnusableError(dir, code);
+    }
+    throw e;
   }
 }
 

@@ -25,6 +25,9 @@ export class DurableQueue implements JobQueue {
   readonly #ownsJournal: boolean;
   /** Jobs accepted at start-up and not done: what `recover()` enqueues. */
   #unfinished: QueuedJob[];
+  /** Supersede keys of jobs accepted before `recover()`: recovered jobs they replace are done. */
+  readonly #newerHeads = new Set<string>();
+  readonly #onSuperseded: ((job: QueuedJob) => void) | undefined;
   /** Jobs whose record is being written (counted against `maxPending`). */
   #reserved = 0;
   readonly #writes = new Set<Promise<unknown>>();
@@ -62,6 +65,7 @@ export class DurableQueue implements JobQueue {
     this.#ownsJournal = ownsJournal;
     this.#log = options.log;
     this.#remember = options.rememberDeliveries ?? 10_000;
+    this.#onSuperseded = options.onSuperseded;
     const { state } = journal;
     for (const id of state.seen) this.#rememberDelivery(id);
     this.#unfinished = [...state.jobs.values()];
@@ -76,10 +80,7 @@ export class DurableQueue implements JobQueue {
       },
       {
         ...options,
-        onSuperseded: (job) => {
-          this.#track(this.#finish(job.deliveryId));
-          options.onSuperseded?.(job);
-        },
+        onSuperseded: (job) => this.#superseded(job),
       },
     );
   }
@@ -93,9 +94,15 @@ export class DurableQueue implements JobQueue {
     this.#unfinished = [];
     let count = 0;
     for (const job of jobs) {
+      // Work for an older head, when a newer one arrived since the start: as if queued together.
+      if (job.supersedeKey !== undefined && this.#newerHeads.has(job.supersedeKey)) {
+        this.#superseded(job);
+        continue;
+      }
       if (this.#inner.offer(job, { ignoreBound: true }) === "queued") count++;
       else this.#parked.push(job.deliveryId);
     }
+    this.#newerHeads.clear();
     return count;
   }
 
@@ -119,6 +126,9 @@ export class DurableQueue implements JobQueue {
       throw e;
     } finally {
       this.#reserved--;
+    }
+    if (job.supersedeKey !== undefined && this.#unfinished.length > 0) {
+      this.#newerHeads.add(job.supersedeKey);
     }
     // Accepted durably: past the bound if need be; after a drain began it waits for the restart.
     if (this.#inner.offer(job, { ignoreBound: true }) === "closed") {
@@ -156,6 +166,11 @@ export class DurableQueue implements JobQueue {
     this.#closed = true;
     await Promise.allSettled([...this.#writes]);
     if (this.#ownsJournal) await this.journal.close();
+  }
+
+  #superseded(job: QueuedJob): void {
+    this.#track(this.#finish(job.deliveryId));
+    this.#onSuperseded?.(job);
   }
 
   /** Records the job done; a closed journal leaves it to run again after the restart. */

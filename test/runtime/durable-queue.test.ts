@@ -123,6 +123,30 @@ describe("DurableQueue", () => {
     await restarted.close();
   });
 
+  it("does not recover work for an older head once a newer one arrived since the start", async () => {
+    const dir = stateDir();
+    const crashed = await DurableQueue.open(dir, recorder(new Set(["busy"])).runner);
+    await crashed.enqueue(job("busy", "o/r#1"));
+    await crashed.enqueue(job("old-head", "o/r#1", "verify:o/r#1"));
+    await new Promise((r) => setTimeout(r, 10));
+
+    const superseded: string[] = [];
+    const { ran, runner } = recorder();
+    const restarted = await DurableQueue.open(dir, runner, {
+      onSuperseded: (j) => superseded.push(j.deliveryId),
+    });
+    // A redelivery for a newer head lands before the recovery.
+    await restarted.enqueue(job("new-head", "o/r#1", "verify:o/r#1"));
+    expect(await restarted.recover()).toBe(1);
+    await restarted.idle();
+    expect(ran).toEqual(["new-head", "busy"]);
+    expect(superseded).toEqual(["old-head"]);
+    await restarted.close();
+    const again = await DurableQueue.open(dir, recorder().runner);
+    expect(await again.recover()).toBe(0);
+    await again.close();
+  });
+
   it("refuses work beyond its bound, counting jobs being written", async () => {
     const queue = await DurableQueue.open(stateDir(), never, { maxPending: 2, concurrency: 1 });
     expect(await queue.enqueue(job("a", "k"))).toBe("queued");

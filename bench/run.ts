@@ -5,6 +5,7 @@ import { benchIntake } from "./intake.js";
 import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
 import { benchBurst } from "./burst.js";
+import { benchJournal } from "./journal.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       title: "CLI: monobot check on a generated 20,000-file, 1,000-component repository",
       run: benchCli,
     },
+    { title: "Job intake: in-process vs durable queue (journal fsync'd)", run: benchJournal },
   ];
   for (const section of sections) {
     process.stdout.write(`\n## ${section.title}\n`);

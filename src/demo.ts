@@ -1,7 +1,9 @@
 // `npm run demo`: the GitHub sandbox and the real monobot server play a short pull-request story, offline.
-import { SUMMARY_MARKER } from "./core/pr-state.js";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SUMMARY_MARKER } from "./core/pr-state.js";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startSandbox, type Sandbox } from "./sandbox/driver.js";
 
@@ -17,6 +19,8 @@ export interface MonobotProcess {
   url: string;
   /** Where GitHub (the sandbox) delivers webhooks. */
   webhookUrl: string;
+  /** The server's MONOBOT_STATE_DIR (a fresh temporary folder unless the caller gave one). */
+  stateDir: string;
   /** The server's log lines so far, parsed. */
   logs(): ServerLogLine[];
   stderr(): string;
@@ -76,9 +80,14 @@ function sumMetric(text: string, name: string, label: string, value: string): nu
 export async function startMonobot(options: StartMonobotOptions): Promise<MonobotProcess> {
   installExitHook();
   const mainPath = options.mainPath ?? monobotMainPath();
+  // Each server gets its own state (the journal's lock admits one process per folder); a caller
+  // restarting "the same" server passes the folder again.
+  const ownState = !options.env.MONOBOT_STATE_DIR;
+  const stateDir = options.env.MONOBOT_STATE_DIR ?? mkdtempSync(join(tmpdir(), "monobot-state-"));
   const child = spawn(process.execPath, [mainPath], {
     env: {
       PATH: process.env.PATH ?? "",
+      MONOBOT_STATE_DIR: stateDir,
       ...options.env,
       PORT: "0",
       HOST: "127.0.0.1",
@@ -111,6 +120,7 @@ export async function startMonobot(options: StartMonobotOptions): Promise<Monobo
   const exited = new Promise<number | string>((resolve) =>
     child.on("exit", (code, signal) => {
       live.delete(child);
+      if (ownState) rmSync(stateDir, { recursive: true, force: true });
       resolve(code ?? signal ?? "unknown");
     }),
   );
@@ -140,6 +150,7 @@ export async function startMonobot(options: StartMonobotOptions): Promise<Monobo
     port,
     url,
     webhookUrl: `${url}/api/github/webhooks`,
+    stateDir,
     logs: () => [...lines],
     stderr: () => stderr,
     metrics,

@@ -4,14 +4,16 @@ import { pino } from "pino";
 import { createApp } from "./app.js";
 import { handlers } from "./handlers/index.js";
 import { jobRunner } from "./handlers/run-job.js";
-import { InProcessQueue } from "./runtime/in-process-queue.js";
+import type { JobRunner } from "./runtime/job.js";
+import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js";
+import { GitHubHookDeliveries, RedeliverySweep } from "./runtime/redelivery-sweep.js";
 import { createServices, registerInstalledRepositories } from "./runtime/services.js";
+import { openStateDir, type StateDir } from "./runtime/state-dir.js";
 import { createMonobotServer } from "./server/http-server.js";
 import { EnvError, readServerEnv } from "./server/env.js";
 import { Metrics } from "./server/metrics.js";
 import { metricsPlugin } from "./server/octokit-metrics.js";
 import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
-import { join } from "node:path";
 
 async function main(): Promise<void> {
   let env;
@@ -57,26 +59,56 @@ async function main(): Promise<void> {
     Octokit,
     ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
   });
+  // The journal is opened before anything runs: a job runs only once the services exist.
+  let runJob: JobRunner = () => Promise.reject(new Error("monobot is still starting"));
+  let state: StateDir;
+  try {
+    state = await openStateDir(env.stateDir, (job) => runJob(job), {
+      // Each installation has its own write lane, so jobs of different installations overlap.
+      concurrency: env.concurrency,
+      log,
+      onError: (job, e) =>
+        log.error(
+          { delivery: job.deliveryId, key: job.key, err: (e as Error).message },
+          "job failed",
+        ),
+      onSuperseded: (job) =>
+        log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
+    });
+  } catch (e) {
+    if (e instanceof StateDirLockedError || e instanceof StateDirUnusableError) {
+      process.stderr.write(`monobot: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const { queue } = state;
   const services = createServices({
     app: probot,
     log,
     env: process.env,
     serverUrl: env.serverUrl,
+    timers: state.timers,
+    fires: state.fires,
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
-    ...(env.stateDir ? { scheduleStatePath: join(env.stateDir, "schedule.json") } : {}),
   });
-  // Each installation has its own write lane, so jobs of different installations overlap.
-  const queue = new InProcessQueue(jobRunner({ handlers, services, log, metrics }), {
-    concurrency: env.concurrency,
-    onError: (job, e) =>
-      log.error(
-        { delivery: job.deliveryId, key: job.key, err: (e as Error).message },
-        "job failed",
-      ),
-    onSuperseded: (job) =>
-      log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
-  });
+  runJob = jobRunner({ handlers, services, log, metrics });
+  metrics.watchQueue(queue);
   await probot.load(createApp({ queue, handlers, services, metrics }));
+  const recovered = await queue.recover();
+  metrics.jobsRecovered.inc(recovered);
+  const { recovery } = state;
+  if (recovered > 0 || recovery.tornTail || recovery.skipped > 0 || recovery.staleLockPid) {
+    log.info(
+      {
+        recovered,
+        tornTail: recovery.tornTail,
+        skipped: recovery.skipped,
+        staleLockPid: recovery.staleLockPid,
+      },
+      "state directory recovered: accepted work that had not finished runs again",
+    );
+  }
   if (env.scheduler) {
     services.scheduler.start();
     registerInstalledRepositories(services).then(
@@ -88,6 +120,15 @@ async function main(): Promise<void> {
         ),
     );
   }
+  // Deliveries GitHub never handed over are asked for again (GitHub does not retry on its own).
+  const sweep = env.redeliverySweep
+    ? new RedeliverySweep({
+        port: new GitHubHookDeliveries(await probot.auth()),
+        redeliveriesRequested: (n) => metrics.redeliveriesRequested.inc(n),
+        log,
+      })
+    : undefined;
+  sweep?.start();
   const { server, shutdown } = createMonobotServer({
     probot,
     queue,
@@ -109,17 +150,20 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping: finishing work in flight");
-    services.timeouts.stop();
-    services.scheduler.stop();
-    void shutdown(env.drainSeconds * 1000).then(({ finished, handedBack }) => {
+    sweep?.stop();
+    void (async () => {
+      const { finished, handedBack } = await shutdown(env.drainSeconds * 1000);
       if (finished) log.info("all work finished");
       else
         log.warn(
           { handedBack },
-          "drain timed out: these deliveries were not run; redeliver them from the app's settings",
+          "drain timed out: these jobs stay in the journal and run after the restart",
         );
+      await services.scheduler.stop();
+      await services.timeouts.stop();
+      await state.close();
       process.exit(0);
-    });
+    })();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -16,6 +16,8 @@ export interface InProcessQueueOptions {
 
 export class InProcessQueue implements JobQueue {
   readonly #pending: QueuedJob[] = [];
+  /** When each waiting job was queued, for the oldest job's age. */
+  readonly #queuedAt = new WeakMap<QueuedJob, number>();
   readonly #runningKeys = new Set<string>();
   readonly #seen = new Set<string>();
   readonly #maxPending: number;
@@ -44,8 +46,11 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve(this.offer(job));
   }
 
-  /** `enqueue`, answered at once (a wrapping queue decides in the same tick it journals). */
-  offer(job: QueuedJob): EnqueueResult {
+  /**
+   * `enqueue`, answered at once. `ignoreBound` takes a job past `maxPending`: a wrapping queue
+   * that accepted it durably already (or recovers it after a restart) must not drop it.
+   */
+  offer(job: QueuedJob, { ignoreBound = false }: { ignoreBound?: boolean } = {}): EnqueueResult {
     if (this.#closed) return "closed";
     if (this.#seen.has(job.deliveryId)) return "duplicate";
     if (job.supersedeKey) {
@@ -55,9 +60,10 @@ export class InProcessQueue implements JobQueue {
         if (dropped) this.#options.onSuperseded?.(dropped);
       }
     }
-    if (this.#pending.length >= this.#maxPending) return "full";
+    if (!ignoreBound && this.#pending.length >= this.#maxPending) return "full";
     this.#rememberDelivery(job.deliveryId);
     this.#pending.push(job);
+    this.#queuedAt.set(job, Date.now());
     this.#pump();
     return "queued";
   }
@@ -67,6 +73,11 @@ export class InProcessQueue implements JobQueue {
     return this.#pending.length;
   }
 
+  /** Whether a job with this supersede key waits (a newer one would replace it). */
+  hasWaiting(supersedeKey: string): boolean {
+    return this.#pending.some((p) => p.supersedeKey === supersedeKey);
+  }
+
   /** Whether the queue stopped taking jobs (a drain began). */
   get closed(): boolean {
     return this.#closed;
@@ -74,6 +85,15 @@ export class InProcessQueue implements JobQueue {
 
   size(): number {
     return this.#pending.length + this.#running;
+  }
+
+  oldestWaitingMs(): number | null {
+    let oldest: number | undefined;
+    for (const job of this.#pending) {
+      const at = this.#queuedAt.get(job);
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return oldest === undefined ? null : Date.now() - oldest;
   }
 
   async drain(timeoutMs: number): Promise<{ finished: boolean; handedBack: string[] }> {

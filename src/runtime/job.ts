@@ -33,6 +33,8 @@ export interface JobQueue {
   enqueue(job: QueuedJob): Promise<EnqueueResult>;
   /** Jobs waiting plus jobs running (in this process). */
   size(): number;
+  /** How long the oldest waiting job has waited, in ms; null when none waits (for metrics). */
+  oldestWaitingMs?(): number | null;
   /**
    * Stop taking jobs and wait for the work in hand; after `timeoutMs`, give back the jobs not
    * started (their delivery ids) and stop waiting.

@@ -7,12 +7,8 @@ import { ClientFactory, type AppAuth } from "../forge/factory.js";
 import type { BackendOptions, Services } from "../handlers/handler.js";
 import type { Log } from "../log.js";
 import { RunTimeouts, type TrackedRun } from "../workflows/run-timeouts.js";
-import {
-  FileFireStore,
-  MemoryFireStore,
-  Scheduler,
-  type ScheduledRepo,
-} from "../workflows/scheduler.js";
+import { MemoryFireStore, Scheduler, type ScheduledRepo } from "../workflows/scheduler.js";
+import type { FireStore, TimerStore } from "./stores.js";
 
 export interface ServiceOptions {
   app: AppAuth;
@@ -26,8 +22,10 @@ export interface ServiceOptions {
   callbackUrl?: string;
   /** GitHub's web address, for links (a GHE host's; default https://github.com). */
   serverUrl?: string;
-  /** Where the scheduler keeps its last fires (a JSON file); in memory when absent. */
-  scheduleStatePath?: string;
+  /** Run timeouts that survive a restart (the journal or Redis); in memory when absent. */
+  timers?: TimerStore;
+  /** The scheduler's last fires (the journal or Redis); in memory when absent. */
+  fires?: FireStore;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -40,17 +38,21 @@ export function createServices(options: ServiceOptions): Services {
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
     ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}),
   };
-  const timeouts = new RunTimeouts(async (run: TrackedRun) => {
-    const port = await clients.forRepo(run.owner, run.repo, run.installationId);
-    const current = (await port.statuses(run.sha)).find((s) => s.context === run.statusContext);
-    if (current?.state !== "pending") return;
-    await port.setStatus(run.sha, {
-      context: run.statusContext,
-      state: "error",
-      description: `timed out: no result after ${run.timeoutMinutes} minutes`,
-      ...(current.targetUrl ? { targetUrl: current.targetUrl } : {}),
-    });
-  }, log);
+  const timeouts = new RunTimeouts(
+    async (run: TrackedRun) => {
+      const port = await clients.forRepo(run.owner, run.repo, run.installationId);
+      const current = (await port.statuses(run.sha)).find((s) => s.context === run.statusContext);
+      if (current?.state !== "pending") return;
+      await port.setStatus(run.sha, {
+        context: run.statusContext,
+        state: "error",
+        description: `timed out: no result after ${run.timeoutMinutes} minutes`,
+        ...(current.targetUrl ? { targetUrl: current.targetUrl } : {}),
+      });
+    },
+    log,
+    options.timers,
+  );
   const scheduler = new Scheduler({
     source: {
       load: async (t: ScheduledRepo) => {
@@ -65,9 +67,7 @@ export function createServices(options: ServiceOptions): Services {
       },
       port: (t: ScheduledRepo) => clients.forRepo(t.owner, t.repo, t.installationId),
     },
-    store: options.scheduleStatePath
-      ? new FileFireStore(options.scheduleStatePath)
-      : new MemoryFireStore(),
+    store: options.fires ?? new MemoryFireStore(),
     backend,
     log,
   });

@@ -1,6 +1,7 @@
 // Reads the server's environment; a missing or malformed variable is one clear line, not a stack trace.
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { stateDirFrom } from "../runtime/state-dir.js";
 
 export interface ServerEnv {
   appId: number;
@@ -20,10 +21,15 @@ export interface ServerEnv {
   serverUrl: string;
   /** monobot's own public URL, for CI callbacks (`MONOBOT_PUBLIC_URL`). */
   publicUrl?: string;
-  /** Folder for the scheduler's record of last fires (`MONOBOT_STATE_DIR`); memory when absent. */
-  stateDir?: string;
+  /**
+   * The durable state's folder (`MONOBOT_STATE_DIR`, default `.monobot` in the working directory):
+   * the journal of accepted deliveries, run timeouts and schedule fires.
+   */
+  stateDir: string;
   /** Whether the scheduler runs (`MONOBOT_SCHEDULER=off` turns it off, e.g. on extra replicas). */
   scheduler: boolean;
+  /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
+  redeliverySweep: boolean;
 }
 
 export class EnvError extends Error {}
@@ -138,7 +144,8 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     concurrency,
     serverUrl,
     ...(publicUrl ? { publicUrl } : {}),
-    ...(env.MONOBOT_STATE_DIR ? { stateDir: env.MONOBOT_STATE_DIR } : {}),
+    stateDir: stateDirFrom(env),
     scheduler: env.MONOBOT_SCHEDULER !== "off",
+    redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
   };
 }

@@ -1,5 +1,5 @@
 // Prometheus metrics of the server: events by name and outcome, handler time, GitHub API calls.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -7,6 +7,9 @@ export class Metrics {
   readonly handlerSeconds: Histogram<"event" | "outcome">;
   readonly githubRequests: Counter<"method" | "status">;
   readonly queueRejected: Counter<"reason">;
+  readonly jobsRecovered: Counter;
+  readonly redeliveriesRequested: Counter;
+  #queue: { size(): number; oldestWaitingMs?(): number | null } | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics)
@@ -36,5 +39,37 @@ export class Metrics {
       labelNames: ["reason"],
       registers: [this.registry],
     });
+    this.jobsRecovered = new Counter({
+      name: "monobot_jobs_recovered_total",
+      help: "Jobs accepted before a restart and run again after it (from the journal)",
+      registers: [this.registry],
+    });
+    this.redeliveriesRequested = new Counter({
+      name: "monobot_webhook_redeliveries_requested_total",
+      help: "Deliveries GitHub failed to hand over that the sweep asked it to redeliver",
+      registers: [this.registry],
+    });
+    const queue = () => this.#queue;
+    new Gauge({
+      name: "monobot_queue_depth",
+      help: "Jobs waiting or running in this process",
+      registers: [this.registry],
+      collect() {
+        this.set(queue()?.size() ?? 0);
+      },
+    });
+    new Gauge({
+      name: "monobot_queue_oldest_job_age_seconds",
+      help: "How long the oldest waiting job has waited (0 when none waits)",
+      registers: [this.registry],
+      collect() {
+        this.set((queue()?.oldestWaitingMs?.() ?? 0) / 1000);
+      },
+    });
+  }
+
+  /** The queue whose depth and oldest job the gauges report. */
+  watchQueue(queue: { size(): number; oldestWaitingMs?(): number | null }): void {
+    this.#queue = queue;
   }
 }

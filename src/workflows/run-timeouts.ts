@@ -1,6 +1,9 @@
 // Marks CI runs that never report back as timed out, after the job's `timeout_minutes`.
 import type { PlannedRun } from "../core/jobs.js";
 import type { Log } from "../log.js";
+import type { Json } from "../runtime/job.js";
+import type { TimerStore } from "../runtime/stores.js";
+import { MemoryTimerStore } from "../runtime/timer-store.js";
 
 export interface TrackedRun {
   owner: string;
@@ -11,24 +14,30 @@ export interface TrackedRun {
   installationId: number;
 }
 
+type RunRef = Pick<TrackedRun, "owner" | "repo" | "sha" | "statusContext">;
+
 /**
- * In-process timers, one per run: a restart forgets them (the run's status then stays pending
- * until it reports or is re-run), which the README says.
+ * One timer per run in a TimerStore: with the journal's (or Redis's) store a restart keeps them,
+ * and a run that fell due while monobot was down is marked at start-up. In memory by default.
  */
 export class RunTimeouts {
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #store: TimerStore;
 
   constructor(
     private readonly onTimeout: (run: TrackedRun) => Promise<void>,
     private readonly log: Log,
-  ) {}
+    store: TimerStore = new MemoryTimerStore(log),
+  ) {
+    this.#store = store;
+    store.start((key, data) => this.#due(key, data));
+  }
 
-  static key(run: Pick<TrackedRun, "owner" | "repo" | "sha" | "statusContext">): string {
+  static key(run: RunRef): string {
     return `${run.owner}/${run.repo}@${run.sha}:${run.statusContext}`;
   }
 
   /** A tracker for runs of one installation, as the PR workflow wants it. */
-  forInstallation(installationId: number): { track(run: PlannedRun): void } {
+  forInstallation(installationId: number): { track(run: PlannedRun): Promise<void> } {
     return {
       track: (run) =>
         this.track({
@@ -42,35 +51,64 @@ export class RunTimeouts {
     };
   }
 
-  track(run: TrackedRun): void {
+  /**
+   * Starts (or restarts) the run's clock. Resolves once the timer is stored; a store that fails
+   * is logged, not thrown (the run then stays pending until it reports or is re-run).
+   */
+  async track(run: TrackedRun): Promise<void> {
     const key = RunTimeouts.key(run);
-    clearTimeout(this.#timers.get(key));
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.onTimeout(run).catch((e: unknown) =>
-        this.log.error(
-          { run: key, err: (e as Error).message },
-          "could not mark a run as timed out",
-        ),
-      );
-    }, run.timeoutMinutes * 60_000);
-    timer.unref();
-    this.#timers.set(key, timer);
+    try {
+      await this.#store.set(key, Date.now() + run.timeoutMinutes * 60_000, { ...run });
+    } catch (e) {
+      this.log.error({ run: key, err: (e as Error).message }, "could not store a run's timeout");
+    }
   }
 
-  /** The run reported: forget its timer. */
-  settle(run: Pick<TrackedRun, "owner" | "repo" | "sha" | "statusContext">): void {
+  /** The run reported: forget its timer (failures logged, as for `track`). */
+  async settle(run: RunRef): Promise<void> {
     const key = RunTimeouts.key(run);
-    clearTimeout(this.#timers.get(key));
-    this.#timers.delete(key);
+    try {
+      await this.#store.clear(key);
+    } catch (e) {
+      this.log.error({ run: key, err: (e as Error).message }, "could not clear a run's timeout");
+    }
   }
 
-  pending(): number {
-    return this.#timers.size;
+  pending(): Promise<number> {
+    return this.#store.pending();
   }
 
-  stop(): void {
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#timers.clear();
+  stop(): Promise<void> {
+    return this.#store.stop();
   }
+
+  async #due(key: string, data: Json): Promise<void> {
+    const run = trackedRun(data);
+    if (!run) {
+      this.log.error({ run: key }, "a stored run timeout is not a run; dropped");
+      return;
+    }
+    try {
+      await this.onTimeout(run);
+    } catch (e) {
+      this.log.error({ run: key, err: (e as Error).message }, "could not mark a run as timed out");
+    }
+  }
+}
+
+/** The run a timer was stored with (it may come from a journal written by an older version). */
+function trackedRun(data: Json): TrackedRun | null {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return null;
+  const { owner, repo, sha, statusContext, timeoutMinutes, installationId } = data;
+  if (
+    typeof owner !== "string" ||
+    typeof repo !== "string" ||
+    typeof sha !== "string" ||
+    typeof statusContext !== "string" ||
+    typeof timeoutMinutes !== "number" ||
+    typeof installationId !== "number"
+  ) {
+    return null;
+  }
+  return { owner, repo, sha, statusContext, timeoutMinutes, installationId };
 }

@@ -8,27 +8,35 @@ import type { Policy } from "../core/policy.js";
 import { dueFires } from "../core/schedule.js";
 import type { Component } from "../core/types.js";
 import type { Log } from "../log.js";
+import type { FireStore } from "../runtime/stores.js";
 import type { CiPort } from "./pull-request-ci.js";
 import { startRun } from "./start-run.js";
 
-/** Where the last fire of each schedule is kept, so a restart neither repeats nor loses a fire. */
-export interface FireStore {
-  lastFire(key: string): Date | null;
-  record(key: string, at: Date): void;
-}
+export type { FireStore } from "../runtime/stores.js";
 
+/** Fires of this process only (tests; a restart forgets them). */
 export class MemoryFireStore implements FireStore {
   protected readonly fires = new Map<string, number>();
-  lastFire(key: string): Date | null {
+  async lastFire(key: string): Promise<Date | null> {
     const t = this.fires.get(key);
     return t === undefined ? null : new Date(t);
   }
-  record(key: string, at: Date): void {
-    this.fires.set(key, at.getTime());
+  /** True when `at` is later than the last fire claimed for `key`. */
+  async claim(key: string, at: Date): Promise<boolean> {
+    return this.take(key, at);
+  }
+  /** Takes the claim in memory, at once (so a concurrent claim of the same fire loses). */
+  protected take(key: string, at: Date): boolean {
+    const ms = at.getTime();
+    if (!Number.isFinite(ms)) throw new TypeError(`schedule ${key}: the fire time is not a date`);
+    const last = this.fires.get(key);
+    if (last !== undefined && last >= ms) return false;
+    this.fires.set(key, ms);
+    return true;
   }
 }
 
-/** A JSON file of last fires (MONOBOT_STATE_DIR), written atomically (temp file, then rename). */
+/** A JSON file of last fires, written atomically (temp file, then rename) before a claim answers. */
 export class FileFireStore extends MemoryFireStore {
   constructor(private readonly path: string) {
     super();
@@ -39,12 +47,13 @@ export class FileFireStore extends MemoryFireStore {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
   }
-  override record(key: string, at: Date): void {
-    super.record(key, at);
+  override async claim(key: string, at: Date): Promise<boolean> {
+    if (!this.take(key, at)) return false;
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.fires), null, 1));
     renameSync(tmp, this.path);
+    return true;
   }
 }
 
@@ -155,17 +164,18 @@ export class Scheduler {
     if (!loaded || loaded.jobs.length === 0) return;
     for (const s of loaded.jobs) {
       const fireKey = `${repoKey}:${s.key}`;
-      const last = this.deps.store.lastFire(fireKey);
+      const last = await this.deps.store.lastFire(fireKey);
       if (!last) {
         // A schedule seen for the first time starts from now: nothing is fired retroactively.
-        this.deps.store.record(fireKey, now);
+        await this.deps.store.claim(fireKey, now);
         continue;
       }
       const fires = dueFires(s.cron, s.timezone, s.key, last, now);
       const latest = fires.at(-1);
       if (!latest) continue;
-      // Record before dispatching: a crash in between loses this fire rather than repeating it.
-      this.deps.store.record(fireKey, latest);
+      // Claimed before dispatching: a crash in between loses this fire rather than repeating it,
+      // and whoever loses the claim (a replica, an overlapping tick) does not dispatch it.
+      if (!(await this.deps.store.claim(fireKey, latest))) continue;
       if (fires.length > 1) {
         this.deps.log.warn(
           { repo: repoKey, job: s.job, component: s.component, missed: fires.length - 1 },

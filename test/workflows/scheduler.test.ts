@@ -1,13 +1,16 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { defaultPolicyObject, mergePolicy, type Policy } from "../../src/core/policy.js";
 import { silentLog } from "../../src/log.js";
+import { JournalFireStore } from "../../src/runtime/fire-store.js";
+import { Journal } from "../../src/runtime/journal.js";
 import type { CommitStatus } from "../../src/forge/port.js";
 import {
   FileFireStore,
+  type FireStore,
   MemoryFireStore,
   Scheduler,
   type ScheduledRepo,
@@ -35,7 +38,7 @@ const target: ScheduledRepo = {
 };
 const HEAD = "a".repeat(40);
 
-function setup(store = new MemoryFireStore()) {
+function setup(store: FireStore = new MemoryFireStore()) {
   const dispatched: { route: string; params: Record<string, unknown> }[] = [];
   const statuses: CommitStatus[] = [];
   let loads = 0;
@@ -104,11 +107,60 @@ describe("Scheduler", () => {
     expect(Object.keys(JSON.parse(readFileSync(path, "utf8")) as object)).toHaveLength(2);
   });
 
+  it("with the journal's store, a restart without a close neither repeats nor loses a fire", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "monobot-sched-"));
+    try {
+      const first = setup(new JournalFireStore(Journal.open(dir)));
+      await first.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+      expect((await first.scheduler.tick(new Date("2026-03-10T01:00:30Z"))).fired).toHaveLength(2);
+      // Killed: the next process opens the same state directory.
+      const second = setup(new JournalFireStore(Journal.open(dir)));
+      expect((await second.scheduler.tick(new Date("2026-03-10T01:01:00Z"))).fired).toEqual([]);
+      const after = await second.scheduler.tick(new Date("2026-03-12T03:00:00Z"));
+      expect(after.fired).toHaveLength(2);
+      expect(after.fired[0]).toContain("2026-03-12T01:00:00.000Z");
+      expect(second.dispatched).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("dispatches a fire once when two schedulers share a store (the claim decides)", async () => {
+    const store = new MemoryFireStore();
+    const a = setup(store);
+    const b = setup(store);
+    await a.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+    const at = new Date("2026-03-10T01:00:30Z");
+    const [fa, fb] = await Promise.all([a.scheduler.tick(at), b.scheduler.tick(at)]);
+    expect([...fa.fired, ...fb.fired]).toHaveLength(2);
+    expect(a.dispatched.length + b.dispatched.length).toBe(2);
+  });
+
   it("reads the policy again after the default branch moved", async () => {
     const s = setup();
     await s.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
     s.scheduler.invalidate(target);
     await s.scheduler.tick(new Date("2026-03-10T00:01:00Z"));
     expect(s.loads()).toBe(2);
+  });
+});
+
+describe.each([
+  ["MemoryFireStore", () => new MemoryFireStore()],
+  [
+    "FileFireStore",
+    () => new FileFireStore(join(mkdtempSync(join(tmpdir(), "monobot-fires-")), "schedule.json")),
+  ],
+])("%s", (_name, make) => {
+  it("claims a fire once: the same or an older one loses, a newer one wins", async () => {
+    const store = make();
+    const day = (d: number) => new Date(`2026-03-${String(d).padStart(2, "0")}T01:00:00Z`);
+    expect(await store.lastFire("k")).toBeNull();
+    expect(await store.claim("k", day(10))).toBe(true);
+    expect(await store.claim("k", day(10))).toBe(false);
+    expect(await store.claim("k", day(9))).toBe(false);
+    expect(await store.claim("k", day(11))).toBe(true);
+    expect(await store.lastFire("k")).toEqual(day(11));
+    await expect(store.claim("k", new Date("nope"))).rejects.toThrow("not a date");
   });
 });

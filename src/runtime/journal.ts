@@ -1,0 +1,505 @@
+// The state directory's journal: an fsync'd append-only JSONL log of jobs, timers and fires.
+import {
+  closeSync,
+  fsync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  write,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { open, rename } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import type { Log } from "../log.js";
+import type { Json, QueuedJob } from "./job.js";
+
+const writeAsync = promisify(write);
+const fsyncAsync = promisify(fsync);
+
+/** One line of the journal. */
+export type JournalRecord =
+  /** A job accepted: it runs (again, after a restart) until its `done` is written. */
+  | { t: "job"; job: QueuedJob }
+  /** The job of this delivery finished (or was superseded); its id stays remembered. */
+  | { t: "done"; id: string }
+  /** A finished delivery id remembered for deduplication (written by compaction). */
+  | { t: "seen"; id: string }
+  /** A timer set (or replaced). */
+  | { t: "timer"; key: string; due: number; data: Json }
+  /** A timer cleared or fired. */
+  | { t: "untimer"; key: string }
+  /** The latest fire claimed for a schedule key (epoch ms). */
+  | { t: "fire"; key: string; at: number };
+
+/** What the journal holds once replayed: the live records only. */
+export interface JournalState {
+  /** Accepted and not done, in the order they were accepted. */
+  readonly jobs: ReadonlyMap<string, QueuedJob>;
+  /** Finished delivery ids, oldest first (at most `rememberDeliveries`). */
+  readonly seen: ReadonlySet<string>;
+  readonly timers: ReadonlyMap<string, { due: number; data: Json }>;
+  readonly fires: ReadonlyMap<string, number>;
+}
+
+export interface JournalOptions {
+  /** Finished delivery ids kept for deduplication across restarts. */
+  rememberDeliveries?: number;
+  /**
+   * The file is rewritten with its live records once it grows past this many bytes and past
+   * twice the size of its last rewrite, so it stays within about max(this, 2 × live) bytes.
+   */
+  compactBytes?: number;
+  log?: Log;
+}
+
+/** What opening found on disk. */
+export interface JournalRecovery {
+  /** Complete lines read. */
+  records: number;
+  /** Complete lines that were not a journal record (skipped, with a warning). */
+  skipped: number;
+  /** Whether the last line was cut short (a write torn by a crash; ignored). */
+  tornTail: boolean;
+  /** The pid of a dead process whose lock was taken over, if any. */
+  staleLockPid?: number;
+}
+
+/** Another live process holds the state directory. */
+export class StateDirLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the state directory ${dir} is in use by another monobot process (pid ${pid}): stop that ` +
+        `process, or give this one its own MONOBOT_STATE_DIR`,
+    );
+    this.name = "StateDirLockedError";
+  }
+}
+
+/** The journal was closed; what was not written runs again after a restart. */
+export class JournalClosedError extends Error {
+  constructor() {
+    super("the journal is closed");
+    this.name = "JournalClosedError";
+  }
+}
+
+export const JOURNAL_FILE = "journal.jsonl";
+export const LOCK_FILE = "monobot.lock";
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class Journal {
+  readonly dir: string;
+  readonly recovery: JournalRecovery;
+  readonly #path: string;
+  readonly #remember: number;
+  readonly #compactBytes: number;
+  readonly #log: Log | undefined;
+  readonly #jobs = new Map<string, QueuedJob>();
+  readonly #seen = new Set<string>();
+  readonly #timers = new Map<string, { due: number; data: Json }>();
+  readonly #fires = new Map<string, number>();
+  #fd: number;
+  #bytes = 0;
+  #liveBytes = 0;
+  #lines: string[] = [];
+  #records: JournalRecord[] = [];
+  #waiters: Waiter[] = [];
+  #flushing: Promise<void> | null = null;
+  /** A failed write may have left a partial line: the next flush rewrites the file whole. */
+  #mustRewrite = false;
+  #closed = false;
+  #compactions = 0;
+  #flushes = 0;
+
+  private constructor(dir: string, options: JournalOptions) {
+    this.dir = resolve(dir);
+    this.#path = join(this.dir, JOURNAL_FILE);
+    this.#remember = options.rememberDeliveries ?? 10_000;
+    this.#compactBytes = options.compactBytes ?? 1 << 20;
+    this.#log = options.log;
+    if (!Number.isInteger(this.#remember) || this.#remember < 0) {
+      throw new Error(`journal: rememberDeliveries must be a whole number (got ${this.#remember})`);
+    }
+    const staleLockPid = usable(this.dir, () => {
+      mkdirSync(this.dir, { recursive: true });
+      return takeLock(this.dir);
+    });
+    try {
+      this.recovery = { ...this.#replay(), ...(staleLockPid ? { staleLockPid } : {}) };
+      // Start from a clean file: drops a torn tail, so later appends begin on a fresh line.
+      this.#fd = usable(this.dir, () => this.#rewrite([]));
+    } catch (e) {
+      releaseLock(this.dir);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens (creating) the journal in `dir`: takes the directory's lock, replays the file and
+   * rewrites it with its live records. Throws StateDirLockedError when a live process holds it.
+   */
+  static open(dir: string, options: JournalOptions = {}): Journal {
+    return new Journal(dir, options);
+  }
+
+  get state(): JournalState {
+    return { jobs: this.#jobs, seen: this.#seen, timers: this.#timers, fires: this.#fires };
+  }
+
+  /** Bytes in the file now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Counters for benchmarks and tests: rewrites, and fsync'd batches of appends. */
+  get stats(): { compactions: number; flushes: number } {
+    return { compactions: this.#compactions, flushes: this.#flushes };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Appends records; resolves once they are on disk (fsync'd). Appends made while a write is in
+   * flight share the next write and fsync (group commit).
+   */
+  append(...records: JournalRecord[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new JournalClosedError());
+    for (const r of records) {
+      this.#records.push(r);
+      this.#lines.push(`${JSON.stringify(r)}\n`);
+    }
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#flushing ??= this.#flushLoop();
+    return done;
+  }
+
+  /** Writes what is buffered, closes the file and releases the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    while (this.#flushing) await this.#flushing;
+    this.#closed = true;
+    closeSync(this.#fd);
+    releaseLock(this.dir);
+  }
+
+  async #flushLoop(): Promise<void> {
+    // Let the appends of the current tick join the first batch.
+    await Promise.resolve();
+    while (this.#lines.length > 0) {
+      const lines = this.#lines.splice(0);
+      const records = this.#records.splice(0);
+      const waiters = this.#waiters.splice(0);
+      try {
+        const text = lines.join("");
+        const size = Buffer.byteLength(text);
+        if (this.#mustRewrite || this.#dueForCompaction(size)) {
+          // The batch goes into the rewritten file after the live records it follows.
+          const fd = await this.#rewriteAsync(lines);
+          closeSync(this.#fd);
+          this.#fd = fd;
+          this.#mustRewrite = false;
+        } else {
+          await writeAll(this.#fd, Buffer.from(text));
+          await fsyncAsync(this.#fd);
+          this.#bytes += size;
+        }
+        this.#flushes++;
+        for (const r of records) this.#apply(r);
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        this.#mustRewrite = true;
+        this.#log?.error({ err: (e as Error).message, path: this.#path }, "journal write failed");
+        for (const w of waiters) w.reject(e);
+      }
+    }
+    this.#flushing = null;
+  }
+
+  #dueForCompaction(adding: number): boolean {
+    const after = this.#bytes + adding;
+    return after > this.#compactBytes && after > 2 * this.#liveBytes;
+  }
+
+  /**
+   * Writes the live records (then `tail`) to a temporary file, fsyncs it, renames it over the
+   * journal and fsyncs the directory; returns the new file, open for appending.
+   */
+  #rewrite(tail: string[]): number {
+    const live = this.#liveLines();
+    const text = live.join("") + tail.join("");
+    const tmp = `${this.#path}.tmp`;
+    const fd = openSync(tmp, "w");
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.#path);
+    syncDir(this.dir);
+    this.#liveBytes = Buffer.byteLength(live.join(""));
+    this.#bytes = Buffer.byteLength(text);
+    this.#compactions++;
+    return openSync(this.#path, "a");
+  }
+
+  /** `#rewrite` off the event loop (the flush loop's compactions): intake goes on meanwhile. */
+  async #rewriteAsync(tail: string[]): Promise<number> {
+    const live = this.#liveLines().join("");
+    const text = live + tail.join("");
+    const tmp = `${this.#path}.tmp`;
+    const file = await open(tmp, "w");
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, this.#path);
+    syncDir(this.dir);
+    this.#liveBytes = Buffer.byteLength(live);
+    this.#bytes = Buffer.byteLength(text);
+    this.#compactions++;
+    return openSync(this.#path, "a");
+  }
+
+  #liveLines(): string[] {
+    const out: string[] = [];
+    const line = (r: JournalRecord) => out.push(`${JSON.stringify(r)}\n`);
+    for (const id of this.#seen) line({ t: "seen", id });
+    for (const [key, at] of this.#fires) line({ t: "fire", key, at });
+    for (const [key, { due, data }] of this.#timers) line({ t: "timer", key, due, data });
+    for (const job of this.#jobs.values()) line({ t: "job", job });
+    return out;
+  }
+
+  #apply(r: JournalRecord): void {
+    switch (r.t) {
+      case "job":
+        this.#seen.delete(r.job.deliveryId);
+        this.#jobs.set(r.job.deliveryId, r.job);
+        break;
+      case "done":
+      case "seen":
+        this.#jobs.delete(r.id);
+        this.#seen.delete(r.id);
+        this.#seen.add(r.id);
+        while (this.#seen.size > this.#remember) {
+          const oldest = this.#seen.values().next().value;
+          if (oldest === undefined) break;
+          this.#seen.delete(oldest);
+        }
+        break;
+      case "timer":
+        this.#timers.set(r.key, { due: r.due, data: r.data });
+        break;
+      case "untimer":
+        this.#timers.delete(r.key);
+        break;
+      case "fire":
+        this.#fires.set(r.key, Math.max(r.at, this.#fires.get(r.key) ?? r.at));
+        break;
+    }
+  }
+
+  #replay(): Omit<JournalRecovery, "staleLockPid"> {
+    let text: string;
+    try {
+      text = readFileSync(this.#path, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        return { records: 0, skipped: 0, tornTail: false };
+      }
+      throw e;
+    }
+    const lines = text.split("\n");
+    // Whatever follows the last newline is a write cut short by a crash.
+    const tail = lines.pop() ?? "";
+    let records = 0;
+    let skipped = 0;
+    lines.forEach((line, index) => {
+      if (line.trim() === "") return;
+      const record = parseRecord(line);
+      if (record) {
+        records++;
+        this.#apply(record);
+      } else {
+        skipped++;
+        this.#log?.warn(
+          { path: this.#path, line: index + 1 },
+          "journal: skipped a line that is not a journal record",
+        );
+      }
+    });
+    if (tail !== "") {
+      this.#log?.warn({ path: this.#path }, "journal: ignored a last line cut short by a crash");
+    }
+    return { records, skipped, tornTail: tail !== "" };
+  }
+}
+
+/** Parses one line; null when it is not a well-formed record. */
+export function parseRecord(line: string): JournalRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  switch (value.t) {
+    case "job":
+      return isJob(value.job) ? { t: "job", job: value.job } : null;
+    case "done":
+    case "seen":
+      return typeof value.id === "string" ? { t: value.t, id: value.id } : null;
+    case "timer":
+      return typeof value.key === "string" && Number.isFinite(value.due) && "data" in value
+        ? { t: "timer", key: value.key, due: value.due as number, data: value.data as Json }
+        : null;
+    case "untimer":
+      return typeof value.key === "string" ? { t: "untimer", key: value.key } : null;
+    case "fire":
+      return typeof value.key === "string" && Number.isFinite(value.at)
+        ? { t: "fire", key: value.key, at: value.at as number }
+        : null;
+    default:
+      return null;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isJob(v: unknown): v is QueuedJob {
+  return (
+    isObject(v) &&
+    typeof v.handler === "string" &&
+    typeof v.deliveryId === "string" &&
+    typeof v.key === "string" &&
+    (v.supersedeKey === undefined || typeof v.supersedeKey === "string") &&
+    (v.installationId === undefined || typeof v.installationId === "number") &&
+    "spec" in v
+  );
+}
+
+async function writeAll(fd: number, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesWritten } = await writeAsync(fd, buffer, offset, buffer.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch (e) {
+    // Some platforms cannot fsync a directory; the rename is then as durable as they allow.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM") throw e;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The state directory exists but cannot be written (or is not a folder). */
+export class StateDirUnusableError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly code: string,
+  ) {
+    super(
+      `the state directory ${dir} cannot be used (${code}): give MONOBOT_STATE_DIR a folder ` +
+        `this process may write`,
+    );
+    this.name = "StateDirUnusableError";
+  }
+}
+
+/** Runs `use`, turning the file system's refusals into one sentence naming the directory. */
+function usable<T>(dir: string, use: () => T): T {
+  try {
+    return use();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && ["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST", "EISDIR"].includes(code)) {
+      throw new StateDirUnusableError(dir, code);
+    }
+    throw e;
+  }
+}
+
+/** Whether a process with this pid runs (EPERM: it runs as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes `dir`'s lock file (holding our pid). A lock whose process is gone (or is this very pid,
+ * as after a container restart) is taken over; its pid is returned. A live holder throws.
+ */
+function takeLock(dir: string): number | undefined {
+  const path = join(dir, LOCK_FILE);
+  let stale: number | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return stale;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let content: string;
+    try {
+      content = readFileSync(path, "utf8").trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw e;
+    }
+    const pid = /^\d+$/.test(content) ? Number(content) : NaN;
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new StateDirLockedError(dir, pid);
+    }
+    // An empty or garbled lock is a crash while it was written: as stale as a dead pid.
+    stale = Number.isSafeInteger(pid) && pid > 0 ? pid : stale;
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  throw new Error(
+    `could not take the lock ${path}: it keeps changing; is another process starting?`,
+  );
+}
+
+function releaseLock(dir: string): void {
+  const path = join(dir, LOCK_FILE);
+  try {
+    if (readFileSync(path, "utf8").trim() === String(process.pid)) unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+}

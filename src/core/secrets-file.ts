@@ -604,3 +604,36 @@ export function secretsFileSummary(
     : " Whether the targets exist and have monobot installed is checked by the bot, not here.";
   return `${head}: ${verdict}. Values are sealed, so only their form is checked; the bot opens them after the merge.${note}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Writing entries: what `monobot secrets seal` prints.
+
+/** A YAML scalar for `text`: plain when YAML reads it back as that same string, else double-quoted. */
+function yamlScalar(text: string): string {
+  if (/^[A-Za-z0-9_][A-Za-z0-9_./@-]*$/.test(text)) {
+    const doc = parseDocument(`k: ${text}\n`);
+    if (doc.errors.length === 0 && (doc.toJS() as { k?: unknown } | null)?.k === text) return text;
+  }
+  return JSON.stringify(text);
+}
+
+/**
+ * One entry of the secrets file, ready to append: it starts with a blank line, so appending it
+ * to a file that lacks a final newline still gives a valid list.
+ */
+export function formatSecretEntry(entry: {
+  name: string;
+  targets: readonly string[];
+  keyId: string;
+  sealed: string;
+}): string {
+  return [
+    "",
+    `- name: ${JSON.stringify(canonicalSecretName(entry.name))}`,
+    "  targets:",
+    ...entry.targets.map((t) => `    - ${yamlScalar(t)}`),
+    `  key_id: ${JSON.stringify(entry.keyId)}`,
+    `  sealed: ${entry.sealed}`,
+    "",
+  ].join("\n");
+}

@@ -6,6 +6,7 @@ import { GitHubActionsSecrets } from "../../src/forge/actions-secrets.js";
 import type { Sandbox } from "../../src/sandbox/driver.js";
 import { keyRing, newPrivateKey, sodiumReady, type KeyRing } from "../../src/secrets/sealing.js";
 import { syncSecrets, type SyncSecretsRequest } from "../../src/workflows/sync-secrets.js";
+import { resealFile } from "../../src/secrets/reseal.js";
 import { sealedEntry } from "../helpers/sealed-secrets.js";
 import { installationOctokit, type Octokit } from "../sandbox/helpers.js";
 import { startSandbox } from "../../src/sandbox/driver.js";
@@ -301,6 +302,26 @@ describe("syncSecrets", () => {
     ]);
     expect(report.results[1]?.reason).toMatch(/not among monobot's keys/);
     expect(sandbox.secrets(api.full)).toEqual({ OLD: "still works" });
+  });
+
+  it("after a key rotation, leaves alone the secrets whose value did not change", async () => {
+    const api = repo();
+    const before =
+      sealedEntry(ring.current, "KEEP", [api.full], "same") +
+      sealedEntry(ring.current, "MISSING", [api.full], "was never written");
+    await syncSecrets(request({ after: before.split("\n- name").slice(0, 2).join("\n- name") }));
+    expect(Object.keys(sandbox.secrets(api.full))).toEqual(["KEEP"]);
+    const rotated = keyRing(newPrivateKey(), [ring.current.privateKey]);
+    const resealed = resealFile(before, rotated, rotated.current);
+    if (!resealed.ok) throw new Error(resealed.reason);
+    const mark = sandbox.mark();
+    const report = await syncSecrets(request({ before, after: resealed.text, keys: rotated }));
+    expect(report.results.map((r) => [r.name, r.status, r.reason])).toEqual([
+      ["KEEP", "skipped", "re-sealed with the same value: left as it is"],
+      ["MISSING", "ok", "created"],
+    ]);
+    expect(puts(mark)).toBe(1);
+    expect(sandbox.secrets(api.full)).toEqual({ KEEP: "same", MISSING: "was never written" });
   });
 
   it("writes nothing when the file does not parse", async () => {

@@ -254,3 +254,12 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   requireReady();
   return a.length === b.length && sodium.memcmp(a, b);
 }
+
+/** The key ring of the server's environment (`ServerEnv.sealing`), or undefined when no key is set. */
+export async function loadKeyRing(
+  material: { current: Uint8Array; previous: readonly Uint8Array[] } | undefined,
+): Promise<KeyRing | undefined> {
+  if (!material) return undefined;
+  await sodiumReady();
+  return keyRing(material.current, material.previous);
+}

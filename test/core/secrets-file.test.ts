@@ -11,6 +11,7 @@ import {
   targetsOf,
 } from "../../src/core/secrets-file.js";
 import type { SecretTargetStatus } from "../../src/core/types.js";
+import { resolvePolicy } from "../../src/core/policy.js";
 import { addedFile, runCheckOn } from "../helpers/check-harness.js";
 
 const KEY = "0123456789abcdef";
@@ -321,5 +322,23 @@ describe("monobot/secrets on the secrets file", () => {
     expect(requested).toEqual([]);
     expect(result.title).toBe("No possible secrets in added lines");
     expect(result.summary).not.toMatch(/Sealed secrets/);
+  });
+});
+
+describe("the secrets policy", () => {
+  it("defaults to secrets.yml, no pruning, any key id", () => {
+    const r = resolvePolicy([]);
+    expect(r.ok && r.policy.secrets).toEqual({ file: "secrets.yml", prune: false, key_ids: [] });
+  });
+
+  it.each([
+    ["secrets:\n  key_ids: [abc]\n", /key id as `monobot secrets public-key` prints it/],
+    ["secrets:\n  file: /etc/secrets.yml\n", /relative path to a .yml or .yaml file/],
+    ["secrets:\n  prune: yes please\n", /boolean/],
+    ["secrets:\n  sealed: x\n", /sealed/],
+  ])("refuses %j", (text, message) => {
+    const r = resolvePolicy([{ file: ".github/monobot.yml", text }]);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map((e) => e.message).join("\n")).toMatch(message);
   });
 });

@@ -7,6 +7,7 @@ import {
   bindingProblem,
   keyIdOf,
   keyRing,
+  loadKeyRing,
   newPrivateKey,
   openEnvelope,
   publicKeyInfo,
@@ -18,7 +19,8 @@ import {
   wipe,
   type Envelope,
 } from "../../src/secrets/sealing.js";
-import { EnvError, readSealingKeys } from "../../src/server/env.js";
+import { EnvError, readSealingKeys, readServerEnv } from "../../src/server/env.js";
+import { testPrivateKey } from "../helpers/keys.js";
 
 // RFC 7748, section 6.1: Alice's X25519 private key and the public key it gives.
 const RFC_PRIVATE_HEX = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
@@ -97,6 +99,37 @@ describe("keys", () => {
       expect((err as Error).message).toMatch(/MONOBOT_SEALING_KEY/);
       expect((err as Error).message).not.toContain(bad);
     }
+  });
+});
+
+describe("the server's environment", () => {
+  const base = () => ({ APP_ID: "12", PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRET: "s3cret" });
+
+  it("carries the sealing keys when set, and leaves them out otherwise", async () => {
+    const env = readServerEnv({
+      ...base(),
+      MONOBOT_SEALING_KEY: "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
+    });
+    const ring = await loadKeyRing(env.sealing);
+    expect(ring?.current.keyId).toBe(RFC_KEY_ID);
+    expect(JSON.stringify(env)).not.toContain("dwdtCnMY");
+    expect(readServerEnv(base()).sealing).toBeUndefined();
+    expect(await loadKeyRing(undefined)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { MONOBOT_SEALING_KEY: "c2hvcnQ=" },
+      /MONOBOT_SEALING_KEY must be the base64 of 32 random bytes/,
+    ],
+    [{ MONOBOT_SEALING_KEY: "x", MONOBOT_SEALING_KEY_FILE: "/k" }, /not both/],
+    [{ MONOBOT_SEALING_KEY_FILE: "/no/such/file" }, /cannot be read: ENOENT/],
+    [
+      { MONOBOT_SEALING_KEY_PREVIOUS: "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=" },
+      /without MONOBOT_SEALING_KEY/,
+    ],
+  ])("stops start-up with one line for %j", (extra, message) => {
+    expect(() => readServerEnv({ ...base(), ...extra })).toThrow(message);
   });
 });
 

@@ -343,7 +343,8 @@ export const policySchema = {
           items: {
             type: "string",
             pattern: "^[0-9a-f]{16}$",
-            description: "must be a key id as `monobot secrets public-key` prints it (16 hex digits)",
+            description:
+              "must be a key id as `monobot secrets public-key` prints it (16 hex digits)",
           },
         },
       },

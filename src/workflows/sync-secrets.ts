@@ -45,7 +45,7 @@ function statusOf(e: unknown): number | undefined {
 }
 
 /** An error in words for the report: GitHub's status and the first line of its message. */
-function describe(e: unknown): string {
+function describeError(e: unknown): string {
   const status = statusOf(e);
   const message = ((e as Error | null)?.message ?? String(e)).split("\n")[0]?.slice(0, 200) ?? "";
   if (status === 404)
@@ -165,7 +165,7 @@ export async function syncSecrets(req: SyncSecretsRequest): Promise<SecretSyncRe
       const existed = await port.deleteSecret(removal.name, removal.target.environment);
       record({ ...base, status: "ok", reason: existed ? "deleted" : "was already absent" });
     } catch (e) {
-      record({ ...base, status: "failed", reason: describe(e) });
+      record({ ...base, status: "failed", reason: describeError(e) });
     }
   }
   // In the file's order (refused entries among the written ones), deletions last.
@@ -213,7 +213,7 @@ async function writeEntry(
         );
         result(t, outcome.status, outcome.reason);
       } catch (e) {
-        result(t, "failed", describe(e));
+        result(t, "failed", describeError(e));
       }
     }
   } finally {

@@ -30,6 +30,8 @@ Usage:
       ${CONFIG_PATH} at HEAD.
   monobot config validate [FILE]
       Validate a policy file (default: ${CONFIG_PATH}) merged over the shipped defaults.
+  monobot secrets public-key|seal ...
+      Sealed secrets for the config repo (\`monobot secrets --help\`).
   monobot --help
 
 Exit status: 0 every check passed, 1 a check failed, 2 usage or configuration error.
@@ -56,6 +58,9 @@ export async function runCli(
     }
     if (command === "check") return await check(argv.slice(1), io, checks);
     if (command === "config" && sub === "validate") return validate(argv.slice(2), io);
+    // Loaded on demand: libsodium's WebAssembly is only needed here.
+    if (command === "secrets")
+      return (await import("./cli/secrets.js")).runSecretsCli(argv.slice(1), io);
     throw new UsageError(`unknown command "${argv.slice(0, 2).join(" ")}"`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof GitError || isArgError(e)) {

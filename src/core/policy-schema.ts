@@ -329,6 +329,28 @@ export const policySchema = {
       },
     },
     deploy: openSection,
-    secrets: openSection,
+    secrets: {
+      type: "object",
+      additionalProperties: false,
+      required: ["file", "prune", "key_ids"],
+      properties: {
+        file: {
+          type: "string",
+          pattern: "^[^/\\s][^\\s]*\\.ya?ml$",
+          description: "must be a relative path to a .yml or .yaml file, e.g. secrets.yml",
+        },
+        prune: { type: "boolean" },
+        key_ids: {
+          type: "array",
+          uniqueItems: true,
+          items: {
+            type: "string",
+            pattern: "^[0-9a-f]{16}$",
+            description:
+              "must be a key id as `monobot secrets public-key` prints it (16 hex digits)",
+          },
+        },
+      },
+    },
   },
 } as const;

@@ -148,7 +148,15 @@ export interface Policy {
     >;
   };
   deploy: Record<string, unknown>;
-  secrets: Record<string, unknown>;
+  /** Sealed secrets on the config repo; see src/core/secrets-file.ts and the README. */
+  secrets: {
+    /** Path of the secrets file in the config repo. */
+    file: string;
+    /** Delete a secret from its targets when its entry is removed from the file. */
+    prune: boolean;
+    /** Key ids entries may be sealed to (empty: any; the bot also checks against its own keys). */
+    key_ids: string[];
+  };
 }
 
 /** One problem in a policy file, located as precisely as the file allows. */

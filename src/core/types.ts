@@ -68,6 +68,24 @@ export interface ChangeSnapshot {
    * versions check is enabled; absent when they were not read.
    */
   releaseTags?: readonly string[];
+  /**
+   * What the shell knows about the sealed secrets file's keys and targets (I/O the pure check
+   * cannot do); absent parts are not checked. See src/core/secrets-file.ts.
+   */
+  sealedSecrets?: {
+    /** Key ids monobot can open (its current and previous sealing keys). */
+    keyIds?: readonly string[];
+    /** Target key (`owner/repo[@environment]`, lower-case) -> what GitHub said about it. */
+    targets?: ReadonlyMap<string, SecretTargetStatus>;
+  };
+}
+
+/** Whether a sealed secret's target repository exists, has monobot installed, and has the environment. */
+export interface SecretTargetStatus {
+  exists: boolean;
+  installed: boolean;
+  /** For `owner/repo@environment` targets: whether the environment exists (absent: unknown). */
+  environment?: boolean;
 }
 
 export function contentKey(side: Side, path: string): string {

@@ -2,6 +2,7 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { stateDirFrom } from "../runtime/state-dir.js";
+import { inspect } from "node:util";
 
 export interface ServerEnv {
   appId: number;
@@ -30,9 +31,77 @@ export interface ServerEnv {
   scheduler: boolean;
   /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
   redeliverySweep: boolean;
+  /** The sealed-secrets key (`MONOBOT_SEALING_KEY` or `_FILE`, `_PREVIOUS`); absent when not set. */
+  sealing?: SealingKeyMaterial;
 }
 
 export class EnvError extends Error {}
+
+/**
+ * The raw sealing keys. They print as `[sealing keys]` in logs, JSON and `util.inspect`, so a
+ * logged environment never carries them.
+ */
+export class SealingKeyMaterial {
+  constructor(
+    /** 32 bytes: the current X25519 private key. */
+    readonly current: Uint8Array,
+    /** Earlier private keys, still used to open entries sealed to them. */
+    readonly previous: readonly Uint8Array[],
+  ) {}
+  toJSON(): string {
+    return "[sealing keys]";
+  }
+  toString(): string {
+    return "[sealing keys]";
+  }
+  [inspect.custom](): string {
+    return "[sealing keys]";
+  }
+}
+
+const KEY_HINT = "the base64 of 32 random bytes, e.g. from `openssl rand -base64 32`";
+
+function decodeKey(text: string, variable: string): Uint8Array {
+  const t = text.trim();
+  // Never echo the value: only say what is wrong with it.
+  if (!/^[A-Za-z0-9+/]{43}=?$/.test(t))
+    throw new EnvError(`${variable} must be ${KEY_HINT}; the value given is not.`);
+  return new Uint8Array(Buffer.from(t, "base64"));
+}
+
+/** Reads MONOBOT_SEALING_KEY (or MONOBOT_SEALING_KEY_FILE) and MONOBOT_SEALING_KEY_PREVIOUS. */
+export function readSealingKeys(env: NodeJS.ProcessEnv): SealingKeyMaterial | undefined {
+  const inline = env.MONOBOT_SEALING_KEY;
+  const file = env.MONOBOT_SEALING_KEY_FILE;
+  if (inline && file)
+    throw new EnvError("Set MONOBOT_SEALING_KEY or MONOBOT_SEALING_KEY_FILE, not both.");
+  let current: Uint8Array | undefined;
+  if (inline) current = decodeKey(inline, "MONOBOT_SEALING_KEY");
+  else if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new EnvError(
+        `MONOBOT_SEALING_KEY_FILE=${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? "error"}.`,
+      );
+    }
+    current = decodeKey(text, `the file MONOBOT_SEALING_KEY_FILE=${file}`);
+  }
+  const previousText = env.MONOBOT_SEALING_KEY_PREVIOUS?.trim();
+  if (!current) {
+    if (previousText)
+      throw new EnvError(
+        "MONOBOT_SEALING_KEY_PREVIOUS is set without MONOBOT_SEALING_KEY: set the current key too.",
+      );
+    return undefined;
+  }
+  const previous = (previousText ? previousText.split(",") : [])
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+    .map((p, i) => decodeKey(p, `MONOBOT_SEALING_KEY_PREVIOUS (key ${i + 1}, comma-separated)`));
+  return new SealingKeyMaterial(current, previous);
+}
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
@@ -131,6 +200,8 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     publicUrl = url.toString().replace(/\/$/, "");
   }
 
+  const sealing = readSealingKeys(env);
+
   return {
     appId: Number(appIdText),
     privateKey,
@@ -147,5 +218,6 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     stateDir: stateDirFrom(env),
     scheduler: env.MONOBOT_SCHEDULER !== "off",
     redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
+    ...(sealing ? { sealing } : {}),
   };
 }

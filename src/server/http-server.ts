@@ -9,9 +9,11 @@ import type { Metrics } from "./metrics.js";
 /** GitHub caps webhook payloads at 25 MB. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
-/** A further POST route, such as the CI completion callback. */
+/** A further route, such as the CI completion callback (POST) or the sealing public key (GET). */
 export interface Route {
   path: string;
+  /** The one method it answers (default POST); others get 405. */
+  method?: "GET" | "POST";
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
@@ -128,7 +130,8 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
       if (url === deps.webhookPath) return intake(req, res);
       const route = deps.routes?.find((r) => r.path === url);
       if (route) {
-        if (req.method !== "POST") throw new HttpError(405, "POST only");
+        const method = route.method ?? "POST";
+        if (req.method !== method) throw new HttpError(405, `${method} only`);
         if (draining) throw new HttpError(503, "shutting down: retry later");
         return route.handle(req, res);
       }

@@ -1,4 +1,5 @@
-// monobot/secrets: private keys, token formats and high-entropy assignments in added lines.
+// monobot/secrets: private keys, token formats and high-entropy assignments in added lines, and
+// the sealed secrets file (secrets.file) when a change touches it.
 import { globMatcher } from "../glob.js";
 import { patchOf, type PatchLine } from "../patch.js";
 import type { Policy } from "../policy.js";
@@ -9,6 +10,12 @@ import {
   type ScanOptions,
   type SecretFinding,
 } from "../redact.js";
+import {
+  checkSecretsFile,
+  secretsFileAnnotations,
+  secretsFileSummary,
+  type SecretsFileContext,
+} from "../secrets-file.js";
 import type { Annotation, ChangeSnapshot, CheckResult, FileRequest } from "../types.js";
 import { contentKey } from "../types.js";
 import {
@@ -45,7 +52,46 @@ function secretsNeeds(input: {
     if (unchangedOrEmpty(f) || binary(f.path) || allowed(f.path)) continue;
     out.push({ side: "head", path: f.path });
   }
+  const sealed = sealedFileChange(input.snapshot, input.policy);
+  if (sealed && !out.some((r) => r.path === sealed)) out.push({ side: "head", path: sealed });
   return out;
+}
+
+/** The path of the policy's sealed secrets file when the change adds or modifies it. */
+function sealedFileChange(
+  snapshot: Pick<ChangeSnapshot, "files">,
+  policy: Policy,
+): string | undefined {
+  const path = policy.secrets.file;
+  return snapshot.files.some((f) => f.path === path && f.status !== "removed") ? path : undefined;
+}
+
+/** Validation of the sealed secrets file, with what the shell knows about keys and targets. */
+function sealedFileVerdict(
+  snapshot: ChangeSnapshot,
+  policy: Policy,
+): { annotations: Annotation[]; summary: string } | undefined {
+  const path = sealedFileChange(snapshot, policy);
+  if (!path) return undefined;
+  const text = snapshot.contents.get(contentKey("head", path));
+  if (typeof text !== "string") {
+    return {
+      annotations: [],
+      summary: `Sealed secrets file \`${path}\` could not be read, so it was not validated.`,
+    };
+  }
+  const context: SecretsFileContext = { keyIds: [] };
+  if (policy.secrets.key_ids.length > 0) {
+    context.keyIds?.push({ ids: policy.secrets.key_ids, source: "secrets.key_ids of the policy" });
+  }
+  const known = snapshot.sealedSecrets;
+  if (known?.keyIds) context.keyIds?.push({ ids: known.keyIds, source: "monobot's keys" });
+  if (known?.targets) context.targets = known.targets;
+  const file = checkSecretsFile(text, context);
+  return {
+    annotations: secretsFileAnnotations(path, file),
+    summary: secretsFileSummary(path, file, known?.targets !== undefined),
+  };
 }
 
 function advice(finding: SecretFinding): string {
@@ -141,13 +187,19 @@ function runSecrets({ snapshot, policy }: CheckInput): CheckResult {
     }
   }
 
+  const scanFindings = annotations.length;
+  const sealed = sealedFileVerdict(snapshot, policy);
+  if (sealed) annotations.push(...sealed.annotations);
   const capped = capAnnotations(annotations, policy.checks.max_annotations);
   const out: string[] = [];
   out.push(
     `Scanned ${plural(scannedLines, "added line")} in ${plural(scannedFiles, "file")}: ${
-      annotations.length === 0 ? "no possible secrets" : describeCounts(annotations)
+      scanFindings === 0
+        ? "no possible secrets"
+        : describeCounts(annotations.slice(0, scanFindings))
     }.`,
   );
+  if (sealed) out.push("", sealed.summary);
   if (byKind.size > 0) {
     out.push("");
     out.push("| kind | findings |");
@@ -186,13 +238,20 @@ function runSecrets({ snapshot, policy }: CheckInput): CheckResult {
   return redactResult({
     name: "monobot/secrets",
     conclusion: conclusionOf(annotations),
-    title:
-      annotations.length === 0
-        ? "No possible secrets in added lines"
-        : `${plural(annotations.length, "possible secret")} found`,
+    title: secretsTitle(scanFindings, annotations.length - scanFindings),
     summary: fitSummary(out.join("\n")),
     annotations: capped.shown,
   });
+}
+
+function secretsTitle(findings: number, sealedProblems: number): string {
+  if (sealedProblems === 0) {
+    return findings === 0
+      ? "No possible secrets in added lines"
+      : `${plural(findings, "possible secret")} found`;
+  }
+  const file = `${plural(sealedProblems, "problem")} in the sealed secrets file`;
+  return findings === 0 ? file : `${plural(findings, "possible secret")} found, ${file}`;
 }
 
 /** Index of the line ending the PEM block that starts at `from`, when the block is in `lines`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { commandTable, type CommandName, type CommandSpec } from "../../src/core/commands.js";
-import { resolvePolicy, type Policy } from "../../src/core/policy.js";
+import type { Policy } from "../../src/core/policy.js";
 import {
   ciAllowed,
   FAST_PATH_ASSOCIATIONS,

@@ -143,6 +143,12 @@ export interface ChainLink {
   role: "chart" | "umbrella";
   from: string;
   to: string;
+  /**
+   * Where the component's tag is set when this chart is deployed: the key in this chart's
+   * values (`image.tag`; `aether.roc-api.image.tag` for an umbrella) and the charts it passes
+   * through, this one first (one key segment is dropped per chart down the route).
+   */
+  tagKeys: { key: string[]; via: string[] }[];
   /** For an umbrella: the packaged charts of the chain it takes, and its pins. */
   takes: {
     child: string;
@@ -250,17 +256,25 @@ export function componentLevel(from: string | undefined, to: string): BumpLevel 
   return "patch";
 }
 
+interface ValuesRoute {
+  start: string;
+  /** Keys from the umbrella's values down to the start chart's. */
+  prefix: string[];
+  /** Chart folders from the umbrella down to the start chart. */
+  via: string[];
+}
+
 /** Packaged routes from component charts up to each chart: the values keys of the chart, seen from there. */
 function valuesRoutes(
   starts: readonly string[],
   edges: ReadonlyMap<string, UmbrellaEdge[]>,
   charts: ReadonlyMap<string, ChartInfo>,
-): Map<string, { start: string; prefix: string[] }[]> {
+): Map<string, ValuesRoute[]> {
   const MAX_ROUTES = 16;
-  const routes = new Map<string, { start: string; prefix: string[] }[]>();
-  const walk = (start: string, folder: string, prefix: string[], seen: Set<string>) => {
+  const routes = new Map<string, ValuesRoute[]>();
+  const walk = (start: string, folder: string, prefix: string[], via: string[]) => {
     for (const edge of edges.get(folder) ?? []) {
-      if (edge.how === "repository" || seen.has(edge.parent)) continue;
+      if (edge.how === "repository" || via.includes(edge.parent)) continue;
       const key =
         edge.dependency?.alias ??
         edge.dependency?.name ??
@@ -268,13 +282,13 @@ function valuesRoutes(
         baseName(folder);
       const list = routes.get(edge.parent) ?? [];
       if (list.length >= MAX_ROUTES) continue;
-      const next = [key, ...prefix];
-      list.push({ start, prefix: next });
+      const route = { start, prefix: [key, ...prefix], via: [edge.parent, ...via] };
+      list.push(route);
       routes.set(edge.parent, list);
-      walk(start, edge.parent, next, new Set([...seen, edge.parent]));
+      walk(start, edge.parent, route.prefix, route.via);
     }
   };
-  for (const s of starts) walk(s, s, [], new Set([s]));
+  for (const s of starts) walk(s, s, [], [s]);
   return routes;
 }
 
@@ -437,7 +451,14 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
     const from = info.manifest.version?.value ?? "?";
     const target = bumpChart(folder, level);
     if (target === undefined) continue;
-    const link: ChainLink = { chart: folder, role: "chart", from, to: target, takes: [] };
+    const link: ChainLink = {
+      chart: folder,
+      role: "chart",
+      from,
+      to: target,
+      tagKeys: [{ key, via: [folder] }],
+      takes: [],
+    };
     if (info.manifest.name !== undefined) link.name = info.manifest.name;
     plan.chain.push(link);
     queue.push(folder);
@@ -473,7 +494,17 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
         const from = info.manifest.version?.value ?? "?";
         const target = bumpChart(edge.parent, level);
         if (target === undefined) continue;
-        link = { chart: edge.parent, role: "umbrella", from, to: target, takes: [] };
+        link = {
+          chart: edge.parent,
+          role: "umbrella",
+          from,
+          to: target,
+          tagKeys: (routes.get(edge.parent) ?? []).map((r) => ({
+            key: [...r.prefix, ...key],
+            via: r.via,
+          })),
+          takes: [],
+        };
         if (info.manifest.name !== undefined) link.name = info.manifest.name;
         links.set(edge.parent, link);
         plan.chain.push(link);

@@ -117,6 +117,7 @@ describe("planDeploy: the image tag, the chart, and every umbrella up to the roo
       "appVersion 1.2.3 -> 1.3.0",
       "version 0.4.1 -> 0.4.2",
     ]);
+    const tag = ["image", "tag"];
     expect(p.chain).toEqual([
       {
         chart: "charts/roc-api",
@@ -124,6 +125,7 @@ describe("planDeploy: the image tag, the chart, and every umbrella up to the roo
         role: "chart",
         from: "0.4.1",
         to: "0.4.2",
+        tagKeys: [{ key: tag, via: ["charts/roc-api"] }],
         takes: [],
       },
       {
@@ -132,6 +134,7 @@ describe("planDeploy: the image tag, the chart, and every umbrella up to the roo
         role: "umbrella",
         from: "1.4.0",
         to: "1.4.1",
+        tagKeys: [{ key: ["roc-api", ...tag], via: ["charts/aether", "charts/roc-api"] }],
         takes: [
           {
             child: "charts/roc-api",
@@ -147,6 +150,7 @@ describe("planDeploy: the image tag, the chart, and every umbrella up to the roo
         role: "umbrella",
         from: "0.9.0",
         to: "0.9.1",
+        tagKeys: [{ key: ["roc-api", ...tag], via: ["charts/legacy", "charts/roc-api"] }],
         takes: [
           {
             child: "charts/roc-api",
@@ -162,6 +166,16 @@ describe("planDeploy: the image tag, the chart, and every umbrella up to the roo
         role: "umbrella",
         from: "2.0.0",
         to: "2.0.1",
+        tagKeys: [
+          {
+            key: ["aether", "roc-api", ...tag],
+            via: ["charts/platform", "charts/aether", "charts/roc-api"],
+          },
+          {
+            key: ["legacy", "roc-api", ...tag],
+            via: ["charts/platform", "charts/legacy", "charts/roc-api"],
+          },
+        ],
         // ~1.4.0 admits 1.4.1: the range stays.
         takes: [
           { child: "charts/aether", dependency: "aether", how: "file" },

@@ -145,3 +145,62 @@ export function lineDiff(before: string, after: string): string[] {
     ...b.slice(head, b.length - tail).map((l, i) => `${head + i + 1}: +${l}`),
   ];
 }
+
+/** Fleet bundles of the config repo: the platform umbrella to every group, roc-api alone to canaries. */
+export function fleetFiles(): Record<string, string> {
+  return {
+    "fleet/aether/fleet.yaml": [
+      "# Deploys the platform umbrella; clusters carry the labels below.",
+      "defaultNamespace: aether",
+      "helm:",
+      "  releaseName: platform",
+      "  chart: ../../charts/platform",
+      "  values:",
+      "    aether:",
+      "      redis:",
+      "        enabled: true",
+      "targetCustomizations:",
+      "  - name: staging",
+      "    clusterGroup: staging",
+      "  - name: production-eu",
+      "    clusterSelector:",
+      "      matchLabels:",
+      "        env: production",
+      "        region: eu-west-1",
+      "  - name: production-us",
+      "    clusterGroupSelector:",
+      "      matchExpressions:",
+      "        - key: region",
+      "          operator: In",
+      "          values: [us-east-1, us-west-2]",
+      "    helm:",
+      "      values:",
+      "        aether:",
+      "          roc-api:",
+      "            image:",
+      "              tag: 1.2.3   # held back until INC-7 closes",
+      "  - name: lab",
+      "    clusterName: lab-01",
+      "    doNotDeploy: true",
+      "",
+    ].join("\n"),
+    "fleet/redis/fleet.yaml": [
+      "helm:",
+      "  repo: https://charts.bitnami.com/bitnami",
+      "  chart: redis",
+      "  version: 17.11.3",
+      "",
+    ].join("\n"),
+    "fleet/roc-api-canary/fleet.yaml": [
+      "helm:",
+      "  chart: ../../charts/roc-api",
+      "targetCustomizations:",
+      "- name: canary",
+      "  clusterSelector:",
+      "    matchLabels: {canary: 'true'}",
+      "    matchExpressions:",
+      "    - {key: quarantine, operator: DoesNotExist}",
+      "",
+    ].join("\n"),
+  };
+}

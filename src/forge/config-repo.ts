@@ -272,13 +272,15 @@ export class GitHubConfigRepo implements ConfigRepoPort {
     if (!pull.nodeId) return { ok: false, reason: "the pull request's node id is unknown" };
     try {
       await this.octokit.graphql(
-        "mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { clientMutationId } }",
-        { id: pull.nodeId, method: method.toUpperCase() },
+        "mutation($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: $mergeMethod}) { clientMutationId } }",
+        { pullRequestId: pull.nodeId, mergeMethod: method.toUpperCase() },
       );
       return { ok: true };
     } catch (e) {
       // GitHub answers with GraphQL errors when auto-merge is off in the repository's settings.
-      const message = ((e as Error).message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
+      const errors = (e as { errors?: { message?: string }[] }).errors;
+      const message =
+        (errors?.[0]?.message ?? (e as Error).message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
       return { ok: false, reason: message || "GitHub refused auto-merge" };
     }
   }

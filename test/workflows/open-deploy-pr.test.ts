@@ -153,8 +153,6 @@ describe("openDeployPr against the sandbox", () => {
     expect(pr.body).toContain(
       "| staging | cluster group `staging` | `charts/platform` | **1.3.0** | `fleet/aether/fleet.yaml` |",
     );
-    // The sample body of the report, as GitHub holds it.
-    console.log(`--- sample deploy PR body (sandbox, ${cost.length} requests) ---\n${pr.body}`);
   });
 
   it("a redelivered publish changes nothing: 4 reads, no write", async () => {
@@ -256,6 +254,38 @@ describe("openDeployPr against the sandbox", () => {
     expect(outcome.status).toBe("refused");
     expect(outcome.message).toMatch(/has a commit monobot did not write \(\w{7}\)/);
     expect(sandbox.branchSha(REPO, BRANCH)).toBe(pushed.sha);
+  });
+});
+
+describe("the config repo's own policy", () => {
+  it("auto_merge asks GitHub for auto-merge, and says when GitHub refuses", async () => {
+    sandbox.pushCommit(REPO, {
+      branch: "main",
+      files: { ".github/monobot.yml": "deploy:\n  auto_merge: true\n  merge_method: rebase\n" },
+      author: "alice",
+    });
+    const mark = sandbox.mark();
+    const outcome = await openDeployPr(port, request("1.3.0"));
+    expect(outcome.status).toBe("opened");
+    // The sandbox's GraphQL has no mutations, as a repository without auto-merge allowed refuses.
+    expect(outcome.message).toMatch(
+      /^roc-api 1\.3\.0: opened acme\/aether-config#1\. Auto-merge could not be turned on: .+\.$/,
+    );
+    expect(requestsSince(mark).filter((r) => r === "POST graphql")).toHaveLength(3);
+  });
+
+  it("an invalid config repo policy falls back to the defaults, with a note in the body", async () => {
+    sandbox.pushCommit(REPO, {
+      branch: "main",
+      files: { ".github/monobot.yml": "deploy:\n  auto_merge: maybe\n" },
+      author: "alice",
+    });
+    const outcome = await openDeployPr(port, request("1.3.0"));
+    expect(outcome.status).toBe("opened");
+    const body = (sandbox.pullRequest(REPO, 1) as { body: string }).body;
+    expect(body).toContain(
+      "the config repo's .github/monobot.yml is invalid, so its defaults were used (no auto-merge, no environments):\n.github/monobot.yml:2:3: deploy.auto_merge must be a boolean",
+    );
   });
 });
 

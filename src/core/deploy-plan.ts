@@ -38,6 +38,14 @@ function normalizeFolder(path: string): string {
   return p.replace(/^\/+/, "").replace(/\/+$/, "");
 }
 
+/** The config repo of `deploy.config_repo`, or undefined when the monorepo deploys nowhere. */
+export function deployTarget(
+  policy: Pick<Policy, "deploy">,
+): { owner: string; name: string } | undefined {
+  const [owner, name, ...rest] = policy.deploy.config_repo.split("/");
+  return owner && name && rest.length === 0 ? { owner, name } : undefined;
+}
+
 /** The deploy settings of a component, or undefined when it names no chart. */
 export function deployComponent(
   policy: Pick<Policy, "deploy" | "components">,

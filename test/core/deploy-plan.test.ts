@@ -3,6 +3,7 @@ import { versionsCheck } from "../../src/core/checks/versions.js";
 import {
   deployComponent,
   deployPlanReads,
+  deployTarget,
   planDeploy,
   umbrellaEdges,
   type DeployComponent,
@@ -505,6 +506,14 @@ describe("deployComponent and deployPlanReads", () => {
       "image.tag",
     );
     expect(deployComponent(policy, { name: "tools" })).toBeUndefined();
+  });
+
+  it("deployTarget: the config repo, or none", () => {
+    expect(deployTarget(policyFrom("deploy:\n  config_repo: acme/aether-config\n"))).toEqual({
+      owner: "acme",
+      name: "aether-config",
+    });
+    expect(deployTarget(policyFrom())).toBeUndefined();
   });
 
   it("reads each chart's Chart.yaml, requirements.yaml and values.yaml, nothing else", () => {

@@ -125,12 +125,8 @@ interface Existing {
 }
 
 function existingOf(pulls: readonly DeployPull[]): Existing {
-  return {
-    ...(pulls.find((p) => p.state === "open")
-      ? { open: pulls.find((p) => p.state === "open") }
-      : {}),
-    closed: pulls.filter((p) => p.state === "closed"),
-  };
+  const open = pulls.find((p) => p.state === "open");
+  return { ...(open ? { open } : {}), closed: pulls.filter((p) => p.state === "closed") };
 }
 
 /** One attempt on one snapshot: plan, compare with what the PR proposes, write what differs. */
@@ -148,6 +144,13 @@ async function deployOnto(
   const proposed: DeployMarker | undefined = parseDeployMarker(open?.body);
   const where = `${port.owner}/${port.name}`;
 
+  if (open && proposed && proposed.component !== component.name) {
+    return {
+      status: "refused",
+      message: `\`${branch}\` on ${where} carries #${open.number} for ${proposed.component}, another component whose name gives the same branch; rename one of them in components.define.`,
+      pull: link(open),
+    };
+  }
   if (open && proposed && isSemver(proposed.version) && compareVersions(proposed.version, to) > 0) {
     return {
       status: "skipped",

@@ -242,6 +242,18 @@ describe("openDeployPr against the sandbox", () => {
     expect(sandbox.readFile(REPO, BRANCH, "charts/roc-api/values.yaml")).toContain("tag: 1.4.0");
   });
 
+  it("refuses a branch that another component's name maps to", async () => {
+    await openDeployPr(port, request("1.3.0"));
+    const outcome = await openDeployPr(
+      port,
+      request("1.4.0", "1.3.0", { ...ROC_API, name: "roc api" }),
+    );
+    expect(outcome.status).toBe("refused");
+    expect(outcome.message).toBe(
+      "`monobot/deploy-roc-api` on acme/aether-config carries #1 for roc-api, another component whose name gives the same branch; rename one of them in components.define.",
+    );
+  });
+
   it("refuses to overwrite a branch tip monobot did not write", async () => {
     await openDeployPr(port, request("1.3.0"));
     const pushed = sandbox.pushCommit(REPO, {

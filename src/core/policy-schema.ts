@@ -5,19 +5,31 @@ const globList = {
   items: { type: "string", minLength: 1 },
 } as const;
 
+/** A dotted path into a chart's values.yaml, e.g. image.tag. */
+const valuesKey = {
+  type: "string",
+  pattern: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$",
+  description: "must be a dotted path of keys into values.yaml, e.g. image.tag",
+} as const;
+
 const componentDefinition = {
   type: "object",
   additionalProperties: false,
   properties: {
     path: { type: "string" },
     image: { type: "string", minLength: 1 },
-    chart: { type: "string", minLength: 1 },
+    chart: {
+      description: "must be a chart folder in the config repo, or a list of them",
+      anyOf: [
+        { type: "string", minLength: 1 },
+        { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+      ],
+    },
     depends_on: { type: "array", items: { type: "string", minLength: 1 } },
+    values_key: valuesKey,
   },
 } as const;
 
-// Sections owned by features still to come are open mappings until those features define them.
-const openSection = { type: "object" } as const;
 
 /** Inputs of a job: names to strings (workflow_dispatch inputs are strings). */
 const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
@@ -328,7 +340,55 @@ export const policySchema = {
         },
       },
     },
-    deploy: openSection,
+    deploy: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "config_repo",
+        "values_key",
+        "chart_bump",
+        "environments",
+        "auto_merge",
+        "merge_method",
+        "freeze",
+      ],
+      properties: {
+        config_repo: {
+          type: "string",
+          pattern: "^$|^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+          description:
+            'must be owner/name of the config repository, e.g. acme/aether-config ("" for none)',
+        },
+        values_key: valuesKey,
+        chart_bump: { enum: ["patch", "follow"] },
+        environments: {
+          type: "object",
+          additionalProperties: { type: "array", items: { type: "string", minLength: 1 } },
+        },
+        auto_merge: { type: "boolean" },
+        merge_method: { enum: ["merge", "squash", "rebase"] },
+        freeze: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["reason"],
+            properties: {
+              days: {
+                type: "array",
+                minItems: 1,
+                uniqueItems: true,
+                items: { enum: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] },
+              },
+              from: { type: "string", minLength: 1 },
+              to: { type: "string", minLength: 1 },
+              timezone: { type: "string", minLength: 1 },
+              reason: { type: "string", minLength: 1 },
+            },
+          },
+        },
+      },
+    },
     secrets: {
       type: "object",
       additionalProperties: false,

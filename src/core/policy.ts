@@ -3,14 +3,27 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import { freezeConfigErrors } from "./freeze.js";
 import { jobsConfigErrors } from "./jobs.js";
 import { policySchema } from "./policy-schema.js";
 
 export interface ComponentDefinition {
   path?: string;
   image?: string;
-  chart?: string;
+  /** Chart folder(s) in the config repo that deploy the image. */
+  chart?: string | string[];
   depends_on?: string[];
+  /** This component's values key, over `deploy.values_key`. */
+  values_key?: string;
+}
+
+/** One freeze window of `deploy.freeze`: weekly (`days`) or one-off (date-times). */
+export interface FreezeWindowConfig {
+  days?: ("Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun")[];
+  from?: string;
+  to?: string;
+  timezone?: string;
+  reason: string;
 }
 
 export interface Policy {
@@ -147,7 +160,20 @@ export interface Policy {
       }
     >;
   };
-  deploy: Record<string, unknown>;
+  /** Deploy PRs on the config repo and its deployment gate; see policies/default.yml. */
+  deploy: {
+    /** `owner/name` of the config repo ("" when the monorepo deploys nowhere). */
+    config_repo: string;
+    /** Dotted path of the image tag in a chart's values.yaml. */
+    values_key: string;
+    /** A chart's version goes up by `patch`, or `follow`s the component's own bump level. */
+    chart_bump: "patch" | "follow";
+    /** Chart folder -> environments it deploys to, for the preview when there is no Fleet. */
+    environments: Record<string, string[]>;
+    auto_merge: boolean;
+    merge_method: "merge" | "squash" | "rebase";
+    freeze: FreezeWindowConfig[];
+  };
   /** Sealed secrets on the config repo; see src/core/secrets-file.ts and the README. */
   secrets: {
     /** Path of the secrets file in the config repo. */
@@ -292,7 +318,13 @@ export function validatePolicyObject(
       })),
     };
   }
-  const errors = (validateSchema.errors ?? []).map((e) => {
+  // A value that fits no branch of an `anyOf` gets one message, not one per branch.
+  const raw = validateSchema.errors ?? [];
+  const anyOfAt = new Set(raw.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
+  const kept = raw.filter(
+    (e) => !(anyOfAt.has(e.instancePath) && e.schemaPath.includes("/anyOf/")),
+  );
+  const errors = kept.map((e) => {
     const path = errorPath(e);
     return { ...where(path), key: path.join("."), message: describeAjvError(e) };
   });
@@ -338,6 +370,7 @@ function describeAjvError(e: ErrorObject): string {
     case "minimum":
     case "maximum":
       return `${where} ${e.message ?? "is out of range"}`;
+    case "anyOf":
     case "pattern":
       return `${where} ${(e.parentSchema as { description?: string } | undefined)?.description ?? e.message ?? "has an invalid format"}`;
     default:
@@ -361,6 +394,7 @@ function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
     });
   }
   out.push(...jobsConfigErrors(policy));
+  out.push(...freezeConfigErrors(policy.deploy.freeze));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
   return out;
 }

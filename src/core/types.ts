@@ -128,7 +128,8 @@ export interface Component {
   /** Path of the VERSION file. */
   versionFile: string;
   image?: string;
-  chart?: string;
+  /** Chart folder(s) in the config repo (a list when several charts deploy the image). */
+  chart?: string | string[];
   dependsOn: string[];
 }
 

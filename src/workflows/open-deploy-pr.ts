@@ -1,0 +1,398 @@
+// Opens or updates ONE deploy PR per component on the config repo, idempotently; rebuilds open ones when the base moves.
+import {
+  deployPlanReads,
+  planDeploy,
+  type DeployComponent,
+  type DeployPlan,
+} from "../core/deploy-plan.js";
+import { deployPreview, fleetFiles } from "../core/deploy-preview.js";
+import {
+  DEPLOY_BRANCH_PREFIX,
+  deployBranch,
+  deployCommitMessage,
+  deployPrBody,
+  deployTitle,
+  parseDeployMarker,
+  parseDeployTrailer,
+  parseSupersedes,
+  type DeployMarker,
+  type MonorepoChange,
+} from "../core/deploy-pr.js";
+import { formatPolicyErrors, resolvePolicy, type Policy } from "../core/policy.js";
+import { compareVersions, isSemver } from "../core/versions.js";
+import type { ConfigRepoHeads, ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
+
+const POLICY_FILE = ".github/monobot.yml";
+/** Attempts of one deploy when the config repo changes under it (a 422 on a ref or a PR). */
+export const MAX_DEPLOY_ATTEMPTS = 3;
+
+/** A published release to deploy: what the monorepo knows. */
+export interface DeployRequest {
+  component: DeployComponent;
+  version: { from?: string; to: string };
+  monorepo: { owner: string; name: string };
+  tags?: { from?: string; to: string };
+  /** Commits between the release tags, oldest first (for the PR body). */
+  changes: readonly MonorepoChange[];
+  /**
+   * The config repo's own policy (environments, auto_merge, merge_method), with `_extends`
+   * resolved by the shell; read from its .github/monobot.yml when absent.
+   */
+  configPolicy?: Policy;
+  webUrl?: string;
+}
+
+export type DeployStatus =
+  /** A new pull request. */
+  | "opened"
+  /** The existing pull request got a new commit and/or a new body. */
+  | "updated"
+  /** Nothing to write: the pull request already proposes exactly this. */
+  | "unchanged"
+  /** Nothing proposed, by design: rollback, current version, a closed PR, a newer PR. */
+  | "skipped"
+  /** Cannot be done; the message says what to fix. */
+  | "refused"
+  /** The config repo kept changing under the workflow; it gave up after bounded retries. */
+  | "failed";
+
+export interface DeployOutcome {
+  status: DeployStatus;
+  /** What happened, in the words a user reads (a log line, a comment in the monorepo). */
+  message: string;
+  pull?: { number: number; url: string };
+  commitSha?: string;
+  plan?: DeployPlan;
+  attempts: number;
+}
+
+/** A concurrent change of the config repo: read again and recompute. */
+class Conflict extends Error {}
+
+interface Snapshot {
+  heads: ConfigRepoHeads;
+  files: Map<string, string>;
+  policy: Policy;
+  policyNote?: string;
+}
+
+async function readSnapshot(
+  port: ConfigRepoPort,
+  branches: readonly string[],
+  configPolicy: Policy | undefined,
+): Promise<Snapshot> {
+  const heads = await port.heads(branches);
+  const paths = await port.paths(heads.defaultBranch.sha);
+  const wanted = [...deployPlanReads(paths), ...fleetFiles(paths)];
+  if (!configPolicy && paths.includes(POLICY_FILE)) wanted.push(POLICY_FILE);
+  const files = await port.readFiles(heads.defaultBranch.sha, wanted);
+  if (configPolicy) return { heads, files, policy: configPolicy };
+  const text = files.get(POLICY_FILE);
+  const resolved = resolvePolicy(text === undefined ? [] : [{ file: POLICY_FILE, text }]);
+  if (resolved.ok) return { heads, files, policy: resolved.policy };
+  const defaults = resolvePolicy([]);
+  if (!defaults.ok) throw new Error("the shipped policy defaults are invalid");
+  return {
+    heads,
+    files,
+    policy: defaults.policy,
+    policyNote: `the config repo's ${POLICY_FILE} is invalid, so its defaults were used (no auto-merge, no environments):\n${formatPolicyErrors(resolved.errors)}`,
+  };
+}
+
+function link(pull: DeployPull): { number: number; url: string } {
+  return { number: pull.number, url: pull.url };
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+/** GitHub's refusal of a write, as a sentence; other errors are not the user's to fix. */
+function refusedWrite(e: unknown): string | undefined {
+  const err = e as { status?: number; message?: string };
+  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
+    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
+    return `GitHub refused the write (HTTP ${err.status}${message ? `: ${message}` : ""})`;
+  }
+  return undefined;
+}
+
+interface Existing {
+  open?: DeployPull;
+  /** Closed pull requests of the branch, newest first. */
+  closed: DeployPull[];
+}
+
+function existingOf(pulls: readonly DeployPull[]): Existing {
+  const open = pulls.find((p) => p.state === "open");
+  return { ...(open ? { open } : {}), closed: pulls.filter((p) => p.state === "closed") };
+}
+
+/** One attempt on one snapshot: plan, compare with what the PR proposes, write what differs. */
+async function deployOnto(
+  port: ConfigRepoPort,
+  snap: Snapshot,
+  req: DeployRequest,
+  existing: Existing,
+): Promise<Omit<DeployOutcome, "attempts">> {
+  const { component, version } = req;
+  const to = version.to;
+  const branch = deployBranch(component.name);
+  const base = snap.heads.defaultBranch;
+  const open = existing.open;
+  const proposed: DeployMarker | undefined = parseDeployMarker(open?.body);
+  const where = `${port.owner}/${port.name}`;
+
+  if (open && proposed && proposed.component !== component.name) {
+    return {
+      status: "refused",
+      message: `\`${branch}\` on ${where} carries #${open.number} for ${proposed.component}, another component whose name gives the same branch; rename one of them in components.define.`,
+      pull: link(open),
+    };
+  }
+  if (open && proposed && isSemver(proposed.version) && compareVersions(proposed.version, to) > 0) {
+    return {
+      status: "skipped",
+      message: `${where}#${open.number} proposes ${component.name} ${proposed.version} already, newer than ${to}; left as is.`,
+      pull: link(open),
+    };
+  }
+  const plan = planDeploy({ files: snap.files, component, version });
+  if (plan.problems.length > 0) {
+    return {
+      status: "refused",
+      message: `monobot cannot propose ${component.name} ${to} on ${where}:\n${plan.problems.map((p) => `- ${p}`).join("\n")}`,
+      plan,
+    };
+  }
+  if (plan.skipped) {
+    const stale =
+      open && proposed?.version === to
+        ? ` ${where}#${open.number}, which proposes it, has nothing left to change and can be closed.`
+        : "";
+    return {
+      status: "skipped",
+      message: `${component.name} ${to} on ${where}: ${plan.skipped.reason}${stale}`,
+      plan,
+      ...(open ? { pull: link(open) } : {}),
+    };
+  }
+  if (!open) {
+    const earlier = existing.closed.find((p) => parseDeployMarker(p.body)?.version === to);
+    if (earlier) {
+      return {
+        status: "skipped",
+        message: `${where}#${earlier.number} proposed ${component.name} ${to} and was ${earlier.merged ? "merged" : "closed without merging"}; monobot does not propose it again.`,
+        pull: link(earlier),
+        plan,
+      };
+    }
+  }
+
+  // The text of the PR: deterministic, so an unchanged one is not rewritten.
+  const after = new Map(snap.files);
+  for (const e of plan.edits) after.set(e.path, e.after);
+  const preview = deployPreview({
+    component,
+    version: to,
+    plan,
+    files: after,
+    environments: snap.policy.deploy.environments,
+  });
+  if (snap.policyNote) preview.notes.push(snap.policyNote);
+  const supersedes = [
+    ...parseSupersedes(open?.body),
+    ...(proposed && proposed.version !== to ? [proposed.version] : []),
+  ].filter((v, i, all) => all.indexOf(v) === i && v !== to);
+  const text = {
+    component,
+    version,
+    monorepo: req.monorepo,
+    changes: req.changes,
+    plan,
+    preview,
+    supersedes,
+    ...(req.tags ? { tags: req.tags } : {}),
+    ...(req.webUrl ? { webUrl: req.webUrl } : {}),
+  };
+  const title = deployTitle(text);
+  const body = deployPrBody(text);
+
+  // The branch is up to date when its tip is monobot's commit for this version on this base.
+  const tip = snap.heads.branches.get(branch) ?? null;
+  const tipDeploy = tip ? parseDeployTrailer(tip.message) : undefined;
+  const upToDate =
+    tip !== null &&
+    tipDeploy?.component === component.name &&
+    tipDeploy.version === to &&
+    tip.parents.length === 1 &&
+    tip.parents[0] === base.sha;
+  if (tip && !tipDeploy) {
+    return {
+      status: "refused",
+      message: `\`${branch}\` on ${where} has a commit monobot did not write (${short(tip.sha)}), so monobot does not overwrite it with ${component.name} ${to}. Merge or close ${open ? `#${open.number}` : "its pull request"} and delete the branch, and monobot opens a new pull request on the next publish.`,
+      plan,
+      ...(open ? { pull: link(open) } : {}),
+    };
+  }
+
+  let commitSha: string | undefined;
+  if (!upToDate) {
+    const tree = await port.git.createTree(
+      base.treeSha,
+      plan.edits.map((e) => ({ path: e.path, content: e.after })),
+    );
+    commitSha = await port.git.createCommit({
+      message: deployCommitMessage(text),
+      tree,
+      parents: [base.sha],
+    });
+    // Force, on this branch only: it is monobot's alone (its name, and a tip checked above to be
+    // monobot's own commit), and rebuilding it on the new base is what keeps it ONE commit on the
+    // default branch, which is never a fast forward of the old tip. Nobody's work is lost.
+    const moved = tip
+      ? await port.forceDeployBranch(branch, commitSha)
+      : await port.createBranch(branch, commitSha);
+    if (moved === "rejected" || moved === "exists") throw new Conflict(`ref ${branch}: ${moved}`);
+  }
+
+  let pull: DeployPull;
+  let status: DeployStatus;
+  if (open) {
+    const changes: { title?: string; body?: string } = {};
+    if (open.title !== title) changes.title = title;
+    if (open.body !== body) changes.body = body;
+    if (Object.keys(changes).length > 0) await port.updatePull(open.number, changes);
+    pull = open;
+    status = commitSha || Object.keys(changes).length > 0 ? "updated" : "unchanged";
+  } else {
+    const created = await port.createPull({ head: branch, base: base.name, title, body });
+    if (created === "exists") throw new Conflict(`pull request for ${branch}: exists`);
+    pull = created;
+    status = "opened";
+  }
+
+  let autoMerge = "";
+  if (status !== "unchanged" && snap.policy.deploy.auto_merge) {
+    const r = await port.enableAutoMerge(pull, snap.policy.deploy.merge_method);
+    autoMerge = r.ok
+      ? ` Auto-merge (${snap.policy.deploy.merge_method}) is on.`
+      : ` Auto-merge could not be turned on: ${r.reason}.`;
+  }
+  const what =
+    status === "opened"
+      ? `opened ${where}#${pull.number}`
+      : status === "updated"
+        ? `updated ${where}#${pull.number}${commitSha ? ` (rebuilt on ${base.name} ${short(base.sha)})` : " (description)"}`
+        : `${where}#${pull.number} proposes it already`;
+  return {
+    status,
+    message: `${component.name} ${to}: ${what}.${autoMerge}`,
+    pull: link(pull),
+    plan,
+    ...(commitSha ? { commitSha } : {}),
+  };
+}
+
+async function withRetries(
+  attempt: (n: number) => Promise<Omit<DeployOutcome, "attempts">>,
+  what: string,
+): Promise<DeployOutcome> {
+  let last = "";
+  for (let n = 1; n <= MAX_DEPLOY_ATTEMPTS; n++) {
+    try {
+      return { ...(await attempt(n)), attempts: n };
+    } catch (e) {
+      if (e instanceof Conflict) {
+        last = e.message;
+        continue;
+      }
+      const refused = refusedWrite(e);
+      if (refused === undefined) throw e;
+      return { status: "refused", message: `${what}: ${refused}.`, attempts: n };
+    }
+  }
+  return {
+    status: "failed",
+    message: `${what}: the config repo changed under monobot ${MAX_DEPLOY_ATTEMPTS} times in a row (last: ${last}); nothing more was written. The next publish or push to the default branch tries again.`,
+    attempts: MAX_DEPLOY_ATTEMPTS,
+  };
+}
+
+/**
+ * Opens or updates the ONE deploy pull request of `req.component` on the config repo
+ * (`monobot/deploy-{component}`), idempotently: a redelivered event changes nothing; a newer
+ * version rebuilds the same branch as one commit on the current default branch head and
+ * rewrites the body; an unchanged body is not rewritten; a pull request closed for this version
+ * is not reopened; a rollback or the current version opens nothing. When the config repo moves
+ * under it (a 422 on the ref or the pull request), it reads again and recomputes, at most
+ * {@link MAX_DEPLOY_ATTEMPTS} times.
+ */
+export function openDeployPr(port: ConfigRepoPort, req: DeployRequest): Promise<DeployOutcome> {
+  const branch = deployBranch(req.component.name);
+  return withRetries(async () => {
+    const [snap, pulls] = await Promise.all([
+      readSnapshot(port, [branch], req.configPolicy),
+      port.pullsForBranch(branch),
+    ]);
+    return deployOnto(port, snap, req, existingOf(pulls));
+  }, `${req.component.name} ${req.version.to} on ${port.owner}/${port.name}`);
+}
+
+export interface RecomputeOptions {
+  /**
+   * The deploy request behind an open deploy PR (its commits, tags, component settings), from
+   * what its marker proposes; null to leave that PR alone.
+   */
+  requestFor(marker: DeployMarker, pull: DeployPull): Promise<DeployRequest | null>;
+  configPolicy?: Policy;
+}
+
+/**
+ * When the config repo's default branch moves, rebuilds every open monobot deploy PR on the
+ * new head, oldest first, so none proposes a chart version the default branch has taken since
+ * (after one deploy PR merges, the next builds on it). One read of the config repo serves all
+ * of them; a conflict re-reads it for that PR only.
+ */
+export async function recomputeOpenDeployPrs(
+  port: ConfigRepoPort,
+  options: RecomputeOptions,
+): Promise<DeployOutcome[]> {
+  const pulls = (await port.openPulls(DEPLOY_BRANCH_PREFIX)).sort((a, b) => a.number - b.number);
+  const deploys = pulls.flatMap((pull) => {
+    const marker = parseDeployMarker(pull.body);
+    return marker && deployBranch(marker.component) === pull.headRef ? [{ pull, marker }] : [];
+  });
+  if (deploys.length === 0) return [];
+  const branches = deploys.map((d) => d.pull.headRef);
+  let shared: Snapshot | undefined;
+  const outcomes: DeployOutcome[] = [];
+  for (const { pull, marker } of deploys) {
+    const req = await options.requestFor(marker, pull);
+    if (!req) {
+      outcomes.push({
+        status: "skipped",
+        message: `${port.owner}/${port.name}#${pull.number} (${marker.component} ${marker.version}) was left as is: no deploy request for it.`,
+        pull: link(pull),
+        attempts: 0,
+      });
+      continue;
+    }
+    const policy = req.configPolicy ?? options.configPolicy;
+    outcomes.push(
+      await withRetries(async (n) => {
+        // The first attempt shares one read among all the PRs (writing one PR's branch does
+        // not move the default branch); a conflict reads again, for this PR and the next.
+        if (n === 1) {
+          shared ??= await readSnapshot(port, branches, policy);
+          return deployOnto(port, shared, req, { open: pull, closed: [] });
+        }
+        shared = await readSnapshot(port, branches, policy);
+        const open = (await port.pullsForBranch(pull.headRef)).find((p) => p.state === "open");
+        return deployOnto(port, shared, req, { ...(open ? { open } : {}), closed: [] });
+      }, `${marker.component} ${marker.version} on ${port.owner}/${port.name}`),
+    );
+  }
+  return outcomes;
+}

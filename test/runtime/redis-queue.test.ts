@@ -336,6 +336,40 @@ describe("RedisQueue with a replica in a child process", () => {
     ]);
     expect(survivor.size()).toBe(0);
   });
+
+  it("gives up a job whose replica died maxCrashes times, and goes on with its key", async () => {
+    const prefix = redis.prefix("poison");
+    const child = startChildReplica({
+      url: redis.url,
+      prefix,
+      replica: "victim",
+      ...childLocks,
+      jobs: [job("poison", "pr#5", { spec: { msOn: { victim: 60_000 } } }), job("next", "pr#5")],
+    });
+    children.push(child);
+    await within(15_000, "the child starts the job", child.line("started poison"));
+    child.child.kill("SIGKILL");
+    const errors: string[] = [];
+    replica(prefix, "survivor", {
+      maxCrashes: 1,
+      onError: (j, e) => errors.push(`${j.deliveryId}: ${(e as Error).message}`),
+    });
+    const log = client();
+    await within(
+      15_000,
+      "next runs",
+      waitFor(async () => (await readRunLog(log, prefix)).some((e) => e.phase === "end")),
+    );
+    const events = await readRunLog(log, prefix);
+    expect(events.map((e) => `${e.replica} ${e.id} ${e.phase}`)).toEqual([
+      "victim poison start",
+      "survivor next start",
+      "survivor next end",
+    ]);
+    expect(errors).toEqual([
+      "poison: given up: its run was cut off 1 times (a replica died mid-job)",
+    ]);
+  });
 });
 
 const childLocks = { lockMs: FAST.lockDurationMs, stalledMs: FAST.stalledIntervalMs };

@@ -333,7 +333,7 @@ export class RedisQueue implements JobQueue {
         this.#options.onError?.(
           queued,
           new Error(
-            `given up: its run was cut off ${taken.crashes} times (a replica died mid-job)`,
+            `given up: its run was cut off ${taken.crashes} time${taken.crashes === 1 ? "" : "s"} (a replica died mid-job)`,
           ),
         );
       } else {

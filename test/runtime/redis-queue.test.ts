@@ -367,7 +367,7 @@ describe("RedisQueue with a replica in a child process", () => {
       "survivor next end",
     ]);
     expect(errors).toEqual([
-      "poison: given up: its run was cut off 1 times (a replica died mid-job)",
+      "poison: given up: its run was cut off 1 time (a replica died mid-job)",
     ]);
   });
 });

@@ -4,6 +4,7 @@ import { benchStaticChecks } from "./static-checks.js";
 import { benchIntake } from "./intake.js";
 import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
+import { benchRedis } from "./redis.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       title: "CLI: monobot check on a generated 20,000-file, 1,000-component repository",
       run: benchCli,
     },
+    { title: "Redis queue: a burst over keys, one replica vs two", run: benchRedis },
   ];
   for (const section of sections) {
     process.stdout.write(`\n## ${section.title}\n`);

@@ -25,15 +25,21 @@ export function recordingRunner(
   redis: Redis,
   prefix: string,
   replica: string,
-  onStarted?: (job: QueuedJob) => void,
+  hooks: {
+    /** Called once the start is in the log. */
+    onStarted?: (job: QueuedJob) => void;
+    /** Awaited between start and end: lets a test hold a job running. */
+    hold?: (job: QueuedJob) => Promise<void>;
+  } = {},
 ): JobRunner {
   return async (job: QueuedJob) => {
     const event = (phase: RunEvent["phase"]) =>
       JSON.stringify({ replica, id: job.deliveryId, key: job.key, phase } satisfies RunEvent);
     await redis.rpush(runLog(prefix), event("start"));
-    onStarted?.(job);
+    hooks.onStarted?.(job);
     const spec = job.spec as { ms?: number; msOn?: Record<string, number> };
     await new Promise((r) => setTimeout(r, spec.msOn?.[replica] ?? spec.ms ?? 0));
+    await hooks.hold?.(job);
     await redis.rpush(runLog(prefix), event("end"));
   };
 }
@@ -128,9 +134,9 @@ async function main(): Promise<void> {
   const prefix = process.env.REPLICA_PREFIX ?? "";
   const replica = process.env.REPLICA_NAME ?? "child";
   const redis = new Redis(url);
-  const record = recordingRunner(redis, prefix, replica, (job) =>
-    process.stdout.write(`started ${job.deliveryId}\n`),
-  );
+  const record = recordingRunner(redis, prefix, replica, {
+    onStarted: (job) => process.stdout.write(`started ${job.deliveryId}\n`),
+  });
   const queue = new RedisQueue(url, record, {
     prefix,
     concurrency: Number(process.env.REPLICA_CONCURRENCY),

@@ -1,6 +1,6 @@
 // RedisQueue on a real redis-server: two replicas (two connections each, or a child process).
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { QueuedJob } from "../../src/runtime/job.js";
 import { RedisQueue, type RedisQueueOptions } from "../../src/runtime/redis-queue.js";
 import { useRedisServer } from "../helpers/redis.js";
@@ -21,8 +21,12 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((q) => q.close()));
 });
 
-/** Short locks so a dead replica is noticed in about two seconds. */
-const FAST = { lockDurationMs: 2000, stalledIntervalMs: 500, sweepIntervalMs: 1000 };
+/**
+ * Locks long enough that a busy CI machine never mistakes a live replica for a dead one; the
+ * tests that kill a replica use KILL, short locks, so the death is noticed in about 3 s.
+ */
+const FAST = { lockDurationMs: 15_000, stalledIntervalMs: 500, sweepIntervalMs: 1000 };
+const KILL = { lockDurationMs: 3000 };
 
 function client(): Redis {
   const c = new Redis(redis.url);
@@ -30,11 +34,30 @@ function client(): Redis {
   return c;
 }
 
+/** Jobs a test holds running until it releases them (in this process's replicas). */
+class Gate {
+  readonly #held = new Map<string, { promise: Promise<void>; release: () => void }>();
+  hold(id: string): void {
+    let release: () => void = () => undefined;
+    const promise = new Promise<void>((r) => (release = r));
+    this.#held.set(id, { promise, release });
+  }
+  wait = (job: QueuedJob): Promise<void> =>
+    this.#held.get(job.deliveryId)?.promise ?? Promise.resolve();
+  release(id: string): void {
+    this.#held.get(id)?.release();
+  }
+}
+let gate = new Gate();
+beforeEach(() => {
+  gate = new Gate();
+});
+
 function replica(
   prefix: string,
   name: string,
   options: Partial<RedisQueueOptions> = {},
-  runner = recordingRunner(client(), prefix, name),
+  runner = recordingRunner(client(), prefix, name, { hold: (j) => gate.wait(j) }),
 ): RedisQueue {
   const q = new RedisQueue(redis.url, runner, { prefix, ...FAST, ...options });
   open.push(q);
@@ -125,9 +148,9 @@ describe("RedisQueue across replicas", () => {
     const onSuperseded = (j: QueuedJob) => superseded.push(j.deliveryId);
     const a = replica(prefix, "a", { onSuperseded });
     const b = replica(prefix, "b", { onSuperseded });
-    const verify = (id: string, ms = 0) =>
-      job(id, "o/r#1", { supersedeKey: "verify:o/r#1", spec: { ms } });
-    await a.enqueue(verify("head1", 600));
+    const verify = (id: string) => job(id, "o/r#1", { supersedeKey: "verify:o/r#1" });
+    gate.hold("head1");
+    await a.enqueue(verify("head1"));
     const log = client();
     await within(
       5000,
@@ -137,6 +160,7 @@ describe("RedisQueue across replicas", () => {
     expect(await b.enqueue(verify("head2"))).toBe("queued");
     expect(await b.enqueue(job("comment", "o/r#1"))).toBe("queued");
     expect(await a.enqueue(verify("head3"))).toBe("queued");
+    gate.release("head1");
     await within(10_000, "idle", Promise.all([a.idle(), b.idle()]));
     const starts = (await readRunLog(log, prefix)).filter((e) => e.phase === "start");
     // head1 had started: it ran to the end; head2 was still waiting: head3 replaced it.
@@ -148,7 +172,8 @@ describe("RedisQueue across replicas", () => {
     const prefix = redis.prefix("full");
     const a = replica(prefix, "a", { maxPending: 3 });
     const b = replica(prefix, "b", { maxPending: 3 });
-    await a.enqueue(job("f0", "one", { spec: { ms: 800 } }));
+    gate.hold("f0");
+    await a.enqueue(job("f0", "one"));
     const log = client();
     await within(
       5000,
@@ -159,6 +184,7 @@ describe("RedisQueue across replicas", () => {
     for (const id of ["f1", "f2", "f3"]) expect(await b.enqueue(job(id, "one"))).toBe("queued");
     expect(await a.enqueue(job("f4", "two"))).toBe("full");
     expect(await b.enqueue(job("f4", "two"))).toBe("full");
+    gate.release("f0");
     await within(10_000, "idle", Promise.all([a.idle(), b.idle()]));
     // A refused delivery was not remembered: its redelivery is taken.
     expect(await a.enqueue(job("f4", "two"))).toBe("queued");
@@ -208,7 +234,8 @@ describe("RedisQueue across replicas", () => {
   it("drain() waits for the job running here and leaves the waiting ones to the other replica", async () => {
     const prefix = redis.prefix("drain");
     const a = replica(prefix, "a", { concurrency: 1 });
-    await a.enqueue(job("long", "k1", { spec: { ms: 500 } }));
+    gate.hold("long");
+    await a.enqueue(job("long", "k1"));
     await a.enqueue(job("next", "k1"));
     await a.enqueue(job("other", "k2"));
     const log = client();
@@ -217,7 +244,9 @@ describe("RedisQueue across replicas", () => {
       "long starts",
       waitFor(async () => (await readRunLog(log, prefix)).length > 0),
     );
-    const drained = await within(5000, "drain", a.drain(5000));
+    const draining = a.drain(5000);
+    gate.release("long");
+    const drained = await within(5000, "drain", draining);
     expect(drained).toEqual({ finished: true, handedBack: [] });
     expect(await a.enqueue(job("late", "k1"))).toBe("closed");
     const afterDrain = (await readRunLog(log, prefix)).filter((e) => e.phase === "end");
@@ -242,17 +271,18 @@ describe("RedisQueue across replicas", () => {
   it("drain() stops waiting after its timeout", async () => {
     const prefix = redis.prefix("drain-timeout");
     const a = replica(prefix, "a");
-    await a.enqueue(job("slow", "k", { spec: { ms: 1500 } }));
+    gate.hold("slow");
+    await a.enqueue(job("slow", "k"));
     const log = client();
     await within(
       5000,
       "slow starts",
       waitFor(async () => (await readRunLog(log, prefix)).length > 0),
     );
-    const started = Date.now();
-    expect(await a.drain(100)).toEqual({ finished: false, handedBack: [] });
-    expect(Date.now() - started).toBeLessThan(1400);
+    expect(await within(3000, "drain", a.drain(100))).toEqual({ finished: false, handedBack: [] });
     // The job goes on here until the process ends (or it finishes): it is not run twice meanwhile.
+    await new Promise((r) => setTimeout(r, 300));
+    gate.release("slow");
     await within(5000, "slow finishes", a.idle());
     const events = await readRunLog(log, prefix);
     expect(events.map((e) => `${e.id} ${e.phase}`)).toEqual(["slow start", "slow end"]);
@@ -312,13 +342,13 @@ describe("RedisQueue with a replica in a child process", () => {
       url: redis.url,
       prefix,
       replica: "victim",
-      ...childLocks,
+      ...childKillLocks,
       jobs: [job("doomed", "pr#9", { spec: { msOn: { victim: 60_000 } } }), job("after", "pr#9")],
     });
     children.push(child);
     await within(15_000, "the child starts the job", child.line("started doomed"));
     child.child.kill("SIGKILL");
-    const survivor = replica(prefix, "survivor");
+    const survivor = replica(prefix, "survivor", KILL);
     const log = client();
     const ends = async () => (await readRunLog(log, prefix)).filter((e) => e.phase === "end");
     await within(
@@ -343,7 +373,7 @@ describe("RedisQueue with a replica in a child process", () => {
       url: redis.url,
       prefix,
       replica: "victim",
-      ...childLocks,
+      ...childKillLocks,
       jobs: [job("poison", "pr#5", { spec: { msOn: { victim: 60_000 } } }), job("next", "pr#5")],
     });
     children.push(child);
@@ -351,6 +381,7 @@ describe("RedisQueue with a replica in a child process", () => {
     child.child.kill("SIGKILL");
     const errors: string[] = [];
     replica(prefix, "survivor", {
+      ...KILL,
       maxCrashes: 1,
       onError: (j, e) => errors.push(`${j.deliveryId}: ${(e as Error).message}`),
     });
@@ -373,6 +404,7 @@ describe("RedisQueue with a replica in a child process", () => {
 });
 
 const childLocks = { lockMs: FAST.lockDurationMs, stalledMs: FAST.stalledIntervalMs };
+const childKillLocks = { lockMs: KILL.lockDurationMs, stalledMs: FAST.stalledIntervalMs };
 
 async function waitFor(check: () => Promise<boolean>, everyMs = 50): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, everyMs));

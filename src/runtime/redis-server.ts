@@ -28,24 +28,42 @@ export function findRedisServer(): string | null {
   return null;
 }
 
+export type RedisServerPlan = { use: string } | { install: true } | { error: string };
+
+/** What to do about the binary: use the one found, install Debian's package (root only), or fail. */
+export function redisServerPlan(machine: {
+  found: string | null;
+  root: boolean;
+  apt: boolean;
+}): RedisServerPlan {
+  if (machine.found) return { use: machine.found };
+  if (machine.root && machine.apt) return { install: true };
+  const why = machine.apt ? "and this process is not root" : "and apt-get is not available";
+  return { error: `redis-server is not on PATH ${why}: ${INSTALL_HINT}` };
+}
+
 /**
  * The redis-server binary; when it is missing, installs Debian's package (as root only), without
  * starting the system's redis service. Throws a message saying what to install otherwise.
  */
 export function ensureRedisServer(): string {
-  const found = findRedisServer();
-  if (found) return found;
-  if (process.platform !== "linux" || process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
-    throw new Error(`redis-server is not on PATH: ${INSTALL_HINT}`);
-  }
+  const plan = redisServerPlan({
+    found: findRedisServer(),
+    root: process.getuid?.() === 0,
+    apt: process.platform === "linux" && existsSync("/usr/bin/apt-get"),
+  });
+  if ("use" in plan) return plan.use;
+  if ("error" in plan) throw new Error(plan.error);
   // A policy-rc.d that refuses keeps apt from starting the system service we do not want.
   const policy = "/usr/sbin/policy-rc.d";
   const ownPolicy = !existsSync(policy);
   if (ownPolicy) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    execFileSync("apt-get", ["update", "-qq"], { stdio: "ignore", env, timeout: 300_000 });
-    execFileSync("apt-get", ["install", "-y", "-qq", "redis-server"], {
+    // Test files start side by side: a second apt-get waits for the first one's lock.
+    const lock = ["-o", "DPkg::Lock::Timeout=240"];
+    execFileSync("apt-get", [...lock, "update", "-qq"], { stdio: "ignore", env, timeout: 300_000 });
+    execFileSync("apt-get", [...lock, "install", "-y", "-qq", "redis-server"], {
       stdio: "ignore",
       env,
       timeout: 300_000,

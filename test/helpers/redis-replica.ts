@@ -18,8 +18,9 @@ export interface RunEvent {
 export const runLog = (prefix: string) => `${prefix}:test-run-log`;
 
 /**
- * Logs start and end of each job to Redis; a job's spec `{ms, msOn}` is how long it runs (`msOn`
- * by replica name, so a job can hang on the replica about to be killed and be quick elsewhere).
+ * Logs start and end of each job to Redis; a job's spec `{ms, msOn, spinOn}` is how long it runs
+ * (`msOn` by replica name, so a job can hang on the replica about to be killed and be quick
+ * elsewhere; `spinOn` blocks that replica's event loop as long).
  */
 export function recordingRunner(
   redis: Redis,
@@ -37,7 +38,14 @@ export function recordingRunner(
       JSON.stringify({ replica, id: job.deliveryId, key: job.key, phase } satisfies RunEvent);
     await redis.rpush(runLog(prefix), event("start"));
     hooks.onStarted?.(job);
-    const spec = job.spec as { ms?: number; msOn?: Record<string, number> };
+    const spec = job.spec as {
+      ms?: number;
+      msOn?: Record<string, number>;
+      spinOn?: Record<string, number>;
+    };
+    // Spinning blocks the event loop: the replica looks dead (no lock renewal) while it is alive.
+    const spinUntil = Date.now() + (spec.spinOn?.[replica] ?? 0);
+    while (Date.now() < spinUntil);
     await new Promise((r) => setTimeout(r, spec.msOn?.[replica] ?? spec.ms ?? 0));
     await hooks.hold?.(job);
     await redis.rpush(runLog(prefix), event("end"));

@@ -401,6 +401,49 @@ describe("RedisQueue with a replica in a child process", () => {
       "poison: given up: its run was cut off 1 time (a replica died mid-job)",
     ]);
   });
+
+  it("keeps a replica that lost its lock (event loop stuck) from taking more of the key", async () => {
+    const prefix = redis.prefix("fence");
+    const child = startChildReplica({
+      url: redis.url,
+      prefix,
+      replica: "stuck",
+      lockMs: 1000,
+      stalledMs: FAST.stalledIntervalMs,
+      jobs: [
+        job("spin", "pr#7", { spec: { spinOn: { stuck: 3000 } } }),
+        job("n1", "pr#7", { spec: { msOn: { survivor: 3000 } } }),
+        job("n2", "pr#7"),
+      ],
+    });
+    children.push(child);
+    await within(15_000, "the child starts spinning", child.line("started spin"));
+    replica(prefix, "survivor", { stalledIntervalMs: 250 });
+    const log = client();
+    await within(
+      20_000,
+      "n2 ends",
+      waitFor(async () =>
+        (await readRunLog(log, prefix)).some((e) => e.id === "n2" && e.phase === "end"),
+      ),
+    );
+    // The stuck replica wakes up while the survivor runs n1: fenced off, it takes neither n1 nor n2.
+    await within(
+      10_000,
+      "the child's spin ends",
+      waitFor(
+        async () =>
+          (await readRunLog(log, prefix)).filter((e) => e.id === "spin" && e.phase === "end")
+            .length === 2,
+      ),
+    );
+    const events = await readRunLog(log, prefix);
+    const starts = (id: string) =>
+      events.filter((e) => e.id === id && e.phase === "start").map((e) => e.replica);
+    expect(starts("spin").sort()).toEqual(["stuck", "survivor"]);
+    expect(starts("n1")).toEqual(["survivor"]);
+    expect(starts("n2")).toEqual(["survivor"]);
+  });
 });
 
 const childLocks = { lockMs: FAST.lockDurationMs, stalledMs: FAST.stalledIntervalMs };

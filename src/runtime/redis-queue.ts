@@ -274,6 +274,21 @@ export class RedisQueue implements JobQueue {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** True when Redis answers within `timeoutMs` (for `/readyz`: no Redis, no intake). */
+  async ping(timeoutMs = 1000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#redis.ping().then((r) => r === "PONG"), timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Drains (if not yet) and closes every connection; what was not finished is left in Redis. */
   async close(timeoutMs = 0): Promise<void> {
     if (this.#ended) return;

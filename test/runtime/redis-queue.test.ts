@@ -1,6 +1,7 @@
 // RedisQueue on a real redis-server: two replicas in one process, each with its own connections.
 import type { QueuedJob } from "../../src/runtime/job.js";
 import { describe, expect, it } from "vitest";
+import { RedisQueue } from "../../src/runtime/redis-queue.js";
 import { useRedisServer } from "../helpers/redis.js";
 import { job, perKey, useReplicas, waitFor, within } from "../helpers/redis-fixtures.js";
 import { readRunLog } from "../helpers/redis-replica.js";
@@ -200,6 +201,17 @@ describe("RedisQueue across replicas", () => {
     await within(5000, "slow finishes", a.idle());
     const events = await readRunLog(log, prefix);
     expect(events.map((e) => `${e.id} ${e.phase}`)).toEqual(["slow start", "slow end"]);
+  });
+
+  it("answers ping() while Redis is up, and false when Redis cannot be reached", async () => {
+    const q = replica(redis.prefix("ping"), "a", { work: false });
+    expect(await q.ping()).toBe(true);
+    const dead = new RedisQueue("redis://127.0.0.1:1", async () => undefined, { work: false });
+    try {
+      expect(await dead.ping(300)).toBe(false);
+    } finally {
+      await dead.close();
+    }
   });
 
   it.each([

@@ -6,6 +6,7 @@ import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
 import { benchBurst } from "./burst.js";
 import { benchJournal } from "./journal.js";
+import { benchRedis } from "./redis.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       run: benchCli,
     },
     { title: "Job intake: in-process vs durable queue (journal fsync'd)", run: benchJournal },
+    { title: "Redis queue: a burst over keys, one replica vs two", run: benchRedis },
   ];
   for (const section of sections) {
     process.stdout.write(`\n## ${section.title}\n`);

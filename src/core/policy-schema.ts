@@ -30,7 +30,6 @@ const componentDefinition = {
   },
 } as const;
 
-
 /** Inputs of a job: names to strings (workflow_dispatch inputs are strings). */
 const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
 

@@ -8,12 +8,14 @@ import type { JobRunner } from "./runtime/job.js";
 import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js";
 import { GitHubHookDeliveries, RedeliverySweep } from "./runtime/redelivery-sweep.js";
 import { createServices, registerInstalledRepositories } from "./runtime/services.js";
-import { openStateDir, type StateDir } from "./runtime/state-dir.js";
+import { openRuntime, type Runtime } from "./runtime/open-runtime.js";
 import { createMonobotServer } from "./server/http-server.js";
 import { EnvError, readServerEnv } from "./server/env.js";
 import { Metrics } from "./server/metrics.js";
 import { metricsPlugin } from "./server/octokit-metrics.js";
 import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
+import { secretsPublicKeyRoute } from "./server/secrets-route.js";
+import { loadKeyRing } from "./secrets/sealing.js";
 
 async function main(): Promise<void> {
   let env;
@@ -58,22 +60,29 @@ async function main(): Promise<void> {
     log: log.child({ name: "probot" }),
     Octokit,
     ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
+    // Several replicas share GitHub's rate limits through Redis (Probot's Bottleneck clustering).
+    ...(env.redisUrl ? { redisConfig: env.redisUrl } : {}),
   });
-  // The journal is opened before anything runs: a job runs only once the services exist.
+  // The store is opened before anything runs: a job runs only once the services exist.
   let runJob: JobRunner = () => Promise.reject(new Error("monobot is still starting"));
-  let state: StateDir;
+  let runtime: Runtime;
   try {
-    state = await openStateDir(env.stateDir, (job) => runJob(job), {
-      // Each installation has its own write lane, so jobs of different installations overlap.
-      concurrency: env.concurrency,
+    runtime = await openRuntime({
+      stateDir: env.stateDir,
+      ...(env.redisUrl ? { redisUrl: env.redisUrl } : {}),
+      runner: (job) => runJob(job),
       log,
-      onError: (job, e) =>
-        log.error(
-          { delivery: job.deliveryId, key: job.key, err: (e as Error).message },
-          "job failed",
-        ),
-      onSuperseded: (job) =>
-        log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
+      queue: {
+        // Each installation has its own write lane, so jobs of different installations overlap.
+        concurrency: env.concurrency,
+        onError: (job, e) =>
+          log.error(
+            { delivery: job.deliveryId, key: job.key, err: (e as Error).message },
+            "job failed",
+          ),
+        onSuperseded: (job) =>
+          log.info({ delivery: job.deliveryId, key: job.key }, "superseded by a newer event"),
+      },
     });
   } catch (e) {
     if (e instanceof StateDirLockedError || e instanceof StateDirUnusableError) {
@@ -82,32 +91,24 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const { queue } = state;
+  const { queue } = runtime;
+  const sealingKeys = await loadKeyRing(env.sealing);
   const services = createServices({
     app: probot,
     log,
     env: process.env,
     serverUrl: env.serverUrl,
-    timers: state.timers,
-    fires: state.fires,
+    timers: runtime.timers,
+    fires: runtime.fires,
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });
   runJob = jobRunner({ handlers, services, log, metrics });
   metrics.watchQueue(queue);
   await probot.load(createApp({ queue, handlers, services, metrics }));
-  const recovered = await queue.recover();
+  const recovered = await runtime.recover();
   metrics.jobsRecovered.inc(recovered);
-  const { recovery } = state;
-  if (recovered > 0 || recovery.tornTail || recovery.skipped > 0 || recovery.staleLockPid) {
-    log.info(
-      {
-        recovered,
-        tornTail: recovery.tornTail,
-        skipped: recovery.skipped,
-        staleLockPid: recovery.staleLockPid,
-      },
-      "state directory recovered: accepted work that had not finished runs again",
-    );
+  if (recovered > 0) {
+    log.info({ recovered }, "accepted work that had not finished before the restart runs again");
   }
   if (env.scheduler) {
     services.scheduler.start();
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
     metrics,
     log,
     webhookPath: env.webhookPath,
-    routes: [ciCallbackRoute({ queue, env: process.env, log })],
+    unready: () => runtime.unready(),
+    routes: [ciCallbackRoute({ queue, env: process.env, log }), secretsPublicKeyRoute(sealingKeys)],
   });
   server.listen(env.port, env.host, () => {
     const address = server.address();
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
         );
       await services.scheduler.stop();
       await services.timeouts.stop();
-      await state.close();
+      await runtime.close();
       process.exit(0);
     })();
   };

@@ -29,6 +29,8 @@ export interface ServerEnv {
   stateDir: string;
   /** Whether the scheduler runs (`MONOBOT_SCHEDULER=off` turns it off, e.g. on extra replicas). */
   scheduler: boolean;
+  /** Several replicas share this Redis (`REDIS_URL`); absent, one process keeps a journal. */
+  redisUrl?: string;
   /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
   redeliverySweep: boolean;
   /** The sealed-secrets key (`MONOBOT_SEALING_KEY` or `_FILE`, `_PREVIOUS`); absent when not set. */
@@ -171,6 +173,12 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
   if (!LEVELS.includes(logLevel))
     throw new EnvError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.LOG_LEVEL}".`);
 
+  const redisUrl = env.REDIS_URL?.trim();
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    throw new EnvError(
+      "REDIS_URL must be redis://[user:password@]host:port[/db] (or rediss:// for TLS).",
+    );
+  }
   const concurrencyText = env.MONOBOT_CONCURRENCY ?? "16";
   const concurrency = Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
@@ -218,6 +226,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     stateDir: stateDirFrom(env),
     scheduler: env.MONOBOT_SCHEDULER !== "off",
     redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
+    ...(redisUrl ? { redisUrl } : {}),
     ...(sealing ? { sealing } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface ServerDeps {
   log: Log;
   webhookPath: string;
   routes?: Route[];
+  /** Null when the store takes work, otherwise why not: /readyz answers 503 with it. */
+  unready?: () => Promise<string | null>;
 }
 
 export interface MonobotServer {
@@ -137,7 +139,9 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
       }
       if (req.method === "GET" && url === "/healthz") return send(res, 200, "ok\n");
       if (req.method === "GET" && url === "/readyz") {
-        return draining ? send(res, 503, "draining\n") : send(res, 200, "ready\n");
+        if (draining) return send(res, 503, "draining\n");
+        const why = await deps.unready?.();
+        return why ? send(res, 503, `not ready: ${why}\n`) : send(res, 200, "ready\n");
       }
       if (req.method === "GET" && url === "/metrics") {
         return send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);

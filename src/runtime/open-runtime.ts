@@ -1,0 +1,90 @@
+// Opens the runtime the environment asks for: one process with a journal in MONOBOT_STATE_DIR
+// (the default), or several replicas sharing Redis (REDIS_URL). Both give the same pieces.
+import { access, constants } from "node:fs/promises";
+import type { Log } from "../log.js";
+import type { JobQueue, JobRunner } from "./job.js";
+import type { InProcessQueueOptions } from "./in-process-queue.js";
+import { RedisQueue } from "./redis-queue.js";
+import { RedisFireStore, RedisTimerStore } from "./redis-stores.js";
+import { openStateDir, type StateDir } from "./state-dir.js";
+import type { FireStore, TimerStore } from "./stores.js";
+
+export interface Runtime {
+  mode: "journal" | "redis";
+  queue: JobQueue;
+  timers: TimerStore;
+  fires: FireStore;
+  /** Runs again the work accepted before a restart and not finished; how many jobs. */
+  recover(): Promise<number>;
+  /** Null when the store takes work; otherwise why not (for /readyz). */
+  unready(): Promise<string | null>;
+  /** After the queue's drain: stops the timers and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  stateDir: string;
+  redisUrl?: string;
+  runner: JobRunner;
+  log: Log;
+  queue: Pick<InProcessQueueOptions, "concurrency" | "onError" | "onSuperseded">;
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  return options.redisUrl ? openRedis(options, options.redisUrl) : openJournal(options);
+}
+
+async function openJournal(options: RuntimeOptions): Promise<Runtime> {
+  const state: StateDir = await openStateDir(options.stateDir, options.runner, {
+    ...options.queue,
+    log: options.log,
+  });
+  const { recovery } = state;
+  if (recovery.tornTail || recovery.skipped > 0 || recovery.staleLockPid) {
+    options.log.warn(
+      {
+        tornTail: recovery.tornTail,
+        skipped: recovery.skipped,
+        staleLockPid: recovery.staleLockPid,
+      },
+      "state directory: recovered from an unclean stop",
+    );
+  }
+  return {
+    mode: "journal",
+    queue: state.queue,
+    timers: state.timers,
+    fires: state.fires,
+    recover: () => state.queue.recover(),
+    unready: async () => {
+      if (state.journal.closed) return "the journal is closed";
+      try {
+        await access(state.dir, constants.W_OK);
+        return null;
+      } catch {
+        return `the state directory ${state.dir} is not writable`;
+      }
+    },
+    close: () => state.close(),
+  };
+}
+
+async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime> {
+  const queue = new RedisQueue(url, options.runner, { ...options.queue, log: options.log });
+  const timers = new RedisTimerStore(url, { log: options.log });
+  const fires = new RedisFireStore(url);
+  return {
+    mode: "redis",
+    queue,
+    timers,
+    fires,
+    // Redis keeps the jobs; a stalled job of a killed replica is taken over by the workers.
+    recover: () => Promise.resolve(0),
+    unready: async () => ((await queue.ping()) ? null : "Redis does not answer (REDIS_URL)"),
+    close: async () => {
+      await queue.close();
+      await timers.stop();
+      await fires.close();
+    },
+  };
+}

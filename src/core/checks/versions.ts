@@ -611,7 +611,8 @@ function chartFiles(
       if (moved) continue;
       add(headOwner, f.path, rel);
     }
-    if (basePath !== undefined && owner !== undefined) {
+    // A file renamed within one chart counts once.
+    if (basePath !== undefined && owner !== undefined && owner !== headOwner) {
       const state = charts.get(owner) as ChartState;
       add(owner, basePath, relativeTo(state.baseFolder, basePath));
     }

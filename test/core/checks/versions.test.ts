@@ -1334,7 +1334,12 @@ describe("Helm's dependency rule in Helm 2's requirements.yaml", () => {
     "charts/published/Chart.yaml": "apiVersion: v1\nname: published\nversion: 2.0.0\n",
   };
 
-  it.each([
+  const cases: {
+    name: string;
+    head: Record<string, string>;
+    conclusion: "success" | "failure";
+    annotations: [string, "failure" | "notice", RegExp][];
+  }[] = [
     {
       name: "a repository dependency is a notice",
       head: { "charts/published/Chart.yaml": "apiVersion: v1\nname: published\nversion: 2.0.1\n" },
@@ -1378,7 +1383,9 @@ describe("Helm's dependency rule in Helm 2's requirements.yaml", () => {
         ],
       ],
     },
-  ] as const)("$name", (c) => {
+  ];
+
+  it.each(cases)("$name", (c) => {
     const { result } = runScenario({ base, head: edit(base, c.head) });
     expect(result.conclusion).toBe(c.conclusion);
     expect(result.annotations.map((a) => [a.path, a.level])).toEqual(

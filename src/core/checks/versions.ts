@@ -999,13 +999,14 @@ function danglingFileDependencies(
   const touched = new Set<string>();
   const gone = new Set<string>();
   for (const f of snapshot.files) {
-    if (f.status !== "removed") touched.add(f.path);
-    const old = f.status === "removed" ? f.path : f.previousPath;
-    if ((old !== undefined && old !== f.path) || f.status === "removed") gone.add(old ?? f.path);
+    if (f.status === "removed") gone.add(f.path);
+    else touched.add(f.path);
+    if (f.previousPath !== undefined && f.previousPath !== f.path) gone.add(f.previousPath);
   }
   const movedTo = new Map<string, ChartState>();
-  for (const c of charts.values())
+  for (const c of charts.values()) {
     if (!c.isNew && c.baseFolder !== c.folder) movedTo.set(c.baseFolder, c);
+  }
   for (const parent of charts.values()) {
     for (const dep of parent.dependencies) {
       if (dependencySource(dep) !== "file") continue;

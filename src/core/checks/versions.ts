@@ -572,9 +572,13 @@ function chartFiles(
 ): void {
   const headFolders = new Set(charts.keys());
   const baseFolders = new Map<string, string>();
-  for (const c of charts.values()) if (!c.isNew) baseFolders.set(c.baseFolder, c.folder);
-  for (const c of charts.values())
+  for (const c of charts.values()) {
+    if (!c.isNew) baseFolders.set(c.baseFolder, c.folder);
+  }
+  // A new chart owns its folder at the base too, unless a moved chart came from there.
+  for (const c of charts.values()) {
     if (!baseFolders.has(c.folder)) baseFolders.set(c.folder, c.folder);
+  }
   const baseFolderSet = new Set(baseFolders.keys());
   const baseOwner = (p: string): string | undefined => {
     const folder = chartOfPath(baseFolderSet, p);

@@ -7,6 +7,7 @@ import {
   dependencySource,
   embeddingFolder,
   packagingChain,
+  pinIsChecked,
   chartVersionProblem,
   helmIgnores,
   nextPin,
@@ -416,6 +417,32 @@ describe("packagingChain", () => {
     ["an unknown folder", "charts/nope", []],
   ])("%s", (_name, folder, expected) => {
     expect(links(folder)).toEqual(expected);
+  });
+
+  it("matches a repository entry to a copy embedded in the umbrella's charts/ folder", () => {
+    // Helm packages what charts/ holds and matches it to the entry by name; the pin is not
+    // checked against the copy (only `helm dependency update` would replace it).
+    const vendored = chartGraph(
+      new Map<string, ChartManifest>([
+        [
+          "charts/app",
+          chart("app", [
+            { name: "redis", repository: "https://charts.bitnami.com/bitnami", version: "17.x" },
+          ]),
+        ],
+        ["charts/app/charts/redis", chart("redis")],
+        ["charts/redis", chart("redis")],
+      ]),
+    );
+    const [edge] = packagingChain(vendored, "charts/app/charts/redis");
+    expect(edge).toMatchObject({
+      parent: "charts/app",
+      via: "embedded",
+      dependency: { name: "redis" },
+    });
+    expect(edge && pinIsChecked(edge)).toBe(false);
+    expect(packagingChain(vendored, "charts/redis")).toEqual([]);
+    expect(vendored.published.size).toBe(0);
   });
 
   it("does not loop on a cycle (which Helm refuses) and lists each edge once", () => {

@@ -467,3 +467,249 @@ describe("the CLI and the bot give the same verdicts on the same change", () => 
     );
   });
 });
+
+/** monobot/versions on one commit of a history, as a pull request that landed as that commit. */
+async function checkCommit(repo: TempRepo, sha: string, extra: string[] = []) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(
+    ["check", "--repo", ".", "--base", `${sha}^`, "--head", sha, "--format", "json", ...extra],
+    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: repo.dir },
+    [versionsCheck],
+  );
+  if (code === 2) throw new Error(`usage or config error: ${stderr}${stdout}`);
+  const versions = (JSON.parse(stdout) as JsonOut).checks.find(
+    (c) => c.name === "monobot/versions",
+  );
+  if (!versions) throw new Error("no monobot/versions in the output");
+  return {
+    code,
+    annotations: versions.annotations.map((a) => `${a.level} ${a.path}: ${a.message}`),
+  };
+}
+
+interface Step {
+  what: string;
+  files: Files;
+  /** Paths to move with `git mv` before writing `files`: [from, to]. */
+  moves?: [string, string][];
+  code: 0 | 1;
+  /** One pattern per annotation, in the check's order (failures first, then by path). */
+  annotations: RegExp[];
+}
+
+async function replay(steps: Step[], base: Files, extra: string[] = []) {
+  const repo = tempRepo("config");
+  repos.push(repo);
+  repo.commit(base, "base");
+  for (const step of steps) {
+    for (const [from, to] of step.moves ?? []) {
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(`${repo.dir}/${to.slice(0, to.lastIndexOf("/"))}`, { recursive: true });
+      repo.git("mv", from, to);
+    }
+    const sha = repo.commit(step.files, step.what);
+    const got = await checkCommit(repo, sha, extra);
+    expect({ step: step.what, code: got.code }).toEqual({ step: step.what, code: step.code });
+    expect(got.annotations, step.what).toHaveLength(step.annotations.length);
+    step.annotations.forEach((m, i) => expect(got.annotations[i], step.what).toMatch(m));
+  }
+}
+
+describe("monobot check commit by commit on a three-level umbrella (file://, embedded, repository)", () => {
+  const dep = (name: string, version: string, repository?: string) =>
+    `  - name: ${name}\n    version: ${version}\n${repository ? `    repository: "${repository}"\n` : ""}`;
+  const root = (version: string, aether: string) =>
+    chart(
+      "root",
+      version,
+      `dependencies:\n${dep("aether", aether, "file://../aether")}${dep("ran-sim", "1.3.1", "@sdran")}`,
+    );
+  const aether = (version: string, rocApi: string, sub: string, rocApiChart = "roc-api") =>
+    chart(
+      "aether",
+      version,
+      `dependencies:\n${dep(rocApiChart, rocApi, `file://../${rocApiChart}`)}${dep("sub", sub)}`,
+    );
+  const BASE: Files = {
+    "charts/root/Chart.yaml": root("1.0.0", "2.0.0"),
+    "charts/aether/Chart.yaml": aether("2.0.0", "1.2.3", "0.1.0"),
+    "charts/aether/charts/sub/Chart.yaml": chart("sub", "0.1.0"),
+    "charts/aether/charts/sub/values.yaml": "a: 1\n",
+    "charts/aether/charts/vendored/Chart.yaml": chart("vendored", "1.0.0"),
+    "charts/aether/charts/vendored/templates/cm.yaml": "kind: ConfigMap\n",
+    "charts/roc-api/Chart.yaml": chart("roc-api", "1.2.3"),
+    "charts/roc-api/values.yaml": "a: 1\n",
+    "charts/ran-sim/Chart.yaml": chart("ran-sim", "1.3.1"),
+    "charts/ran-sim/values.yaml": "a: 1\n",
+  };
+
+  it("gives Helm's verdict on each commit", async () => {
+    await replay(
+      [
+        {
+          what: "roc-api goes up alone",
+          files: {
+            "charts/roc-api/values.yaml": "a: 2\n",
+            "charts/roc-api/Chart.yaml": chart("roc-api", "1.2.4"),
+          },
+          code: 1,
+          annotations: [
+            /^failure charts\/aether\/Chart\.yaml: charts\/roc-api 1\.2\.3 -> 1\.2\.4 requires charts\/aether to bump[\s\S]*pins roc-api to 1\.2\.3, which does not admit 1\.2\.4/,
+            /^failure charts\/root\/Chart\.yaml: .*which requires charts\/root to bump/,
+          ],
+        },
+        {
+          what: "the umbrellas follow up to the root",
+          files: {
+            "charts/aether/Chart.yaml": aether("2.0.1", "1.2.4", "0.1.0"),
+            "charts/root/Chart.yaml": root("1.0.1", "2.0.1"),
+          },
+          code: 0,
+          annotations: [],
+        },
+        {
+          what: "ran-sim goes up: root pins it from @sdran, a notice",
+          files: {
+            "charts/ran-sim/values.yaml": "a: 2\n",
+            "charts/ran-sim/Chart.yaml": chart("ran-sim", "1.3.2"),
+          },
+          code: 0,
+          annotations: [
+            /^notice charts\/root\/Chart\.yaml: charts\/root pins ran-sim 1\.3\.1 from @sdran; this repository now has 1\.3\.2 \(charts\/ran-sim\) — update the pin once 1\.3\.2 is published$/,
+          ],
+        },
+        {
+          what: "the unlisted embedded chart goes up, its umbrellas do not",
+          files: {
+            "charts/aether/charts/vendored/templates/cm.yaml": "kind: ConfigMap # 2\n",
+            "charts/aether/charts/vendored/Chart.yaml": chart("vendored", "1.0.1"),
+          },
+          code: 1,
+          annotations: [
+            /^failure charts\/aether\/Chart\.yaml: charts\/aether\/charts\/vendored 1\.0\.0 -> 1\.0\.1 requires charts\/aether to bump: its version is still 2\.0\.1; write version: 2\.0\.2 \(patch\)/,
+            /^failure charts\/root\/Chart\.yaml: .*which requires charts\/root to bump: its version is still 1\.0\.1/,
+          ],
+        },
+        {
+          what: "the listed embedded chart goes up with its umbrellas, but its pin stays",
+          files: {
+            "charts/aether/charts/sub/values.yaml": "a: 2\n",
+            "charts/aether/charts/sub/Chart.yaml": chart("sub", "0.1.1"),
+            "charts/aether/Chart.yaml": aether("2.0.2", "1.2.4", "0.1.0"),
+            "charts/root/Chart.yaml": root("1.0.2", "2.0.2"),
+          },
+          code: 1,
+          annotations: [
+            /^failure charts\/aether\/Chart\.yaml: charts\/aether pins sub to 0\.1\.0, which does not admit 0\.1\.1/,
+          ],
+        },
+        {
+          what: "the pin follows",
+          files: {
+            "charts/aether/Chart.yaml": aether("2.0.3", "1.2.4", "0.1.1"),
+            "charts/root/Chart.yaml": root("1.0.3", "2.0.3"),
+          },
+          code: 0,
+          annotations: [],
+        },
+        {
+          what: "ran-sim moves to another folder under its name (git mv): the same chart, unchanged",
+          moves: [
+            ["charts/ran-sim/Chart.yaml", "charts/ran/ran-sim/Chart.yaml"],
+            ["charts/ran-sim/values.yaml", "charts/ran/ran-sim/values.yaml"],
+          ],
+          files: {},
+          code: 0,
+          annotations: [],
+        },
+        {
+          what: "roc-api becomes a new chart roc-api-v2 in a renamed folder, at a lower version",
+          moves: [
+            ["charts/roc-api/Chart.yaml", "charts/roc-api-v2/Chart.yaml"],
+            ["charts/roc-api/values.yaml", "charts/roc-api-v2/values.yaml"],
+          ],
+          files: {
+            "charts/roc-api-v2/Chart.yaml": chart("roc-api-v2", "0.1.0"),
+            "charts/aether/Chart.yaml": aether("2.1.0", "0.1.0", "0.1.1", "roc-api-v2"),
+            "charts/root/Chart.yaml": root("1.1.0", "2.1.0"),
+          },
+          code: 0,
+          annotations: [],
+        },
+        {
+          what: "the root changes without its bump",
+          files: { "charts/root/values.yaml": "a: 1\n" },
+          code: 1,
+          annotations: [
+            /^failure charts\/root\/Chart\.yaml: charts\/root changed \(1 file\) but its version is still 1\.1\.0/,
+          ],
+        },
+      ],
+      BASE,
+    );
+  });
+});
+
+describe("monobot check commit by commit on a component with an in-development version", () => {
+  const BASE: Files = {
+    "models/ric/VERSION": "0.11.13\n",
+    "models/ric/ric.yang": "module ric {}\n",
+  };
+  const steps = (strict: boolean): Step[] => [
+    {
+      what: "after the release, the next development version",
+      files: { "models/ric/VERSION": "0.11.14-dev\n" },
+      code: 0,
+      annotations: [],
+    },
+    {
+      what: "a change on 0.11.14-dev",
+      files: { "models/ric/ric.yang": "module ric { leaf a; }\n" },
+      code: strict ? 1 : 0,
+      annotations: strict
+        ? [
+            /^failure models\/ric\/VERSION: models\/ric changed \(1 file\) but VERSION is still 0\.11\.14-dev/,
+          ]
+        : [],
+    },
+    {
+      what: "another change on 0.11.14-dev",
+      files: { "models/ric/ric.yang": "module ric { leaf a; leaf b; }\n" },
+      code: strict ? 1 : 0,
+      annotations: strict ? [/still 0\.11\.14-dev/] : [],
+    },
+    {
+      what: "the release",
+      files: { "models/ric/VERSION": "0.11.14\n" },
+      code: 0,
+      annotations: [],
+    },
+    {
+      what: "a change on the release without a bump",
+      files: { "models/ric/ric.yang": "module ric { leaf c; }\n" },
+      code: 1,
+      annotations: [
+        /^failure models\/ric\/VERSION: models\/ric changed \(1 file\) but VERSION is still 0\.11\.14: write 0\.11\.15 \(patch\)/,
+      ],
+    },
+    {
+      what: "back to an older pre-release",
+      files: { "models/ric/VERSION": "0.11.14-dev\n" },
+      code: 1,
+      annotations: [/went from 0\.11\.14 to 0\.11\.14-dev, a regression/],
+    },
+  ];
+
+  it("lets changes land on the pre-release by default", async () => {
+    await replay(steps(false), BASE);
+  });
+
+  it("asks for a bump on every change with versions.every_change: true", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const file = `${mkdtempSync(`${tmpdir()}/monobot-policy-`)}/monobot.yml`;
+    writeFileSync(file, "versions:\n  every_change: true\n");
+    await replay(steps(true), BASE, ["--config", file]);
+  });
+});

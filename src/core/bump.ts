@@ -1,5 +1,12 @@
 // Plans a `/bump`: which VERSION files, Chart.yaml versions, appVersions and umbrella pins change to what.
-import { chartPath, nextPin, pinAdmits, REQUIREMENTS_FILE } from "./charts.js";
+import {
+  chartPath,
+  nextPin,
+  pinAdmits,
+  pinIsChecked,
+  REQUIREMENTS_FILE,
+  type ChartEdge,
+} from "./charts.js";
 import { versionsModel, type ChartState, type VersionsModel } from "./checks/versions.js";
 import type { CheckInput } from "./checks/registry.js";
 import {
@@ -212,6 +219,20 @@ export function planBump(input: CheckInput, request: BumpRequest): BumpPlan {
       if ((moved || chart.needsBump) && chart.chain === undefined) enqueue(chart.folder);
     }
   }
+  const chartVersion = new Map<string, string>();
+  const writePin = (edge: ChartEdge, version: string) => {
+    if (!pinIsChecked(edge)) return;
+    const dep = edge.dependency;
+    const pin = dep.version?.value;
+    if (pinAdmits(pin, version) === true) return;
+    const next = nextPin(pin, version);
+    const kind = dep.file === chartPath(edge.parent, REQUIREMENTS_FILE) ? "requirements" : "chart";
+    apply(
+      dep.file,
+      (t) => setDependencyPin(t, kind, { index: dep.index, name: dep.name }, next),
+      `${dep.name} pin ${pin ?? "(none)"} -> ${next}`,
+    );
+  };
   for (let i = 0; i < queue.length; i++) {
     const folder = queue[i] as string;
     const chart = model.charts.get(folder);
@@ -234,21 +255,19 @@ export function planBump(input: CheckInput, request: BumpRequest): BumpPlan {
         to: target,
       });
     }
+    chartVersion.set(folder, target);
+    // Only umbrellas that package the chart (file:// or embedded) follow it; a repository
+    // dependency pins a published version, which this commit does not publish.
     for (const edge of model.parents.get(folder) ?? []) {
-      const dep = edge.dependency;
-      const pin = dep.version?.value;
-      if (pinAdmits(pin, target) !== true) {
-        const next = nextPin(pin, target);
-        const kind =
-          dep.file === chartPath(edge.parent, REQUIREMENTS_FILE) ? "requirements" : "chart";
-        apply(
-          dep.file,
-          (t) => setDependencyPin(t, kind, { index: dep.index, name: dep.name }, next),
-          `${dep.name} pin ${pin ?? "(none)"} -> ${next}`,
-        );
-      }
+      writePin(edge, target);
       enqueue(edge.parent);
     }
+  }
+  // Pins that do not admit a chart that did not move (the pin changed, or was wrong before).
+  for (const edge of model.pins) {
+    const child = model.charts.get(edge.child);
+    const version = chartVersion.get(edge.child) ?? child?.headVersion;
+    if (version !== undefined) writePin(edge, version);
   }
 
   const edits = [...working.values()].filter((e) => e.after !== e.before);

@@ -266,7 +266,7 @@ export function chartOfPath(folders: ReadonlySet<string>, path: string): string 
   return undefined;
 }
 
-/** Chart folders by chart name, for resolving dependencies by name. */
+/** Chart folders by chart name, for finding this repository's copy of a published chart. */
 export type ChartNameIndex = ReadonlyMap<string, readonly string[]>;
 
 export function chartNameIndex(charts: ReadonlyMap<string, ChartManifest>): ChartNameIndex {
@@ -280,47 +280,199 @@ export function chartNameIndex(charts: ReadonlyMap<string, ChartManifest>): Char
   return index;
 }
 
-/** The chart folder a dependency points at: a `file://` path, else the one chart with its name. */
-export function resolveDependency(
-  parentFolder: string,
-  dep: ChartDependency,
-  charts: ReadonlyMap<string, ChartManifest>,
-  names: ChartNameIndex = chartNameIndex(charts),
-): string | undefined {
+/**
+ * Where a dependency's chart comes from, as Helm reads its `repository`:
+ * - `file`: `file://PATH`, a chart folder of this repository that `helm dependency update`
+ *   packages into the umbrella after checking the pin against its version;
+ * - `embedded`: no repository, a chart Helm expects in the umbrella's own `charts/NAME` folder
+ *   (also checked against the pin);
+ * - `repository`: a chart repository (`https://`, `oci://`, `@alias`, `alias:`, a repository
+ *   name): a published version, whatever this repository's copy of that chart holds.
+ */
+export type DependencySource = "file" | "embedded" | "repository";
+
+export function dependencySource(dep: Pick<ChartDependency, "repository">): DependencySource {
   const repo = dep.repository?.trim() ?? "";
-  if (repo.startsWith("file://")) {
-    const rel = repo.slice("file://".length);
-    if (rel.startsWith("/")) return undefined;
-    const target = posix.normalize(posix.join(parentFolder === "" ? "." : parentFolder, rel));
-    const folder = target === "." ? "" : target.replace(/\/+$/, "");
-    return folder !== parentFolder && charts.has(folder) ? folder : undefined;
-  }
-  const named = (names.get(dep.name) ?? []).filter((f) => f !== parentFolder);
-  if (named.length === 1) return named[0];
-  // Several charts share the name: a vendored subchart in the parent's charts/ folder wins.
-  return named.find((f) => f === chartPath(parentFolder, `charts/${dep.name}`));
+  if (repo === "") return "embedded";
+  return repo.startsWith("file://") ? "file" : "repository";
 }
 
+/** The folder a `file://` repository points at from `parent`, or undefined (absolute, or outside). */
+export function fileDependencyFolder(parent: string, repository: string): string | undefined {
+  const rel = repository.trim().slice("file://".length);
+  if (rel.startsWith("/")) return undefined;
+  const target = posix.normalize(posix.join(parent === "" ? "." : parent, rel));
+  if (target === ".." || target.startsWith("../")) return undefined;
+  return target === "." ? "" : target.replace(/\/+$/, "");
+}
+
+/** The chart `folder` is embedded in (`UMBRELLA/charts/NAME`), when `folder` has that shape. */
+export function embeddingFolder(folder: string): string | undefined {
+  const m = /^(?:(.*)\/)?charts\/[^/]+$/.exec(folder);
+  return m ? (m[1] ?? "") : undefined;
+}
+
+/**
+ * The chart folder Helm packages into `parent` for this dependency: the `file://` folder, or
+ * the parent's `charts/NAME` for a dependency without repository. A repository dependency names
+ * a published chart, which this repository's files do not change: undefined.
+ */
+export function resolveDependency(
+  parent: string,
+  dep: ChartDependency,
+  charts: ReadonlyMap<string, ChartManifest>,
+): string | undefined {
+  const source = dependencySource(dep);
+  if (source === "repository") return undefined;
+  const folder =
+    source === "file"
+      ? fileDependencyFolder(parent, dep.repository ?? "")
+      : chartPath(parent, `charts/${dep.name}`);
+  return folder !== undefined && folder !== parent && charts.has(folder) ? folder : undefined;
+}
+
+/** An umbrella packaging a sub-chart of this repository: a change to the child changes the parent. */
 export interface ChartEdge {
   parent: string;
   child: string;
+  /** `file`: through a `file://` dependency; `embedded`: the child lies in the parent's `charts/`. */
+  via: "file" | "embedded";
+  /** The dependency entry naming the child; absent for an embedded chart the parent does not list. */
+  dependency?: ChartDependency;
+}
+
+/** A repository dependency on a chart this repository also holds: it pins a published version. */
+export interface PublishedPin {
+  parent: string;
+  /** This repository's copy of the chart (the one chart folder with the dependency's name). */
+  local: string;
   dependency: ChartDependency;
 }
 
-/** Dependants of each chart (umbrella edges), from every chart's dependencies. */
-export function chartParents(charts: ReadonlyMap<string, ChartManifest>): Map<string, ChartEdge[]> {
+/** The charts and how Helm links them: packaging edges and pins on published versions. */
+export interface ChartGraph {
+  charts: ReadonlyMap<string, ChartManifest>;
+  /** Packaging edges by child folder, parents sorted. */
+  parents: ReadonlyMap<string, readonly ChartEdge[]>;
+  /** Repository dependencies by the folder of this repository's copy of their chart. */
+  published: ReadonlyMap<string, readonly PublishedPin[]>;
+}
+
+/** Whether Helm checks the edge's pin against the child's version (`helm dependency update`). */
+export function pinIsChecked(edge: ChartEdge): edge is ChartEdge & { dependency: ChartDependency } {
+  return edge.dependency !== undefined && dependencySource(edge.dependency) !== "repository";
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * The chart graph with Helm's rule: only `file://` dependencies and charts embedded in an
+ * umbrella's `charts/` folder are packaged into it. A repository dependency whose chart name is
+ * one of this repository's charts is a published pin; one that names an embedded chart is
+ * matched to it, as Helm matches the charts of `charts/` to the entries by name.
+ */
+export function chartGraph(charts: ReadonlyMap<string, ChartManifest>): ChartGraph {
   const parents = new Map<string, ChartEdge[]>();
+  const published = new Map<string, PublishedPin[]>();
   const names = chartNameIndex(charts);
-  for (const [folder, chart] of [...charts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    for (const dependency of chart.dependencies) {
-      const child = resolveDependency(folder, dependency, charts, names);
-      if (child === undefined) continue;
-      const list = parents.get(child) ?? [];
-      list.push({ parent: folder, child, dependency });
-      parents.set(child, list);
+  const embedded = new Map<string, string[]>();
+  const sorted = [...charts.keys()].sort();
+  for (const folder of sorted) {
+    const umbrella = embeddingFolder(folder);
+    if (umbrella !== undefined && umbrella !== folder && charts.has(umbrella)) {
+      push(embedded, umbrella, folder);
     }
   }
-  return parents;
+  for (const parent of sorted) {
+    const chart = charts.get(parent) as ChartManifest;
+    const inside = embedded.get(parent) ?? [];
+    const linked = new Set<string>();
+    for (const dependency of chart.dependencies) {
+      const source = dependencySource(dependency);
+      let child = resolveDependency(parent, dependency, charts);
+      if (child === undefined && source === "repository") {
+        child = inside.find((f) => charts.get(f)?.name === dependency.name);
+        if (child === undefined) {
+          const named = (names.get(dependency.name) ?? []).filter((f) => f !== parent);
+          if (named.length === 1) {
+            push(published, named[0] as string, { parent, local: named[0] as string, dependency });
+          }
+          continue;
+        }
+      }
+      if (child === undefined) continue;
+      push(parents, child, {
+        parent,
+        child,
+        via: source === "file" ? "file" : "embedded",
+        dependency,
+      });
+      linked.add(child);
+    }
+    for (const child of inside) {
+      if (!linked.has(child)) push(parents, child, { parent, child, via: "embedded" });
+    }
+  }
+  return { charts, parents, published };
+}
+
+/** Packaging edges of each chart (its umbrellas), by child folder. */
+export function chartParents(charts: ReadonlyMap<string, ChartManifest>): Map<string, ChartEdge[]> {
+  return chartGraph(charts).parents as Map<string, ChartEdge[]>;
+}
+
+/** One step of a packaging chain: `umbrella` packages `child` through `via` (and `dependency`). */
+export interface PackagingLink extends ChartEdge {
+  /** The longest distance from the start chart to `parent` (1: a direct umbrella). */
+  depth: number;
+}
+
+/**
+ * Which umbrellas package the chart at `folder`, transitively up to the roots, and through which
+ * dependency entry: every packaging edge reachable upwards, ordered so that each edge comes after
+ * every edge into its child (bottom-up: when an edge is reached, its child's new version is known
+ * and the parent's pin and version can be written). Repository dependencies are not in it: they
+ * pin published versions. A cycle (which Helm refuses) does not loop: its edges come last.
+ */
+export function packagingChain(graph: ChartGraph, folder: string): PackagingLink[] {
+  // The charts reachable upwards, and how many packaging edges lead into each from below.
+  const reach = new Set<string>([folder]);
+  const incoming = new Map<string, number>();
+  const queue = [folder];
+  for (let i = 0; i < queue.length; i++) {
+    for (const edge of graph.parents.get(queue[i] as string) ?? []) {
+      incoming.set(edge.parent, (incoming.get(edge.parent) ?? 0) + 1);
+      if (reach.has(edge.parent)) continue;
+      reach.add(edge.parent);
+      queue.push(edge.parent);
+    }
+  }
+  const out: PackagingLink[] = [];
+  const depth = new Map<string, number>([[folder, 0]]);
+  const ready = [folder];
+  const done = new Set<string>();
+  const emit = (child: string) => {
+    done.add(child);
+    const d = depth.get(child) ?? 0;
+    for (const edge of graph.parents.get(child) ?? []) {
+      out.push({ ...edge, depth: d + 1 });
+      depth.set(edge.parent, Math.max(depth.get(edge.parent) ?? 0, d + 1));
+      const left = (incoming.get(edge.parent) ?? 1) - 1;
+      incoming.set(edge.parent, left);
+      if (left === 0 && !done.has(edge.parent)) ready.push(edge.parent);
+    }
+  };
+  for (let i = 0; i < ready.length; i++) {
+    const child = ready[i] as string;
+    if (!done.has(child)) emit(child);
+  }
+  // Left over only in a cycle: the rest in breadth-first order, each chart once.
+  for (const child of queue) if (!done.has(child)) emit(child);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ export const policySchema = {
     versions: {
       type: "object",
       additionalProperties: false,
-      required: ["ignore", "prerelease", "tag", "preid"],
+      required: ["ignore", "prerelease", "tag", "preid", "every_change"],
       properties: {
         ignore: globList,
         prerelease: { enum: ["allow", "forbid"] },
@@ -94,6 +94,7 @@ export const policySchema = {
           description:
             "must be one pre-release identifier of letters, digits and hyphens with at least one letter, e.g. dev or rc",
         },
+        every_change: { type: "boolean" },
       },
     },
     charts: {

@@ -38,6 +38,11 @@ export interface Policy {
     tag: string;
     /** Pre-release identifier `/bump prerelease` writes, e.g. `dev` for 1.2.4-dev. */
     preid: string;
+    /**
+     * True: every change to a component needs a new VERSION. False (default): only a component
+     * whose VERSION at the base is a release; one on a pre-release (1.4.0-dev) changes freely.
+     */
+    every_change: boolean;
   };
   charts: {
     paths: string[];

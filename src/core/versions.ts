@@ -30,6 +30,34 @@ export function isPrerelease(version: string): boolean {
   return (semver.prerelease(version)?.length ?? 0) > 0;
 }
 
+/**
+ * Whether a change to a component whose VERSION at the base is `base` needs a new VERSION: a
+ * release always does; a pre-release (an in-development version such as 1.4.3-dev, which
+ * collects changes until a release commit sets 1.4.3) only with `every_change: true`, or where
+ * pre-releases are forbidden (then the change must leave the pre-release for a release).
+ */
+export function needsNewVersion(
+  base: string,
+  versions: { every_change: boolean; prerelease: "allow" | "forbid" },
+): boolean {
+  return versions.every_change || versions.prerelease === "forbid" || !isPrerelease(base);
+}
+
+/**
+ * The release a VERSION change makes, or undefined: the head is a release version (no
+ * pre-release part) above the base (release -> release, or a pre-release released). A version
+ * that did not change or went down, or a pre-release, releases nothing. Without a valid base (a
+ * new component) a release version at the head is its first release.
+ */
+export function releasedVersion(
+  base: string | null | undefined,
+  head: string | null | undefined,
+): string | undefined {
+  if (!head || !isSemver(head) || isPrerelease(head)) return undefined;
+  if (base && isSemver(base) && compareVersions(head, base) <= 0) return undefined;
+  return head;
+}
+
 /** SemVer precedence: negative, zero or positive. Build metadata does not count. */
 export function compareVersions(a: string, b: string): number {
   return semver.compare(a, b);

@@ -4,7 +4,7 @@ import { componentReport } from "../core/components.js";
 import { planJobs, type JobTrigger, type PlannedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import type { ChangedFile, Component } from "../core/types.js";
-import { isPrerelease, isSemver, releaseTag } from "../core/versions.js";
+import { releasedVersion, releaseTag } from "../core/versions.js";
 import type { Log } from "../log.js";
 import { fileAtKey, type CommitStatus } from "../forge/port.js";
 import { ciComponents, type CiPort, type RunTracker } from "./pull-request-ci.js";
@@ -129,8 +129,9 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
   const released: Component[] = [];
   for (const c of touched) {
     const base = versionAt(before, c);
-    const head = versionAt(after, c);
-    if (!head || head === base || !isSemver(head) || isPrerelease(head)) continue;
+    // Only a VERSION that became a release above its base releases (not a -dev, not a decrease).
+    const head = releasedVersion(base, versionAt(after, c));
+    if (head === undefined) continue;
     const tag = releaseTag(policy.versions.tag, c.name, head);
     let at = await port.tagCommit(tag);
     let result: TagOutcome["result"];

@@ -357,3 +357,107 @@ describe("planBump with a chart tied to a component", () => {
     expect(single.split("\n")[0]).toBe("Bump web to 0.10.0 (/bump minor web)");
   });
 });
+
+describe("planBump on in-development (pre-release) VERSIONs", () => {
+  const base: Tree = {
+    "services/roc-api/VERSION": "1.2.3\n",
+    "services/roc-api/main.go": "package main\n",
+    "models/ric/VERSION": "0.1.4-dev\n",
+    "models/ric/ric.yang": "module ric {}\n",
+  };
+  const head = { ...base, "services/roc-api/main.go": "x\n", "models/ric/ric.yang": "y\n" };
+
+  it("bumps only the component on a release; the in-development one takes the change", () => {
+    const p = plan(base, head, "patch");
+    expect(p.versions.map((v) => `${v.name} ${v.from} -> ${v.to}`)).toEqual([
+      "roc-api 1.2.3 -> 1.2.4",
+    ]);
+    expect(check(base, applied(head, p)).conclusion).toBe("success");
+  });
+
+  it.each([
+    ["patch", "0.1.4"],
+    ["minor", "0.2.0"],
+    ["prerelease", "0.1.4-dev.1"],
+  ] as const)("/bump %s ric releases or iterates it: %s", (level, version) => {
+    const ricOnly = { ...base, "models/ric/ric.yang": "y\n" };
+    const p = plan(base, ricOnly, level, ["ric"]);
+    expect(p.problems).toEqual([]);
+    expect(p.edits.map((e) => [e.path, e.after])).toEqual([["models/ric/VERSION", `${version}\n`]]);
+    expect(check(base, applied(ricOnly, p)).conclusion).toBe("success");
+  });
+
+  it("bumps the in-development component too with versions.every_change: true", () => {
+    const over = { versions: { every_change: true } };
+    expect(check(base, { ...base, "models/ric/ric.yang": "y\n" }, over).conclusion).toBe("failure");
+    const p = plan(base, head, "prerelease", [], over);
+    expect(p.versions.map((v) => `${v.name} ${v.from} -> ${v.to}`)).toEqual([
+      "ric 0.1.4-dev -> 0.1.4-dev.1",
+      "roc-api 1.2.3 -> 1.2.4-dev",
+    ]);
+    expect(check(base, applied(head, p), over).conclusion).toBe("success");
+  });
+});
+
+describe("planBump follows Helm's packaging rule", () => {
+  const dep = (name: string, version: string, repository?: string) =>
+    `  - name: ${name}\n    version: ${version}\n${repository ? `    repository: ${repository}\n` : ""}`;
+  const base: Tree = {
+    "charts/root/Chart.yaml": chart(
+      "root",
+      "3.1.0",
+      `dependencies:\n${dep("aether", "2.0.0", "file://../aether")}`,
+    ),
+    "charts/aether/Chart.yaml": chart(
+      "aether",
+      "2.0.0",
+      `dependencies:\n${dep("roc-api", "1.2.3", "file://../roc-api")}${dep("ran-sim", "1.3.1", '"@sdran"')}`,
+    ),
+    "charts/aether/charts/vendored/Chart.yaml": chart("vendored", "1.0.0"),
+    "charts/aether/charts/vendored/values.yaml": "a: 1\n",
+    "charts/roc-api/Chart.yaml": chart("roc-api", "1.2.3"),
+    "charts/ran-sim/Chart.yaml": chart("ran-sim", "1.3.1"),
+    "charts/ran-sim/values.yaml": "a: 1\n",
+  };
+
+  it("bumps a repository-pinned chart alone and leaves the umbrella's published pin", () => {
+    const head = { ...base, "charts/ran-sim/values.yaml": "a: 2\n" };
+    const p = plan(base, head, "patch");
+    expect(p.edits.map((e) => [e.path, e.changes])).toEqual([
+      ["charts/ran-sim/Chart.yaml", ["version 1.3.1 -> 1.3.2"]],
+    ]);
+    const after = check(base, applied(head, p));
+    expect(after.conclusion).toBe("success");
+    expect(after.annotations.map((a) => [a.path, a.level])).toEqual([
+      ["charts/aether/Chart.yaml", "notice"],
+    ]);
+  });
+
+  it("bumps the umbrellas of an embedded chart the umbrella does not list, with no pin to write", () => {
+    const head = { ...base, "charts/aether/charts/vendored/values.yaml": "a: 2\n" };
+    const p = plan(base, head, "patch");
+    expect(p.edits.map((e) => [e.path, e.changes])).toEqual([
+      ["charts/aether/charts/vendored/Chart.yaml", ["version 1.0.0 -> 1.0.1"]],
+      ["charts/aether/Chart.yaml", ["version 2.0.0 -> 2.0.1"]],
+      ["charts/root/Chart.yaml", ["aether pin 2.0.0 -> 2.0.1", "version 3.1.0 -> 3.1.1"]],
+    ]);
+    expect(check(base, applied(head, p)).conclusion).toBe("success");
+  });
+
+  it("fixes a file:// pin the pull request broke on a chart that did not move", () => {
+    const head = {
+      ...base,
+      "charts/aether/Chart.yaml": (base["charts/aether/Chart.yaml"] as string).replace(
+        "version: 1.2.3",
+        "version: 1.2.2",
+      ),
+    };
+    expect(check(base, head).conclusion).toBe("failure");
+    const p = plan(base, head, "patch");
+    expect(p.edits.map((e) => [e.path, e.changes])).toEqual([
+      ["charts/aether/Chart.yaml", ["version 2.0.0 -> 2.0.1", "roc-api pin 1.2.2 -> 1.2.3"]],
+      ["charts/root/Chart.yaml", ["aether pin 2.0.0 -> 2.0.1", "version 3.1.0 -> 3.1.1"]],
+    ]);
+    expect(check(base, applied(head, p)).conclusion).toBe("success");
+  });
+});

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
   chartFolders,
+  chartGraph,
   chartOfPath,
   chartParents,
+  dependencySource,
+  embeddingFolder,
+  packagingChain,
+  pinIsChecked,
   chartVersionProblem,
   helmIgnores,
   nextPin,
@@ -191,13 +196,20 @@ describe("umbrella graph", () => {
       { name: "aether", repository: "file:///abs" },
       undefined,
     ],
+    // A chart repository names a published chart, whatever this repository holds.
     [
-      "a matching name",
+      "a repository dependency with a local chart's name",
       "charts/aether",
       { name: "roc-api", repository: "oci://r" },
-      "charts/roc-api",
+      undefined,
     ],
-    ["an unknown name", "charts/aether", { name: "redis" }, undefined],
+    [
+      "a file:// path leaving the repository",
+      "charts/root",
+      { name: "x", repository: "file://../../../x" },
+      undefined,
+    ],
+    ["no repository and no charts/ folder", "charts/aether", { name: "redis" }, undefined],
     ["an ambiguous name", "charts/root", { name: "dup" }, undefined],
   ])("resolves %s", (_n, parent, dep, expected) => {
     expect(
@@ -205,11 +217,18 @@ describe("umbrella graph", () => {
     ).toBe(expected);
   });
 
-  it("lists each chart's dependants", () => {
+  it("lists each chart's packaging umbrellas, and repository pins apart", () => {
     const parents = chartParents(charts);
-    expect(parents.get("charts/aether")?.map((e) => e.parent)).toEqual(["charts/root"]);
-    expect(parents.get("charts/roc-api")?.map((e) => e.parent)).toEqual(["charts/aether"]);
+    expect(parents.get("charts/aether")?.map((e) => [e.parent, e.via])).toEqual([
+      ["charts/root", "file"],
+    ]);
+    // aether takes roc-api from https://charts.example.com: a published version, not this copy.
+    expect(parents.has("charts/roc-api")).toBe(false);
     expect(parents.has("charts/root")).toBe(false);
+    const graph = chartGraph(charts);
+    expect(
+      graph.published.get("charts/roc-api")?.map((p) => [p.parent, p.dependency.name]),
+    ).toEqual([["charts/aether", "roc-api"]]);
   });
 });
 
@@ -289,5 +308,156 @@ describe(".helmignore", () => {
     const none = parseHelmignore(null);
     expect(helmIgnores(none.rules, "templates/.swp")).toBe(true);
     expect(helmIgnores(none.rules, "templates/a.yaml")).toBe(false);
+  });
+});
+
+describe("where a dependency comes from", () => {
+  it.each([
+    ["file://../svc", "file"],
+    ["  file://./svc  ", "file"],
+    [undefined, "embedded"],
+    ["", "embedded"],
+    ["https://charts.bitnami.com/bitnami", "repository"],
+    ["oci://ghcr.io/onosproject/charts", "repository"],
+    ["@sdran", "repository"],
+    ["alias:sdran", "repository"],
+    ["sdran", "repository"],
+  ] as const)("repository %j is %s", (repository, expected) => {
+    expect(dependencySource(repository === undefined ? {} : { repository })).toBe(expected);
+  });
+
+  it.each([
+    ["charts/aether/charts/redis", "charts/aether"],
+    ["charts/redis", ""],
+    ["sd-ran/charts/x", "sd-ran"],
+    ["charts/aether/charts/redis/templates", undefined],
+    ["charts/aether", ""],
+    ["services/api", undefined],
+  ])("%s is embedded in %j", (folder, expected) => {
+    expect(embeddingFolder(folder)).toBe(expected);
+  });
+});
+
+describe("packagingChain", () => {
+  const chart = (
+    name: string,
+    deps: { name: string; repository?: string; version?: string }[] = [],
+  ): ChartManifest => ({
+    name,
+    dependencies: deps.map(({ version, ...d }, index) => ({
+      ...d,
+      ...(version
+        ? { version: { value: version, line: 1, start: 0, end: 0, style: "plain" as const } }
+        : {}),
+      file: "Chart.yaml",
+      line: 1,
+      index,
+    })),
+  });
+  // root -> aether (file://) -> roc-api (file://) and sub (embedded, listed) and vendored
+  // (embedded, unlisted); root also packages roc-api directly; edge pins ran-sim from @sdran.
+  const charts = new Map<string, ChartManifest>([
+    [
+      "charts/root",
+      chart("root", [
+        { name: "aether", repository: "file://../aether", version: "2.0.0" },
+        { name: "roc-api", repository: "file://../roc-api", version: "~1.2.0" },
+        { name: "redis", repository: "https://charts.bitnami.com/bitnami", version: "17.x" },
+      ]),
+    ],
+    [
+      "charts/aether",
+      chart("aether", [
+        { name: "roc-api", repository: "file://../roc-api", version: "1.2.3" },
+        { name: "sub", version: "0.1.0" },
+        { name: "ran-sim", repository: "@sdran", version: "1.3.1" },
+      ]),
+    ],
+    ["charts/aether/charts/sub", chart("sub")],
+    ["charts/aether/charts/vendored", chart("vendored")],
+    ["charts/roc-api", chart("roc-api")],
+    ["charts/ran-sim", chart("ran-sim")],
+    ["charts/edge", chart("edge", [{ name: "ran-sim", repository: "@sdran", version: "1.3.1" }])],
+  ]);
+  const graph = chartGraph(charts);
+  const links = (folder: string) =>
+    packagingChain(graph, folder).map(
+      (l) =>
+        `${l.child} -> ${l.parent} (${l.via}${l.dependency ? ` ${l.dependency.name}@${l.dependency.version?.value ?? "*"}` : ""}, depth ${l.depth})`,
+    );
+
+  it.each([
+    [
+      "a file:// chart packaged twice: bottom-up, each umbrella after the charts below it",
+      "charts/roc-api",
+      [
+        "charts/roc-api -> charts/aether (file roc-api@1.2.3, depth 1)",
+        "charts/roc-api -> charts/root (file roc-api@~1.2.0, depth 1)",
+        "charts/aether -> charts/root (file aether@2.0.0, depth 2)",
+      ],
+    ],
+    [
+      "an embedded chart listed without repository",
+      "charts/aether/charts/sub",
+      [
+        "charts/aether/charts/sub -> charts/aether (embedded sub@0.1.0, depth 1)",
+        "charts/aether -> charts/root (file aether@2.0.0, depth 2)",
+      ],
+    ],
+    [
+      "an embedded chart the umbrella does not list",
+      "charts/aether/charts/vendored",
+      [
+        "charts/aether/charts/vendored -> charts/aether (embedded, depth 1)",
+        "charts/aether -> charts/root (file aether@2.0.0, depth 2)",
+      ],
+    ],
+    ["a chart only pinned from a repository", "charts/ran-sim", []],
+    ["the root", "charts/root", []],
+    ["an unknown folder", "charts/nope", []],
+  ])("%s", (_name, folder, expected) => {
+    expect(links(folder)).toEqual(expected);
+  });
+
+  it("matches a repository entry to a copy embedded in the umbrella's charts/ folder", () => {
+    // Helm packages what charts/ holds and matches it to the entry by name; the pin is not
+    // checked against the copy (only `helm dependency update` would replace it).
+    const vendored = chartGraph(
+      new Map<string, ChartManifest>([
+        [
+          "charts/app",
+          chart("app", [
+            { name: "redis", repository: "https://charts.bitnami.com/bitnami", version: "17.x" },
+          ]),
+        ],
+        ["charts/app/charts/redis", chart("redis")],
+        ["charts/redis", chart("redis")],
+      ]),
+    );
+    const [edge] = packagingChain(vendored, "charts/app/charts/redis");
+    expect(edge).toMatchObject({
+      parent: "charts/app",
+      via: "embedded",
+      dependency: { name: "redis" },
+    });
+    expect(edge && pinIsChecked(edge)).toBe(false);
+    expect(packagingChain(vendored, "charts/redis")).toEqual([]);
+    expect(vendored.published.size).toBe(0);
+  });
+
+  it("does not loop on a cycle (which Helm refuses) and lists each edge once", () => {
+    const cyclic = chartGraph(
+      new Map<string, ChartManifest>([
+        ["charts/a", chart("a", [{ name: "b", repository: "file://../b" }])],
+        ["charts/b", chart("b", [{ name: "a", repository: "file://../a" }])],
+        ["charts/c", chart("c", [{ name: "a", repository: "file://../a" }])],
+      ]),
+    );
+    const chain = packagingChain(cyclic, "charts/a").map((l) => `${l.child}->${l.parent}`);
+    expect(chain.sort()).toEqual([
+      "charts/a->charts/b",
+      "charts/a->charts/c",
+      "charts/b->charts/a",
+    ]);
   });
 });

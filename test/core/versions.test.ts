@@ -8,9 +8,11 @@ import {
   compareVersions,
   describeChoices,
   isSemver,
+  needsNewVersion,
   parseVersionFile,
   releaseTag,
   releaseTagPrefix,
+  releasedVersion,
   skippedVersion,
   suggestLevel,
   tagNamesFromRefs,
@@ -199,7 +201,60 @@ describe("release tags", () => {
   });
 });
 
+describe("which changes need a new VERSION", () => {
+  const allow = { every_change: false, prerelease: "allow" } as const;
+  it.each([
+    ["a release", "0.11.13", allow, true],
+    ["a pre-release", "0.11.14-dev", allow, false],
+    ["a dotted pre-release", "0.11.14-dev.3", allow, false],
+    ["a release candidate", "2.0.0-rc.1", allow, false],
+    ["a pre-release with every_change", "0.11.14-dev", { ...allow, every_change: true }, true],
+    ["a release with every_change", "0.11.13", { ...allow, every_change: true }, true],
+    [
+      "a pre-release where they are forbidden",
+      "0.11.14-dev",
+      { ...allow, prerelease: "forbid" },
+      true,
+    ],
+  ] as const)("a change on %s (%s) needs one: %s", (_name, base, versions, expected) => {
+    expect(needsNewVersion(base, versions)).toBe(expected);
+  });
+});
+
+describe("releasedVersion", () => {
+  it.each([
+    ["release -> next release", "0.11.13", "0.11.14", "0.11.14"],
+    ["release -> next -dev", "0.11.13", "0.11.14-dev", undefined],
+    ["dev -> dev", "0.11.14-dev", "0.11.14-dev.1", undefined],
+    ["dev -> release", "0.11.14-dev", "0.11.14", "0.11.14"],
+    ["dev -> a later release", "0.11.14-dev", "0.12.0", "0.12.0"],
+    ["unchanged release", "0.11.13", "0.11.13", undefined],
+    ["build metadata only", "0.11.13", "0.11.13+build.2", undefined],
+    ["a release that went down", "0.11.13", "0.11.12", undefined],
+    ["a new component", null, "0.1.0", "0.1.0"],
+    ["a new component on a pre-release", null, "0.1.0-dev", undefined],
+    ["an unreadable base", "v0.11.13", "0.11.14", "0.11.14"],
+    ["an unreadable head", "0.11.13", "v0.11.14", undefined],
+  ] as const)("%s: %s -> %s releases %s", (_name, base, head, expected) => {
+    expect(releasedVersion(base, head)).toBe(expected);
+  });
+});
+
 describe("policy keys of versions and charts", () => {
+  it("has versions.every_change false by default, and accepts true", () => {
+    const defaults = resolvePolicy([]);
+    expect(defaults.ok && defaults.policy.versions.every_change).toBe(false);
+    const strict = resolvePolicy([
+      { file: ".github/monobot.yml", text: "versions:\n  every_change: true\n" },
+    ]);
+    expect(strict.ok && strict.policy.versions.every_change).toBe(true);
+    const wrong = resolvePolicy([
+      { file: ".github/monobot.yml", text: "versions:\n  every_change: sometimes\n" },
+    ]);
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.errors[0]).toMatchObject({ line: 2 });
+  });
+
   it("accepts versions.preid and charts.app_version, with defaults dev and {}", () => {
     const defaults = resolvePolicy([]);
     expect(defaults.ok && defaults.policy.versions.preid).toBe("dev");

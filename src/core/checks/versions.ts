@@ -1,11 +1,11 @@
 // monobot/versions: components' VERSION files and Helm charts (umbrellas included) go up by SemVer when they change.
+import { posix } from "node:path";
 import {
   CHART_FILE,
   HELMIGNORE_FILE,
   REQUIREMENTS_FILE,
   chartFolders,
   chartOfPath,
-  chartParents,
   chartPath,
   chartVersionProblem,
   helmIgnores,
@@ -14,8 +14,14 @@ import {
   parseHelmignore,
   parseRequirements,
   pinAdmits,
+  chartGraph,
+  embeddingFolder,
+  fileDependencyFolder,
+  dependencySource,
+  pinIsChecked,
   type ChartDependency,
   type ChartEdge,
+  type ChartGraph,
   type ChartManifest,
 } from "../charts.js";
 import { globMatcher } from "../glob.js";
@@ -37,8 +43,10 @@ import {
   describeChoices,
   isPrerelease,
   isSemver,
+  needsNewVersion,
   parseVersionFile,
   releaseTag,
+  releasedVersion,
   skippedVersion,
   suggestLevel,
   type BumpLevel,
@@ -78,6 +86,11 @@ export interface ComponentState {
   headVersion?: string;
   /** The VERSION must go up and does not: unchanged, equal or lower. */
   needsBump: boolean;
+  /**
+   * The VERSION at the base is a pre-release that takes the change as it is (an in-development
+   * version; `versions.every_change: false`), and the head did not raise it.
+   */
+  inDevelopment: boolean;
   verdict: string;
   ok: boolean;
 }
@@ -94,8 +107,15 @@ export interface ChartState {
   dependencies: ChartDependency[];
   baseVersion?: string;
   headVersion?: string;
-  /** True when the chart did not exist at the base. */
+  /**
+   * True when the chart did not exist at the base: no Chart.yaml there, or one with another
+   * chart name (a chart with a new name is a new package, whatever folder it came from).
+   */
   isNew: boolean;
+  /** The folder at the base: another one when the chart (same name) moved. */
+  baseFolder: string;
+  /** The chart this one was at the base under another name (then `isNew`). */
+  renamedFrom?: { name: string; folder: string };
   /** Changed files that oblige a bump (ignore globs and .helmignore excluded). */
   files: string[];
   needsBump: boolean;
@@ -113,7 +133,11 @@ export interface Tie {
 export interface VersionsModel {
   components: ComponentState[];
   charts: Map<string, ChartState>;
-  parents: Map<string, ChartEdge[]>;
+  /** Packaging edges (Helm's `file://` and embedded sub-charts) by child folder. */
+  parents: ReadonlyMap<string, readonly ChartEdge[]>;
+  graph: ChartGraph;
+  /** Packaging edges whose pin does not admit the child's version at the head (failures). */
+  pins: ChartEdge[];
   ties: Tie[];
   findings: Finding[];
   suggestion: LevelSuggestion;
@@ -191,6 +215,21 @@ export function versionsNeeds(
     else changed.set(f.path, f.previousPath ?? f.path);
   }
   const touched = touchedCharts(folderSet, snapshot);
+  // A Chart.yaml added while another is removed may be the same chart moved: read the removed.
+  if (
+    snapshot.files.some(
+      (f) =>
+        f.status === "added" &&
+        chartPath(parentFolder(f.path), CHART_FILE) === f.path &&
+        folderSet.has(parentFolder(f.path)),
+    )
+  ) {
+    for (const f of snapshot.files) {
+      if (f.status === "removed" && chartFolders([f.path], policy).length > 0) {
+        out.push({ side: "base", path: f.path });
+      }
+    }
+  }
   for (const folder of folders) {
     for (const name of [CHART_FILE, REQUIREMENTS_FILE]) {
       const path = chartPath(folder, name);
@@ -277,6 +316,7 @@ function componentState(
     base,
     head,
     needsBump: false,
+    inDevelopment: false,
     verdict: "",
     ok: true,
   };
@@ -320,6 +360,12 @@ function componentState(
   } else {
     const cmp = compareVersions(headVersion, base.version);
     const choices = choicesText(base.version, suggestion.level, policy);
+    if (cmp === 0 && !needsNewVersion(base.version, policy.versions)) {
+      // Changes land on the in-development version until a release commit sets the release.
+      state.inDevelopment = true;
+      state.verdict = `in development on ${base.version} (no new version needed)`;
+      return state;
+    }
     if (!changedText) {
       state.needsBump = true;
       fail(
@@ -381,55 +427,65 @@ function chartVersionOf(chart: ChartManifest | undefined): string | undefined {
   return v !== undefined && isSemver(v) ? v : undefined;
 }
 
-/** Everything the check and /bump decide from, built from the snapshot alone. */
-export function versionsModel(input: CheckInput): VersionsModel {
-  const { policy, components } = input;
-  const snapshot = input.snapshot as VersionsSnapshot;
-  const findings: Finding[] = [];
-  const notes: string[] = [];
-  const suggestion = suggestLevel(snapshot.commits);
-  const ignoredByVersions = globMatcher(policy.versions.ignore);
-
-  const ties = tiesOf(policy);
-  const removedWithin = removedComponentFiles(snapshot, policy);
-  const states: ComponentState[] = [];
-  for (const a of components.affected) {
-    if (!a.ownChange) continue;
-    const files = a.files.filter((f) => !ignoredByVersions(f) && !removedWithin.has(f));
-    // Only the removal of a nested component: the outer one need not bump for it.
-    if (files.length === 0) continue;
-    const tied = ties.filter((t) => t.component === a.component.name).map((t) => t.chart);
-    states.push(componentState(snapshot, policy, suggestion, a.component, files, findings, tied));
+/** A removed Chart.yaml under `charts.paths`, by chart name: where a chart moved away from. */
+function removedCharts(snapshot: ChangeSnapshot, policy: Policy): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of snapshot.files) {
+    if (f.status !== "removed" || chartFolders([f.path], policy).length === 0) continue;
+    const base = text(snapshot, "base", f.path);
+    const parsed = base === null ? null : parseChart(base, f.path);
+    const name = parsed?.ok ? parsed.chart.name : undefined;
+    if (name !== undefined && !out.has(name)) out.set(name, f.path);
   }
+  return out;
+}
 
-  // Charts at the head.
+/**
+ * Where a head Chart.yaml was at the base: the same path, the path it was renamed from, or (for
+ * an added one) a removed Chart.yaml of a chart with the same name: a chart moved to another
+ * folder is the same chart. Null when the chart is new.
+ */
+function basePathOf(
+  file: string,
+  headName: string | undefined,
+  baseOf: ReadonlyMap<string, string | null>,
+  removed: Map<string, string>,
+): string | null {
+  if (!baseOf.has(file)) return file;
+  const previous = baseOf.get(file) ?? null;
+  if (previous !== null || headName === undefined) return previous;
+  const moved = removed.get(headName);
+  if (moved !== undefined) removed.delete(headName);
+  return moved ?? null;
+}
+
+/** Every chart under `charts.paths` at the head, with its base version and its changed files. */
+function chartStates(
+  snapshot: VersionsSnapshot,
+  policy: Policy,
+  findings: Finding[],
+): { charts: Map<string, ChartState>; manifests: Map<string, ChartManifest> } {
   const folders = chartFolders(snapshot.headPaths, policy);
-  const folderSet = new Set(folders);
   const headSet = new Set(snapshot.headPaths);
   const baseOf = new Map<string, string | null>();
   for (const f of snapshot.files) {
     if (f.status === "added") baseOf.set(f.path, null);
     else baseOf.set(f.path, f.previousPath ?? f.path);
   }
+  const removed = removedCharts(snapshot, policy);
   const charts = new Map<string, ChartState>();
   const manifests = new Map<string, ChartManifest>();
   for (const folder of folders) {
     const file = chartPath(folder, CHART_FILE);
     const headText = text(snapshot, "head", file);
-    const basePath = baseOf.has(file) ? baseOf.get(file) : file;
-    const baseText =
-      basePath === null || basePath === undefined
-        ? null
-        : basePath === file && !baseOf.has(file)
-          ? headText
-          : text(snapshot, "base", basePath);
     const state: ChartState = {
       folder,
       file,
       headText,
-      baseText,
+      baseText: null,
+      baseFolder: folder,
       dependencies: [],
-      isNew: baseText === null,
+      isNew: true,
       files: [],
       needsBump: false,
       ok: true,
@@ -462,32 +518,121 @@ export function versionsModel(input: CheckInput): VersionsModel {
         };
       }
     }
-    if (baseText !== null && baseText === headText) {
-      if (state.headVersion) state.baseVersion = state.headVersion;
-    } else if (baseText !== null) {
-      const baseParsed = parseChart(baseText, file);
-      const version = baseParsed.ok ? chartVersionOf(baseParsed.chart) : undefined;
-      if (version) state.baseVersion = version;
+    const basePath = basePathOf(file, state.head?.name, baseOf, removed);
+    const baseText =
+      basePath === file && !baseOf.has(file)
+        ? headText
+        : basePath === null
+          ? null
+          : text(snapshot, "base", basePath);
+    if (baseText !== null && basePath !== null) {
+      const baseParsed = baseText === headText ? parsed : parseChart(baseText, basePath);
+      const baseName = baseParsed?.ok ? baseParsed.chart.name : undefined;
+      const headName = state.head?.name;
+      if (baseName !== undefined && headName !== undefined && baseName !== headName) {
+        // A chart with a new name is a new chart (a new package); it starts at any version.
+        state.renamedFrom = { name: baseName, folder: parentFolder(basePath) };
+      } else {
+        state.isNew = false;
+        state.baseText = baseText;
+        state.baseFolder = parentFolder(basePath);
+        const version = baseParsed?.ok ? chartVersionOf(baseParsed.chart) : undefined;
+        if (version) state.baseVersion = version;
+      }
     }
     charts.set(folder, state);
     manifests.set(folder, { ...(state.head ?? {}), dependencies: state.dependencies });
   }
+  chartFiles(snapshot, policy, charts, findings);
+  return { charts, manifests };
+}
 
-  // Changed files of each chart, without the ignore globs and what .helmignore leaves out.
+function parentFolder(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
+
+function relativeTo(folder: string, path: string): string {
+  return folder === "" ? path : path.slice(folder.length + 1);
+}
+
+/**
+ * The changed files of each chart, without `charts.ignore` and what its .helmignore leaves out.
+ * A path at the head belongs to the deepest chart holding it; a path at the base (a removed
+ * file, a rename's old path) to the deepest chart whose folder at the base held it, so the old
+ * files of a moved chart stay its own. A file moved with its chart, unchanged and at the same
+ * place inside it, changes nothing Helm packages. A chart that moves into or out of an umbrella's
+ * `charts/` folder changes that umbrella.
+ */
+function chartFiles(
+  snapshot: ChangeSnapshot,
+  policy: Policy,
+  charts: Map<string, ChartState>,
+  findings: Finding[],
+): void {
+  const headFolders = new Set(charts.keys());
+  const baseFolders = new Map<string, string>();
+  for (const c of charts.values()) {
+    if (!c.isNew) baseFolders.set(c.baseFolder, c.folder);
+  }
+  // A new chart owns its folder at the base too, unless a moved chart came from there.
+  for (const c of charts.values()) {
+    if (!baseFolders.has(c.folder)) baseFolders.set(c.folder, c.folder);
+  }
+  const baseFolderSet = new Set(baseFolders.keys());
+  const baseOwner = (p: string): string | undefined => {
+    const folder = chartOfPath(baseFolderSet, p);
+    return folder === undefined ? undefined : baseFolders.get(folder);
+  };
   const ignoredByCharts = globMatcher(policy.charts.ignore);
   const helmignores = new Map<string, ReturnType<typeof parseHelmignore>>();
-  for (const p of changedPaths(snapshot)) {
-    const folder = chartOfPath(folderSet, p);
+  const add = (folder: string | undefined, p: string, rel: string) => {
     const state = folder === undefined ? undefined : charts.get(folder);
-    if (folder === undefined || !state || ignoredByCharts(p)) continue;
+    if (folder === undefined || !state || ignoredByCharts(p)) return;
     let rules = helmignores.get(folder);
     if (!rules) {
       rules = parseHelmignore(text(snapshot, "head", chartPath(folder, HELMIGNORE_FILE)));
       helmignores.set(folder, rules);
     }
-    const rel = folder === "" ? p : p.slice(folder.length + 1);
-    if (helmIgnores(rules.rules, rel)) continue;
+    if (helmIgnores(rules.rules, rel)) return;
     if (!state.files.includes(p)) state.files.push(p);
+  };
+  for (const f of snapshot.files) {
+    if (f.status === "unchanged") continue;
+    const headOwner = f.status === "removed" ? undefined : chartOfPath(headFolders, f.path);
+    const basePath =
+      f.status === "removed" ? f.path : f.previousPath !== f.path ? f.previousPath : undefined;
+    const owner = basePath === undefined ? undefined : baseOwner(basePath);
+    if (headOwner !== undefined) {
+      const state = charts.get(headOwner) as ChartState;
+      const rel = relativeTo(headOwner, f.path);
+      const moved =
+        basePath !== undefined &&
+        owner === headOwner &&
+        relativeTo(state.baseFolder, basePath) === rel &&
+        f.additions === 0 &&
+        f.deletions === 0;
+      if (moved) continue;
+      add(headOwner, f.path, rel);
+    }
+    // A file renamed within one chart counts once.
+    if (basePath !== undefined && owner !== undefined && owner !== headOwner) {
+      const state = charts.get(owner) as ChartState;
+      add(owner, basePath, relativeTo(state.baseFolder, basePath));
+    }
+  }
+  for (const c of charts.values()) {
+    if (c.isNew || c.baseFolder === c.folder) continue;
+    const into = embeddingFolder(c.folder);
+    const headUmbrella = into !== undefined && headFolders.has(into) ? into : undefined;
+    const outOf = embeddingFolder(c.baseFolder);
+    const baseUmbrella = outOf === undefined ? undefined : baseFolders.get(outOf);
+    if (headUmbrella === baseUmbrella) continue;
+    if (headUmbrella !== undefined) add(headUmbrella, c.file, relativeTo(headUmbrella, c.file));
+    if (baseUmbrella !== undefined && outOf !== undefined) {
+      const old = chartPath(c.baseFolder, CHART_FILE);
+      add(baseUmbrella, old, relativeTo(outOf, old));
+    }
   }
   for (const [folder, rules] of helmignores) {
     for (const problem of rules.problems) {
@@ -499,6 +644,30 @@ export function versionsModel(input: CheckInput): VersionsModel {
       });
     }
   }
+}
+
+/** Everything the check and /bump decide from, built from the snapshot alone. */
+export function versionsModel(input: CheckInput): VersionsModel {
+  const { policy, components } = input;
+  const snapshot = input.snapshot as VersionsSnapshot;
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  const suggestion = suggestLevel(snapshot.commits);
+  const ignoredByVersions = globMatcher(policy.versions.ignore);
+
+  const ties = tiesOf(policy);
+  const removedWithin = removedComponentFiles(snapshot, policy);
+  const states: ComponentState[] = [];
+  for (const a of components.affected) {
+    if (!a.ownChange) continue;
+    const files = a.files.filter((f) => !ignoredByVersions(f) && !removedWithin.has(f));
+    // Only the removal of a nested component: the outer one need not bump for it.
+    if (files.length === 0) continue;
+    const tied = ties.filter((t) => t.component === a.component.name).map((t) => t.chart);
+    states.push(componentState(snapshot, policy, suggestion, a.component, files, findings, tied));
+  }
+
+  const { charts, manifests } = chartStates(snapshot, policy, findings);
 
   // Own changes: each changed chart must go up.
   for (const state of charts.values()) {
@@ -551,9 +720,14 @@ export function versionsModel(input: CheckInput): VersionsModel {
     chart.verdict ??= `appVersion ${app?.value ?? "missing"} ≠ ${version.version}`;
   }
 
-  // Umbrellas: every chart depending on a chart that moves must admit it and go up too.
-  const parents = chartParents(manifests);
-  propagate(charts, parents, policy, suggestion, findings);
+  // Umbrellas: every chart packaging a chart that moves must admit it and go up too.
+  const graph = chartGraph(manifests);
+  const parents = graph.parents;
+  const pins: ChartEdge[] = [];
+  propagate(charts, parents, policy, suggestion, findings, pins);
+  changedPins(snapshot, charts, parents, findings, pins);
+  publishedPins(charts, graph, findings);
+  danglingFileDependencies(snapshot, charts, findings);
 
   if (snapshot.truncated) {
     notes.push(
@@ -564,6 +738,8 @@ export function versionsModel(input: CheckInput): VersionsModel {
     components: states,
     charts,
     parents,
+    graph,
+    pins,
     ties,
     findings,
     suggestion,
@@ -664,15 +840,17 @@ function chainText(origin: ChartState, to: string | undefined, chain: readonly s
 }
 
 /**
- * Breadth-first from every chart whose version changes or must change, up the umbrella edges:
- * each parent's pin must admit the moved chart's new version and the parent must go up itself.
+ * Breadth-first from every chart whose version changes or must change, up the packaging edges
+ * (Helm's `file://` and embedded sub-charts, never repository dependencies): each parent's pin
+ * must admit the moved chart's new version and the parent must go up itself.
  */
 function propagate(
   charts: Map<string, ChartState>,
-  parents: Map<string, ChartEdge[]>,
+  parents: ReadonlyMap<string, readonly ChartEdge[]>,
   policy: Policy,
   suggestion: LevelSuggestion,
   findings: Finding[],
+  pins: ChartEdge[],
 ): void {
   const level = suggestion.level;
   const preid = policy.versions.preid;
@@ -694,7 +872,7 @@ function propagate(
     for (const edge of parents.get(folder) ?? []) {
       const parent = charts.get(edge.parent);
       if (!parent) continue;
-      if (really && child.headVersion !== undefined) checkPin(edge, child, findings);
+      if (really && pinIsChecked(edge)) checkPin(edge, child, findings, pins);
       if (origin.has(parent.folder)) continue;
       const chain = [...route.chain, parent.folder];
       parent.chain = chain;
@@ -727,14 +905,46 @@ function propagate(
   }
 }
 
-function checkPin(edge: ChartEdge, child: ChartState, findings: Finding[]): void {
+/**
+ * A `file://` pin (or the pin of a sub-chart embedded without repository) must admit the local
+ * chart's version, or `helm dependency update` refuses to build the umbrella. Pins of a moved
+ * chart are checked while propagating; here, those in a dependency file this change touched.
+ */
+function changedPins(
+  snapshot: ChangeSnapshot,
+  charts: Map<string, ChartState>,
+  parents: ReadonlyMap<string, readonly ChartEdge[]>,
+  findings: Finding[],
+  pins: ChartEdge[],
+): void {
+  const touched = new Set<string>();
+  for (const f of snapshot.files) if (f.status !== "removed") touched.add(f.path);
+  for (const edges of parents.values()) {
+    for (const edge of edges) {
+      if (!pinIsChecked(edge) || !touched.has(edge.dependency.file)) continue;
+      const child = charts.get(edge.child);
+      if (!child?.headVersion || child.headVersion !== child.baseVersion) continue;
+      checkPin(edge, child, findings, pins);
+    }
+  }
+}
+
+function checkPin(
+  edge: ChartEdge,
+  child: ChartState,
+  findings: Finding[],
+  pins: ChartEdge[],
+): void {
+  if (!edge.dependency || pins.includes(edge)) return;
   const version = child.headVersion as string;
   const pin = edge.dependency.version;
   const admits = pinAdmits(pin?.value, version);
   if (admits === true) return;
+  pins.push(edge);
   const write = nextPin(pin?.value, version);
   const line = pin?.line ?? edge.dependency.line;
   const name = edge.dependency.name;
+  const moved = child.baseVersion !== undefined && child.baseVersion !== version;
   findings.push({
     path: edge.dependency.file,
     line,
@@ -742,8 +952,86 @@ function checkPin(edge: ChartEdge, child: ChartState, findings: Finding[]): void
     message:
       admits === undefined
         ? `${edge.parent} pins ${name} to ${JSON.stringify(pin?.value ?? "")}, which is not a valid version constraint; ${child.folder} is now ${version}: write version: ${write}`
-        : `${edge.parent} pins ${name} to ${pin?.value ?? ""}, which does not admit ${version} (${child.folder} ${child.baseVersion ?? "?"} -> ${version}): write version: ${write}, or comment \`/bump\` to update it`,
+        : moved
+          ? `${edge.parent} pins ${name} to ${pin?.value ?? ""}, which does not admit ${version} (${child.folder} ${child.baseVersion ?? "?"} -> ${version}): write version: ${write}, or comment \`/bump\` to update it`
+          : `${edge.parent} pins ${name} to ${pin?.value ?? ""}, which does not admit ${version}, the version of ${child.folder}: Helm would refuse to build ${edge.parent} (\`helm dependency update\` checks a ${dependencySource(edge.dependency) === "file" ? "file://" : "charts/"} sub-chart against its pin); write version: ${write}, or comment \`/bump\` to update it`,
   });
+}
+
+/**
+ * A repository dependency pins a published version: this repository's copy moving on does not
+ * change the umbrella's package, so a pin that no longer admits the copy's version is a notice.
+ */
+function publishedPins(
+  charts: Map<string, ChartState>,
+  graph: ChartGraph,
+  findings: Finding[],
+): void {
+  for (const [folder, list] of graph.published) {
+    const local = charts.get(folder);
+    const version = local?.headVersion;
+    if (!local || local.isNew || version === undefined || version === local.baseVersion) continue;
+    for (const { parent, dependency } of list) {
+      const pin = dependency.version?.value;
+      const admits = pinAdmits(pin, version);
+      if (admits === true) continue;
+      const pinned =
+        admits === undefined
+          ? `to ${JSON.stringify(pin ?? "")} (not a valid version constraint)`
+          : (pin ?? "");
+      findings.push({
+        path: dependency.file,
+        line: dependency.version?.line ?? dependency.line,
+        level: "notice",
+        message: `${parent} pins ${dependency.name} ${pinned} from ${dependency.repository ?? ""}; this repository now has ${version} (${folder}) — update the pin once ${version} is published`,
+      });
+    }
+  }
+}
+
+/**
+ * A `file://` dependency whose folder holds no chart at the head: Helm cannot build the
+ * umbrella. Reported when this change touched the dependency's file or removed or moved the
+ * chart it pointed at, so an old broken path elsewhere does not fail unrelated changes.
+ */
+function danglingFileDependencies(
+  snapshot: ChangeSnapshot,
+  charts: Map<string, ChartState>,
+  findings: Finding[],
+): void {
+  const head = new Set(snapshot.headPaths);
+  const touched = new Set<string>();
+  const gone = new Set<string>();
+  for (const f of snapshot.files) {
+    if (f.status === "removed") gone.add(f.path);
+    else touched.add(f.path);
+    if (f.previousPath !== undefined && f.previousPath !== f.path) gone.add(f.previousPath);
+  }
+  const movedTo = new Map<string, ChartState>();
+  for (const c of charts.values()) {
+    if (!c.isNew && c.baseFolder !== c.folder) movedTo.set(c.baseFolder, c);
+  }
+  for (const parent of charts.values()) {
+    for (const dep of parent.dependencies) {
+      if (dependencySource(dep) !== "file") continue;
+      const target = fileDependencyFolder(parent.folder, dep.repository ?? "");
+      if (target === undefined || head.has(chartPath(target, CHART_FILE))) continue;
+      const wasThere = gone.has(chartPath(target, CHART_FILE));
+      if (!wasThere && !touched.has(dep.file)) continue;
+      const moved = movedTo.get(target);
+      const fix = moved
+        ? `write repository: file://${posix.relative(parent.folder === "" ? "." : parent.folder, moved.folder === "" ? "." : moved.folder)} (${dep.name} moved to ${moved.folder})`
+        : "point it at the chart's folder";
+      findings.push({
+        path: dep.file,
+        line: dep.line,
+        level: "failure",
+        message: `${parent.folder || "."} depends on ${dep.name} from ${dep.repository ?? ""}, but ${target || "."} holds no ${CHART_FILE}${wasThere ? " any more" : ""}: Helm cannot build ${parent.folder || "."}; ${fix}`,
+      });
+      parent.ok = false;
+      parent.verdict ??= `${dep.name} not found`;
+    }
+  }
 }
 
 const SEVERITY: Record<AnnotationLevel, number> = { failure: 0, warning: 1, notice: 2 };
@@ -808,6 +1096,17 @@ function summaryOf(
       out.push(`| … | | ${model.components.length - MAX_ROWS} more |`);
     }
     out.push("");
+    const developing = model.components.filter((s) => s.inDevelopment);
+    if (developing.length > 0) {
+      const names = developing
+        .slice(0, 5)
+        .map((s) => `\`${s.component.name}\` ${s.baseVersion ?? ""}`)
+        .join(", ");
+      out.push(
+        `In development: ${names}${developing.length > 5 ? " …" : ""}. A pre-release VERSION takes changes as it is; the release commit sets the release version (\`versions.every_change: false\`).`,
+        "",
+      );
+    }
   }
   if (shownCharts.length > 0) {
     out.push("| Chart | Result |", "|---|---|");
@@ -819,7 +1118,7 @@ function summaryOf(
     out.push("");
   }
   const released = model.components.filter(
-    (s) => s.headVersion !== undefined && s.baseText !== s.headText && !isPrerelease(s.headVersion),
+    (s) => s.baseText !== s.headText && releasedVersion(s.baseVersion, s.headVersion) !== undefined,
   );
   if (released.length > 0) {
     if (model.tags === undefined) {
@@ -849,13 +1148,17 @@ function summaryOf(
   }
   if (model.notes.length > 0) out.push("", ...model.notes.map((n) => `Note: ${n}`));
 
-  const bumped = model.components.filter((s) => s.ok).length;
+  const developing = model.components.filter((s) => s.inDevelopment).length;
+  const bumped = model.components.filter((s) => s.ok && !s.inDevelopment).length;
   const chartsOk = shownCharts.filter((c) => c.ok).length;
+  const inDevelopment = developing > 0 ? `${plural(developing, "component")} in development` : "";
   const title = failed
     ? `${plural(new Set(failures.map((f) => f.path)).size, "file")} must change: ${plural(failures.length, "version problem")}`
     : model.components.length === 0 && shownCharts.length === 0
       ? "No versioned change"
-      : `Versions go up: ${plural(bumped, "component")}, ${plural(chartsOk, "chart")}`;
+      : bumped === 0 && chartsOk === 0 && developing > 0
+        ? `No new version needed: ${inDevelopment}`
+        : `Versions go up: ${plural(bumped, "component")}, ${plural(chartsOk, "chart")}${inDevelopment ? `; ${inDevelopment}` : ""}`;
   return { title, summary: fitSummary(out.join("\n")), failed };
 }
 

@@ -2,7 +2,7 @@
 import semver from "semver";
 import {
   CHART_FILE,
-  chartParents,
+  chartGraph,
   chartPath,
   chartVersionProblem,
   nextPin,
@@ -78,44 +78,35 @@ export interface UmbrellaEdge {
   how: "file" | "embedded" | "repository";
 }
 
-function embeddedIn(parent: string, child: string): boolean {
-  const prefix = parent === "" ? "charts/" : `${parent}/charts/`;
-  return child.startsWith(prefix) && !child.slice(prefix.length).includes("/");
-}
-
 /**
- * Helm's rule, applied to the chart graph of `chartParents`: `helm package` puts into an
+ * Helm's rule, from the shared chart graph of src/core/charts.ts: `helm package` puts into an
  * umbrella the dependencies with `repository: file://...` and the charts embedded in its own
- * `charts/` folder (listed in `dependencies` or not); any other dependency is a published chart
- * that the umbrella pins by version. Kept as one function so the shared packaging function of
- * src/core/charts.ts can replace it.
+ * `charts/` folder (listed in `dependencies` or not); any other dependency on a chart this
+ * repository holds pins a published version, and moves only once that version is published.
  */
 export function umbrellaEdges(
   charts: ReadonlyMap<string, ChartManifest>,
 ): Map<string, UmbrellaEdge[]> {
+  const graph = chartGraph(charts);
   const out = new Map<string, UmbrellaEdge[]>();
   const add = (edge: UmbrellaEdge) => {
     const list = out.get(edge.child) ?? [];
     list.push(edge);
     out.set(edge.child, list);
   };
-  for (const [child, edges] of chartParents(charts)) {
-    for (const { parent, dependency } of edges) {
-      const repository = dependency.repository?.trim() ?? "";
-      const how = repository.startsWith("file://")
-        ? "file"
-        : embeddedIn(parent, child)
-          ? "embedded"
-          : "repository";
-      add({ parent, child, dependency, how });
+  for (const [child, edges] of graph.parents) {
+    for (const e of edges) {
+      add({
+        parent: e.parent,
+        child,
+        how: e.via,
+        ...(e.dependency ? { dependency: e.dependency } : {}),
+      });
     }
   }
-  for (const child of [...charts.keys()].sort()) {
-    const m = /^(?:(.*)\/)?charts\/[^/]+$/.exec(child);
-    if (!m) continue;
-    const parent = m[1] ?? "";
-    if (!charts.has(parent) || out.get(child)?.some((e) => e.parent === parent)) continue;
-    add({ parent, child, how: "embedded" });
+  for (const [local, pins] of graph.published) {
+    for (const pin of pins)
+      add({ parent: pin.parent, child: local, dependency: pin.dependency, how: "repository" });
   }
   return out;
 }

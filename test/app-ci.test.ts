@@ -17,7 +17,7 @@ import {
 } from "./helpers/github-nock.js";
 import { examplePayload } from "./helpers/payloads.js";
 import { makeProbot } from "./helpers/probot.js";
-import type { RunTimeouts } from "../src/workflows/run-timeouts.js";
+import type { RunTimeouts } from "../src/runtime/run-timeouts.js";
 
 const JOBS = `jobs:
   templates:

@@ -4,8 +4,8 @@ import type { BackendDeps } from "../ci/backend.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
 import type { ClientFactory } from "../forge/factory.js";
 import type { Log } from "../log.js";
-import type { RunTimeouts } from "../workflows/run-timeouts.js";
-import type { Scheduler } from "../workflows/scheduler.js";
+import type { RunTimeouts } from "../runtime/run-timeouts.js";
+import type { Scheduler } from "../runtime/scheduler.js";
 
 /** A webhook event as intake hands it to a handler (the payload is GitHub's, untyped here). */
 export interface HandlerEvent {

@@ -6,8 +6,8 @@ import { jobTriggers } from "../core/jobs.js";
 import { ClientFactory, type AppAuth } from "../forge/factory.js";
 import type { BackendOptions, Services } from "../handlers/handler.js";
 import type { Log } from "../log.js";
-import { RunTimeouts, type TrackedRun } from "../workflows/run-timeouts.js";
-import { MemoryFireStore, Scheduler, type ScheduledRepo } from "../workflows/scheduler.js";
+import { RunTimeouts, type TrackedRun } from "./run-timeouts.js";
+import { MemoryFireStore, Scheduler, type ScheduledRepo } from "./scheduler.js";
 import type { FireStore, TimerStore } from "./stores.js";
 
 export interface ServiceOptions {

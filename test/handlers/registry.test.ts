@@ -51,11 +51,10 @@ function eventsFor(): { name: string; payload: Record<string, unknown> }[] {
 }
 
 describe("the handler registry", () => {
-  it("names each handler once, and each event is taken by one handler", () => {
+  it("names each handler once (journaled jobs find their handler by name)", () => {
     const names = handlers.map((h) => h.name);
     expect(new Set(names).size).toBe(names.length);
-    const events = handlers.flatMap((h) => h.events);
-    expect(new Set(events).size).toBe(events.length);
+    for (const h of handlers) expect(h.events.length).toBeGreaterThan(0);
   });
 
   it("every handler plans plain data: each job spec round-trips through JSON unchanged", async () => {

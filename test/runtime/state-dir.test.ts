@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { QueuedJob } from "../../src/runtime/job.js";
 import { Journal, StateDirUnusableError } from "../../src/runtime/journal.js";
 import { openStateDir, stateDirFrom } from "../../src/runtime/state-dir.js";
-import { RunTimeouts, type TrackedRun } from "../../src/workflows/run-timeouts.js";
+import { RunTimeouts, type TrackedRun } from "../../src/runtime/run-timeouts.js";
 import { silentLog } from "../../src/log.js";
 import { cleanup, job, stateDir } from "./helpers.js";
 

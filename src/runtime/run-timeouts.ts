@@ -1,9 +1,9 @@
 // Marks CI runs that never report back as timed out, after the job's `timeout_minutes`.
 import type { PlannedRun } from "../core/jobs.js";
 import type { Log } from "../log.js";
-import type { Json } from "../runtime/job.js";
-import type { TimerStore } from "../runtime/stores.js";
-import { MemoryTimerStore } from "../runtime/timer-store.js";
+import type { Json } from "./job.js";
+import type { TimerStore } from "./stores.js";
+import { MemoryTimerStore } from "./timer-store.js";
 
 export interface TrackedRun {
   owner: string;

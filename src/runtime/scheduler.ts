@@ -8,11 +8,11 @@ import type { Policy } from "../core/policy.js";
 import { dueFires } from "../core/schedule.js";
 import type { Component } from "../core/types.js";
 import type { Log } from "../log.js";
-import type { FireStore } from "../runtime/stores.js";
-import type { CiPort } from "./pull-request-ci.js";
-import { startRun } from "./start-run.js";
+import type { FireStore } from "./stores.js";
+import type { CiPort } from "../workflows/pull-request-ci.js";
+import { startRun } from "../workflows/start-run.js";
 
-export type { FireStore } from "../runtime/stores.js";
+export type { FireStore } from "./stores.js";
 
 /** Fires of this process only (tests; a restart forgets them). */
 export class MemoryFireStore implements FireStore {

@@ -4,7 +4,7 @@ import type { Log } from "../../src/log.js";
 import { silentLog } from "../../src/log.js";
 import { Journal } from "../../src/runtime/journal.js";
 import { JournalTimerStore, MemoryTimerStore } from "../../src/runtime/timer-store.js";
-import { RunTimeouts, type TrackedRun } from "../../src/workflows/run-timeouts.js";
+import { RunTimeouts, type TrackedRun } from "../../src/runtime/run-timeouts.js";
 import { cleanup, stateDir } from "../runtime/helpers.js";
 
 const run: TrackedRun = {

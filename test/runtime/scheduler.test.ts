@@ -14,7 +14,7 @@ import {
   MemoryFireStore,
   Scheduler,
   type ScheduledRepo,
-} from "../../src/workflows/scheduler.js";
+} from "../../src/runtime/scheduler.js";
 
 const policy = mergePolicy(
   defaultPolicyObject(),

@@ -100,9 +100,11 @@ async function main(): Promise<void> {
     serverUrl: env.serverUrl,
     timers: runtime.timers,
     fires: runtime.fires,
+    later: runtime.later,
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });
   runJob = jobRunner({ handlers, services, log, metrics });
+  services.followUps.bind(queue);
   metrics.watchQueue(queue);
   await probot.load(createApp({ queue, handlers, services, metrics }));
   const recovered = await runtime.recover();

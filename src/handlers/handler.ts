@@ -5,6 +5,7 @@ import type { CheckDefinition } from "../core/checks/registry.js";
 import type { ClientFactory } from "../forge/factory.js";
 import type { Log } from "../log.js";
 import type { RunTimeouts } from "../runtime/run-timeouts.js";
+import type { FollowUps } from "../runtime/follow-ups.js";
 import type { Scheduler } from "../runtime/scheduler.js";
 
 /** A webhook event as intake hands it to a handler (the payload is GitHub's, untyped here). */
@@ -37,6 +38,10 @@ export interface Services {
   backend: BackendOptions;
   timeouts: RunTimeouts;
   scheduler: Scheduler;
+  /** Jobs a job asks for, now or at a time (durable). */
+  followUps: FollowUps;
+  /** The clock (tests set it). */
+  now: () => Date;
 }
 
 /** What one job runs with. */

@@ -7,12 +7,15 @@ import type { InProcessQueueOptions } from "./in-process-queue.js";
 import { RedisQueue } from "./redis-queue.js";
 import { RedisFireStore, RedisTimerStore } from "./redis-stores.js";
 import { openStateDir, type StateDir } from "./state-dir.js";
+import { JournalTimerStore } from "./timer-store.js";
 import type { FireStore, TimerStore } from "./stores.js";
 
 export interface Runtime {
   mode: "journal" | "redis";
   queue: JobQueue;
   timers: TimerStore;
+  /** Timers that queue a job when due (follow-ups at a time). */
+  later: TimerStore;
   fires: FireStore;
   /** Runs again the work accepted before a restart and not finished; how many jobs. */
   recover(): Promise<number>;
@@ -50,10 +53,12 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
       "state directory: recovered from an unclean stop",
     );
   }
+  const later = new JournalTimerStore(state.journal, "later:", options.log);
   return {
     mode: "journal",
     queue: state.queue,
     timers: state.timers,
+    later,
     fires: state.fires,
     recover: () => state.queue.recover(),
     unready: async () => {
@@ -65,18 +70,23 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
         return `the state directory ${state.dir} is not writable`;
       }
     },
-    close: () => state.close(),
+    close: async () => {
+      await later.stop();
+      await state.close();
+    },
   };
 }
 
 async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime> {
   const queue = new RedisQueue(url, options.runner, { ...options.queue, log: options.log });
   const timers = new RedisTimerStore(url, { log: options.log });
+  const later = new RedisTimerStore(url, { name: "later", log: options.log });
   const fires = new RedisFireStore(url);
   return {
     mode: "redis",
     queue,
     timers,
+    later,
     fires,
     // Redis keeps the jobs; a stalled job of a killed replica is taken over by the workers.
     recover: () => Promise.resolve(0),
@@ -84,6 +94,7 @@ async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime>
     close: async () => {
       await queue.close();
       await timers.stop();
+      await later.stop();
       await fires.close();
     },
   };

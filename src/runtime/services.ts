@@ -8,7 +8,9 @@ import type { BackendOptions, Services } from "../handlers/handler.js";
 import type { Log } from "../log.js";
 import { RunTimeouts, type TrackedRun } from "./run-timeouts.js";
 import { MemoryFireStore, Scheduler, type ScheduledRepo } from "./scheduler.js";
+import { FollowUps } from "./follow-ups.js";
 import type { FireStore, TimerStore } from "./stores.js";
+import { MemoryTimerStore } from "./timer-store.js";
 
 export interface ServiceOptions {
   app: AppAuth;
@@ -26,6 +28,8 @@ export interface ServiceOptions {
   timers?: TimerStore;
   /** The scheduler's last fires (the journal or Redis); in memory when absent. */
   fires?: FireStore;
+  /** Timers of follow-up jobs (the journal or Redis); in memory when absent. */
+  later?: TimerStore;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -71,7 +75,16 @@ export function createServices(options: ServiceOptions): Services {
     backend,
     log,
   });
-  return { clients, checks: options.checks ?? allChecks, backend, timeouts, scheduler };
+  const followUps = new FollowUps(options.later ?? new MemoryTimerStore(log), log);
+  return {
+    clients,
+    checks: options.checks ?? allChecks,
+    backend,
+    timeouts,
+    scheduler,
+    followUps,
+    now: () => new Date(),
+  };
 }
 
 /** Registers every repository of every installation with the scheduler (start-up only). */

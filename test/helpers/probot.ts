@@ -39,6 +39,7 @@ export async function makeProbot(options: { checks?: readonly CheckDefinition[] 
   const queue = new InProcessQueue(
     jobRunner({ handlers, services, log: log as unknown as Log, metrics }),
   );
+  services.followUps.bind(queue);
   await probot.load(createApp({ queue, handlers, services, metrics }));
   return { probot, queue, metrics, services };
 }

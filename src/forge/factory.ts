@@ -1,5 +1,7 @@
 // The one client factory: finds a repository's installation, caches installation clients, and is
 // the only place that builds the GitHub ports, so an event in one repository can act on another.
+import { GitHubActionsSecrets } from "./actions-secrets.js";
+import { GitHubConfigRepo } from "./config-repo.js";
 import { GitHubRepo } from "./github.js";
 import type { Octokit } from "./octokit.js";
 
@@ -39,6 +41,26 @@ export class ClientFactory {
   async forRepo(owner: string, repo: string, installationId?: number): Promise<GitHubRepo> {
     const id = installationId ?? (await this.installationOf(owner, repo));
     return new GitHubRepo(await this.#installationClient(id), owner, repo);
+  }
+
+  /** The config repo's port (deploy PRs: heads, files, branches, pull requests). */
+  async configRepo(
+    owner: string,
+    repo: string,
+    installationId?: number,
+  ): Promise<GitHubConfigRepo> {
+    const id = installationId ?? (await this.installationOf(owner, repo));
+    return new GitHubConfigRepo(await this.#installationClient(id), owner, repo);
+  }
+
+  /** A repository's Actions secrets port (public keys, encrypted writes). */
+  async actionsSecrets(
+    owner: string,
+    repo: string,
+    installationId?: number,
+  ): Promise<GitHubActionsSecrets> {
+    const id = installationId ?? (await this.installationOf(owner, repo));
+    return new GitHubActionsSecrets(await this.#installationClient(id), owner, repo);
   }
 
   /** The installation of the App on `owner/repo` (one request per repository, then cached). */

@@ -11,7 +11,7 @@
 // - a local time that occurs twice (02:30 on a fall-back day) counts at its first occurrence,
 //   the one in summer time: a freeze starting then starts an hour early rather than late, and
 //   one ending then ends at the first 02:30.
-import type { FreezeWindowConfig } from "./policy.js";
+import type { FreezeWindowConfig } from "./policy-schema.js";
 import { isValidTimeZone } from "./schedule.js";
 import type { CheckResult } from "./types.js";
 

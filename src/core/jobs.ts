@@ -5,7 +5,7 @@
 // the status context `ci/{component}/{job}` and the run id that brings the result back.
 import { closestName } from "./suggest.js";
 import { globMatcher } from "./glob.js";
-import type { Policy } from "./policy.js";
+import type { Policy } from "./policy-schema.js";
 import { encodeRunId, JOB_NAME } from "./run-id.js";
 import { isValidTimeZone, scheduleErrors, scheduleKey } from "./schedule.js";
 import type { Component } from "./types.js";
@@ -154,7 +154,11 @@ export function mergeBackend(
   return { ...base, ...override };
 }
 
-class Checker {
+/**
+ * Validates job templates beyond what the schema can say: placeholders, backends' required keys,
+ * cron and time zones, components named in templates; collects located problems.
+ */
+class JobTemplatesValidator {
   readonly problems: ConfigProblem[] = [];
   readonly variableNames: string[];
   readonly known: string[];
@@ -452,7 +456,7 @@ function urlProblem(url: string): string | undefined {
  * the section passed the schema. Each problem names the key path, so the caller can give file and line.
  */
 export function jobsConfigErrors(policy: Policy): ConfigProblem[] {
-  const checker = new Checker(policy.jobs);
+  const checker = new JobTemplatesValidator(policy.jobs);
   checker.variables();
   for (const [name, template] of Object.entries(policy.jobs.templates)) {
     checker.template(name, template);

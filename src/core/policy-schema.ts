@@ -1,4 +1,6 @@
-// JSON Schema of the merged policy; `policies/default.yml` documents each key in words.
+// JSON Schema of the merged policy, and the Policy type derived from it (one source: the two
+// cannot drift); `policies/default.yml` documents each key in words.
+import type { FromSchema } from "json-schema-to-ts";
 
 const globList = {
   type: "array",
@@ -116,7 +118,7 @@ export const policySchema = {
     },
     checks: {
       type: "object",
-      required: ["disabled", "max_annotations"],
+      required: ["disabled", "max_annotations", "lint", "license", "dco", "secrets"],
       properties: {
         disabled: {
           type: "array",
@@ -414,3 +416,10 @@ export const policySchema = {
     },
   },
 } as const;
+
+/** The merged policy, as the schema above describes it. */
+export type Policy = FromSchema<typeof policySchema>;
+
+export type ComponentDefinition = Policy["components"]["define"][string];
+/** One freeze window of `deploy.freeze`: weekly (`days`) or one-off (date-times). */
+export type FreezeWindowConfig = Policy["deploy"]["freeze"][number];

@@ -52,8 +52,8 @@ describe("trustFromAssociation", () => {
   });
 
   it("never takes an association that does not prove write access as enough, whatever the list", () => {
-    // The schema rejects such a list; this guards callers that build a policy by hand.
-    const loose = {
+    // Listed associations beyond OWNER and MEMBER are valid config but never a fast path.
+    const loose: Pick<Policy, "triggers"> = {
       triggers: { ...triggers, trusted_associations: ["OWNER", "MEMBER", "COLLABORATOR", "NONE"] },
     };
     for (const association of ["COLLABORATOR", "NONE"]) {
@@ -64,7 +64,9 @@ describe("trustFromAssociation", () => {
   });
 
   it("follows the policy's list", () => {
-    const onlyOwner = { triggers: { ...triggers, trusted_associations: ["OWNER"] } };
+    const onlyOwner: Pick<Policy, "triggers"> = {
+      triggers: { ...triggers, trusted_associations: ["OWNER"] },
+    };
     expect(
       trustFromAssociation({ user: "m", association: "MEMBER", policy: onlyOwner }).trusted,
     ).toBe(false);

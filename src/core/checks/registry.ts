@@ -26,6 +26,6 @@ export interface CheckDefinition {
 
 /** The checks of `all` that the policy leaves enabled, in order. */
 export function enabledChecks(all: readonly CheckDefinition[], policy: Policy): CheckDefinition[] {
-  const disabled = new Set(policy.checks.disabled);
+  const disabled = new Set<string>(policy.checks.disabled);
   return all.filter((c) => !disabled.has(c.id));
 }

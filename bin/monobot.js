@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The `monobot` CLI; `npm ci` builds dist/ through the `prepare` script.
-import "../dist/cli-main.js";
+// The `monobot` CLI: one bundled file (`npm run build`, which `npm ci` runs through `prepare`).
+import "../dist/bundle/monobot.js";

@@ -1,7 +1,7 @@
 // Modules the CLI bundle gets generated at build time instead of computing them at each start-up:
 // the policy validator (Ajv standalone code from policy-schema.ts) and the parsed shipped defaults.
 import { Ajv } from "ajv";
-import standaloneCode from "ajv/dist/standalone/index.js";
+import standalone from "ajv/dist/standalone/index.js";
 import { isDeepStrictEqual } from "node:util";
 import { readDefaultPolicy } from "../src/core/policy-defaults.js";
 import { policySchema } from "../src/core/policy-schema.js";
@@ -13,7 +13,8 @@ import { POLICY_AJV_OPTIONS } from "../src/core/policy-validator.js";
  */
 export function policyValidatorStandalone(): string {
   const ajv = new Ajv({ ...POLICY_AJV_OPTIONS, code: { source: true } });
-  return standaloneCode(ajv, ajv.compile(policySchema));
+  // A CommonJS module whose `default` is the function (TypeScript sees the module namespace).
+  return standalone.default(ajv, ajv.compile(policySchema));
 }
 
 /** ESM stand-in for src/core/policy-validator.ts: the same export, nothing compiled at start-up. */

@@ -40,7 +40,7 @@ function goFile(i: number, extra = ""): string {
 }
 
 /** main: 10 components under services/, 10 charts under charts/; `change` bumps one of each. */
-function fastImportStream(): Buffer {
+export function fastImportStream(): Buffer {
   const parts: Buffer[] = [];
   const text = (s: string) => parts.push(Buffer.from(s, "utf8"));
   const data = (s: string) => {
@@ -80,7 +80,10 @@ function fastImportStream(): Buffer {
   data("svc-3: serve /version\n\nSigned-off-by: Alice Liddell <alice@example.com>\n");
   text("from refs/heads/main\n");
   file("services/svc-3/VERSION", "1.1.0\n");
-  file("services/svc-3/main.go", goFile(3, '\n// Version is served on /version.\nconst Version = "1.1.0"\n'));
+  file(
+    "services/svc-3/main.go",
+    goFile(3, '\n// Version is served on /version.\nconst Version = "1.1.0"\n'),
+  );
   file("charts/svc-3/Chart.yaml", chartYaml(3, "0.2.0", "1.1.0"));
   file("charts/svc-3/values.yaml", `image:\n  repository: svc-3\n  tag: "1.1.0"\n`);
   return Buffer.concat(parts);
@@ -112,7 +115,8 @@ function runOnce(args: string[]): Sample {
   const res = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const ms = performance.now() - started;
   const m = /monobot-bench (\d+)\s*$/.exec(res.stderr);
-  if (timed && !m) throw new Error(`could not read /usr/bin/time's figures: ${res.stderr.slice(-500)}`);
+  if (timed && !m)
+    throw new Error(`could not read /usr/bin/time's figures: ${res.stderr.slice(-500)}`);
   return { ms, rssMb: m ? Number(m[1]) / 1024 : Number.NaN, exit: res.status ?? -1 };
 }
 

@@ -34,7 +34,9 @@ export function defaultPolicyModule(): string {
   const defaults = readDefaultPolicy();
   const json = JSON.stringify(defaults);
   if (!isDeepStrictEqual(JSON.parse(json), defaults)) {
-    throw new Error("policies/default.yml holds a value JSON cannot carry (a date, NaN...): quote it");
+    throw new Error(
+      "policies/default.yml holds a value JSON cannot carry (a date, NaN...): quote it",
+    );
   }
   return [
     `const text = ${JSON.stringify(json)};`,

@@ -12,7 +12,7 @@ import {
   type PolicySource,
 } from "./core/policy.js";
 import type { CheckResult } from "./core/types.js";
-import { GitError, LocalGit } from "./forge/local-git.js";
+import { GitError, LocalGit, type OpenedChange } from "./forge/local-git.js";
 import { evaluateChange, type Evaluation } from "./workflows/evaluate-change.js";
 import { CONFIG_PATH, DEFAULTS_FILE } from "./workflows/load-policy.js";
 
@@ -118,12 +118,25 @@ async function check(
     throw new UsageError(`--format must be text or json, got "${values.format}"`);
   }
   const git = new LocalGit(resolve(io.cwd, values.repo ?? "."));
-  const root = await git.topLevel();
-  const baseTip = await git.resolve(values.base);
-  const headSha = await git.resolve(values.head);
-  const baseSha = await git.mergeBase(baseTip, headSha);
-  const reader = git.reader(baseSha, headSha);
+  const change = await git.openChange(values.base, values.head);
+  try {
+    return await checkChange(
+      { ...values, base: values.base, head: values.head },
+      io,
+      checks,
+      change,
+    );
+  } finally {
+    change.close();
+  }
+}
 
+async function checkChange(
+  values: { base: string; head: string; format: string; config?: string | undefined },
+  io: CliIo,
+  checks: readonly CheckDefinition[],
+  { root, baseSha, headSha, reader }: OpenedChange,
+): Promise<number> {
   let source: PolicySource | undefined;
   if (values.config) {
     try {

@@ -1,5 +1,7 @@
 // The forge port's reading side over a local git checkout, for the CLI: git only, no network.
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Socket } from "node:net";
+import type { Readable, Writable } from "node:stream";
 import { promisify } from "node:util";
 import type { ChangedFile, CommitInfo } from "../core/types.js";
 import { fileAtKey, type ChangeReader, type FileAt } from "./port.js";
@@ -8,6 +10,22 @@ const run = promisify(execFile);
 
 /** A git failure the CLI reports as a usage error (bad path, unknown ref). */
 export class GitError extends Error {}
+
+/** A change opened for reading: its refs resolved, its listings already under way. */
+export interface OpenedChange {
+  /** The checkout's top folder. */
+  root: string;
+  /** The base ref's commit, and the merge base of it and head (what the change is compared to). */
+  baseTip: string;
+  baseSha: string;
+  headSha: string;
+  /** Every read of the change goes through one `git cat-file --batch` process. */
+  reader: ChangeReader;
+  /** Ends that process (an open one never keeps the program from exiting). */
+  close(): void;
+}
+
+const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 export class LocalGit {
   constructor(readonly dir: string) {}
@@ -47,6 +65,71 @@ export class LocalGit {
     return (await this.git(["rev-parse", "--show-toplevel"])).trim();
   }
 
+  /**
+   * Opens the change from `baseRef` to `headRef` in as few git processes as the data allows: one
+   * resolves both refs, the top folder and the tag names; the merge base and the head's file list
+   * follow side by side; the diff (one process for statuses, counts and patches) and the commits
+   * start as soon as the merge base is known, so they run while the caller reads the policy; every
+   * file read goes to one `git cat-file --batch`.
+   */
+  async openChange(baseRef: string, headRef: string): Promise<OpenedChange> {
+    const resolved = await this.resolveAll(baseRef, headRef);
+    const { root, baseTip, headSha, tags } = resolved;
+    const paths = quiet(this.paths(headSha));
+    const baseSha = await this.mergeBase(baseTip, headSha);
+    const listing = quiet(this.changedFiles(baseSha, headSha));
+    const commits = quiet(this.commits(baseSha, headSha));
+    const batch = new CatFileBatch(this.dir);
+    return {
+      root,
+      baseTip,
+      baseSha,
+      headSha,
+      close: () => batch.close(),
+      reader: {
+        readFiles: (files) => batch.readFiles(files),
+        changedFiles: () => listing,
+        commits: () => commits,
+        paths: (sha) => (sha === headSha ? paths : this.paths(sha)),
+        tags: (prefix) => Promise.resolve(tags.filter((t) => t.startsWith(prefix))),
+      },
+    };
+  }
+
+  /** Both refs, the top folder and every tag name from one `git rev-parse`. */
+  private async resolveAll(
+    baseRef: string,
+    headRef: string,
+  ): Promise<{ root: string; baseTip: string; headSha: string; tags: string[] }> {
+    // A ref that looks like an option, or any failure, takes the one-ref-at-a-time path, whose
+    // errors name the ref that is wrong.
+    if (!baseRef.startsWith("-") && !headRef.startsWith("-")) {
+      const out = await this.git([
+        "rev-parse",
+        "--show-toplevel",
+        `${baseRef}^{commit}`,
+        `${headRef}^{commit}`,
+        "--symbolic-full-name",
+        "--tags",
+      ]).catch(() => null);
+      const [root = "", baseTip = "", headSha = "", ...refs] = (out ?? "").split("\n");
+      const tagRefs = refs.filter((r) => r.length > 0);
+      if (
+        out !== null &&
+        root.length > 0 &&
+        OID.test(baseTip) &&
+        OID.test(headSha) &&
+        tagRefs.every((r) => r.startsWith("refs/tags/"))
+      ) {
+        return { root, baseTip, headSha, tags: tagRefs.map((r) => r.slice("refs/tags/".length)) };
+      }
+    }
+    const root = await this.topLevel();
+    const baseTip = await this.resolve(baseRef);
+    const headSha = await this.resolve(headRef);
+    return { root, baseTip, headSha, tags: await this.tags("") };
+  }
+
   /** A reader of the change from `baseSha` (already a merge base) to `headSha`. */
   reader(baseSha: string, headSha: string): ChangeReader {
     return {
@@ -62,13 +145,21 @@ export class LocalGit {
     base: string,
     head: string,
   ): Promise<{ files: ChangedFile[]; truncated: boolean }> {
-    const [nameStatus, numstat, patch] = await Promise.all([
-      this.git(["diff", "--no-color", "--no-ext-diff", "-M", "--name-status", "-z", base, head]),
-      this.git(["diff", "--no-color", "--no-ext-diff", "-M", "--numstat", "-z", base, head]),
-      this.git(["diff", "--no-color", "--no-ext-diff", "-M", "-U3", base, head]),
+    // One diff: raw records, then numstat records (both NUL-separated), then a NUL, then patches.
+    const out = await this.git([
+      "diff",
+      "--no-color",
+      "--no-ext-diff",
+      "-M",
+      "-U3",
+      "--raw",
+      "--numstat",
+      "--patch",
+      "-z",
+      base,
+      head,
     ]);
-    const entries = parseNameStatus(nameStatus);
-    const counts = parseNumstat(numstat);
+    const { entries, counts, patch } = parseCombinedDiff(out);
     const patches = splitPatches(patch);
     const files = entries.map((e, i): ChangedFile => {
       const count = counts[i];
@@ -122,43 +213,155 @@ export class LocalGit {
   }
 
   /** Reads many files with one `git cat-file --batch` process. */
-  readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>> {
+  async readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>> {
+    const batch = new CatFileBatch(this.dir);
+    try {
+      return await batch.readFiles(files);
+    } finally {
+      batch.close();
+    }
+  }
+}
+
+/** An object as `git cat-file --batch` prints it, or null when it names none. */
+type CatFileObject = { type: string; body: Buffer } | null;
+
+/**
+ * One `git cat-file --batch` process for every file read of a change, the reads pipelined on it.
+ * While no read is pending it keeps nothing alive, so a caller that never closes it cannot make
+ * the process hang; `close()` ends it at once.
+ */
+export class CatFileBatch {
+  private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private readonly waiting: { resolve: (o: CatFileObject) => void; reject: (e: Error) => void }[] =
+    [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The object whose body is being received. */
+  private current: { type: string; size: number } | undefined;
+  private failure: GitError | undefined;
+
+  constructor(readonly dir: string) {}
+
+  async readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>> {
     const unique = [...new Map(files.map((f) => [fileAtKey(f), f])).values()];
+    // Paths with newlines cannot be asked for on this protocol; they read as missing.
+    const objects = await Promise.all(
+      unique.map((f) => this.read(`${f.sha}:${f.path.replace(/\n/g, "")}`)),
+    );
     const result = new Map<string, string | null>();
-    if (unique.length === 0) return Promise.resolve(result);
+    unique.forEach((f, i) => {
+      const o = objects[i];
+      result.set(
+        fileAtKey(f),
+        o && o.type === "blob" && !isBinary(o.body) ? o.body.toString("utf8") : null,
+      );
+    });
+    return result;
+  }
+
+  read(spec: string): Promise<CatFileObject> {
+    if (this.failure) return Promise.reject(this.failure);
+    const child = this.start();
     return new Promise((resolve, reject) => {
-      const child = spawn("git", ["cat-file", "--batch"], { cwd: this.dir });
-      const chunks: Buffer[] = [];
-      child.stdout.on("data", (c: Buffer) => chunks.push(c));
-      child.on("error", (e) => reject(new GitError(`cannot run git cat-file: ${e.message}`)));
-      child.on("close", (code) => {
-        if (code !== 0) return reject(new GitError(`git cat-file exited with ${code}`));
-        const buf = Buffer.concat(chunks);
-        let pos = 0;
-        for (const f of unique) {
-          const nl = buf.indexOf(10, pos);
-          const header = buf.subarray(pos, nl).toString("utf8");
-          pos = nl + 1;
-          const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-          if (!m) {
-            result.set(fileAtKey(f), null);
-            continue;
-          }
-          const size = Number(m[2]);
-          const body = buf.subarray(pos, pos + size);
-          pos += size + 1;
-          result.set(
-            fileAtKey(f),
-            m[1] === "blob" && !isBinary(body) ? body.toString("utf8") : null,
-          );
-        }
-        resolve(result);
-      });
-      // Paths with newlines cannot be asked for on this protocol; they read as missing.
-      for (const f of unique) child.stdin.write(`${f.sha}:${f.path.replace(/\n/g, "")}\n`);
-      child.stdin.end();
+      if (this.waiting.length === 0) this.hold(true);
+      this.waiting.push({ resolve, reject });
+      child.stdin.write(`${spec}\n`);
     });
   }
+
+  close(): void {
+    this.child?.stdin.end();
+  }
+
+  private start(): ChildProcessByStdio<Writable, Readable, null> {
+    if (this.child) return this.child;
+    const child = spawn("git", ["cat-file", "--batch"], {
+      cwd: this.dir,
+      stdio: ["pipe", "pipe", "ignore"],
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      this.drain();
+    });
+    child.on("error", (e) => this.fail(new GitError(`cannot run git cat-file: ${e.message}`)));
+    child.on("close", (code) => this.fail(new GitError(`git cat-file exited with ${code}`)));
+    // A read after close() (or a failed start) gets the failure, not a write to a closed pipe.
+    child.stdin.on("error", (e) => this.fail(new GitError(`git cat-file: ${e.message}`)));
+    this.child = child;
+    return child;
+  }
+
+  /** Keeps the event loop alive only while a read waits for its answer. */
+  private hold(on: boolean): void {
+    const child = this.child;
+    if (!child) return;
+    // A child's pipes are sockets, which Node's types show as plain streams.
+    const pipes = [child.stdin, child.stdout] as unknown as Socket[];
+    for (const handle of [child, ...pipes]) {
+      if (on) handle.ref();
+      else handle.unref();
+    }
+  }
+
+  private fail(error: GitError): void {
+    this.failure ??= error;
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  /** The buffered output as one buffer. */
+  private joined(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  private consume(bytes: number): Buffer {
+    const all = this.joined();
+    this.chunks = [all.subarray(bytes)];
+    this.buffered = all.length - bytes;
+    return all.subarray(0, bytes);
+  }
+
+  /** Answers the waiting reads, oldest first, from what git printed so far. */
+  private drain(): void {
+    for (;;) {
+      const next = this.waiting[0];
+      if (!next) return;
+      if (!this.current) {
+        const all = this.joined();
+        const nl = all.indexOf(10);
+        if (nl < 0) return;
+        const header = this.consume(nl + 1)
+          .toString("utf8")
+          .trimEnd();
+        const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+        if (!m) {
+          // `<name> missing`, `<name> ambiguous`: nothing by that name.
+          this.answer(null);
+          continue;
+        }
+        this.current = { type: m[1] ?? "", size: Number(m[2]) };
+      }
+      // The body and the newline after it.
+      if (this.buffered < this.current.size + 1) return;
+      const body = this.consume(this.current.size + 1).subarray(0, this.current.size);
+      const type = this.current.type;
+      this.current = undefined;
+      this.answer({ type, body });
+    }
+  }
+
+  private answer(object: CatFileObject): void {
+    this.waiting.shift()?.resolve(object);
+    if (this.waiting.length === 0) this.hold(false);
+  }
+}
+
+/** Started ahead of being awaited: a failure surfaces where it is awaited, not as unhandled. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function isBinary(buf: Buffer): boolean {
@@ -174,40 +377,53 @@ const STATUS: Record<string, ChangedFile["status"]> = {
   T: "changed",
 };
 
-function parseNameStatus(
-  out: string,
-): { status: ChangedFile["status"]; path: string; previousPath?: string }[] {
-  const parts = out.split("\0");
-  const entries: { status: ChangedFile["status"]; path: string; previousPath?: string }[] = [];
-  for (let i = 0; i < parts.length - 1;) {
-    const code = parts[i++] ?? "";
-    const letter = code[0] ?? "";
+type DiffEntry = { status: ChangedFile["status"]; path: string; previousPath?: string };
+type DiffCount = { additions: number; deletions: number; binary: boolean };
+
+/**
+ * Parses `git diff --raw --numstat --patch -z`: a raw record per file (`:modes oids status`, then
+ * one path, or two for a rename or copy), a numstat record per file in the same order, then the
+ * patch text after one empty field.
+ */
+export function parseCombinedDiff(out: string): {
+  entries: DiffEntry[];
+  counts: DiffCount[];
+  patch: string;
+} {
+  const entries: DiffEntry[] = [];
+  const counts: DiffCount[] = [];
+  let pos = 0;
+  const field = (): string => {
+    const end = out.indexOf("\0", pos);
+    const value = end < 0 ? out.slice(pos) : out.slice(pos, end);
+    pos = end < 0 ? out.length : end + 1;
+    return value;
+  };
+  while (pos < out.length && out[pos] === ":") {
+    const letter = field().split(" ")[4]?.[0] ?? "";
     if (letter === "R" || letter === "C") {
-      const from = parts[i++] ?? "";
-      const to = parts[i++] ?? "";
+      const from = field();
+      const to = field();
       entries.push({ status: STATUS[letter] ?? "modified", path: to, previousPath: from });
     } else {
-      entries.push({ status: STATUS[letter] ?? "modified", path: parts[i++] ?? "" });
+      entries.push({ status: STATUS[letter] ?? "modified", path: field() });
     }
   }
-  return entries;
-}
-
-function parseNumstat(out: string): { additions: number; deletions: number; binary: boolean }[] {
-  const parts = out.split("\0");
-  const counts: { additions: number; deletions: number; binary: boolean }[] = [];
-  for (let i = 0; i < parts.length - 1;) {
-    const entry = parts[i++] ?? "";
-    const [a = "0", d = "0", path = ""] = entry.split("\t");
-    // Renames print "a\td\t" then the two paths as separate NUL-terminated fields.
-    if (path === "") i += 2;
+  for (let i = 0; i < entries.length && pos < out.length; i++) {
+    const [a = "0", d = "0", path = ""] = field().split("\t");
+    // Renames print "a\td\t" then the two paths as separate fields.
+    if (path === "") {
+      field();
+      field();
+    }
     counts.push({
       additions: a === "-" ? 0 : Number(a),
       deletions: d === "-" ? 0 : Number(d),
       binary: a === "-",
     });
   }
-  return counts;
+  if (out[pos] === "\0") pos++;
+  return { entries, counts, patch: out.slice(pos) };
 }
 
 /** Splits `git diff` output into one patch per file, each starting at its first hunk like GitHub's. */

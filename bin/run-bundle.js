@@ -1,0 +1,65 @@
+// Runs one of the bundles `npm run build` writes (dist/bundle/NAME.cjs), with V8's code cache for it
+// when the build left one (dist/bundle/NAME.cjs.cache): a start-up neither parses nor compiles the
+// functions a typical run calls. A missing, stale or rejected cache only costs that time back.
+/* global process, Buffer, URL */
+import { createRequire } from "node:module";
+
+// Built-ins through require(): an ESM import of each would build a module facade at every start.
+const require = createRequire(import.meta.url);
+const { createHash } = require("node:crypto");
+const { readFileSync, writeFileSync } = require("node:fs");
+const { dirname } = require("node:path");
+const { fileURLToPath } = require("node:url");
+const { Script } = require("node:vm");
+
+/** Set by the build's training run: write the cache at exit, with what that run compiled. */
+export const WRITE_CACHE_ENV = "MONOBOT_WRITE_CODE_CACHE";
+
+/** V8 checks a cache against the source's length only, so the cache carries the source's hash. */
+const HASH_BYTES = 32;
+
+export function runBundle(name) {
+  const filename = fileURLToPath(new URL(`../dist/bundle/${name}.cjs`, import.meta.url));
+  const cacheFile = `${filename}.cache`;
+  let source;
+  try {
+    source = readFileSync(filename, "utf8");
+  } catch (e) {
+    process.stderr.write(
+      `monobot: cannot read ${filename} (${e.code ?? e.message}): run \`npm run build\` first\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const hash = createHash("sha256").update(source).digest();
+  const writing = process.env[WRITE_CACHE_ENV] === "1";
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+    { filename, cachedData: writing ? undefined : cachedFor(cacheFile, hash) },
+  );
+  if (writing) {
+    process.once("exit", () => {
+      writeFileSync(cacheFile, Buffer.concat([hash, script.createCachedData()]));
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(
+    module.exports,
+    createRequire(filename),
+    module,
+    filename,
+    dirname(filename),
+  );
+}
+
+/** The cache's V8 data when it was made for exactly this source, else undefined. */
+function cachedFor(cacheFile, hash) {
+  let data;
+  try {
+    data = readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+  if (data.length <= HASH_BYTES || !data.subarray(0, HASH_BYTES).equals(hash)) return undefined;
+  return data.subarray(HASH_BYTES);
+}

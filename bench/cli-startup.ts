@@ -12,6 +12,8 @@ const ROUNDS = Number(process.env.MONOBOT_BENCH_ROUNDS ?? 15);
 const WARMUP = 2;
 
 const BIN = fileURLToPath(new URL("../bin/monobot.js", import.meta.url));
+/** The same CLI as tsc compiles it, module by module, with the run-time validator and defaults. */
+const UNBUNDLED = fileURLToPath(new URL("../dist/cli-main.js", import.meta.url));
 const TIME = "/usr/bin/time";
 
 function chartYaml(i: number, version: string, appVersion: string): string {
@@ -140,6 +142,11 @@ export async function benchCliStartup(): Promise<{ rows: Array<Record<string, st
       {
         name: "monobot check (1 component + 1 chart bumped)",
         args: [BIN, "check", "--repo", repo, "--base", "main", "--head", "change"],
+        expectExit: 0,
+      },
+      {
+        name: "the same check, unbundled (dist/cli-main.js)",
+        args: [UNBUNDLED, "check", "--repo", repo, "--base", "main", "--head", "change"],
         expectExit: 0,
       },
     ];

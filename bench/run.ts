@@ -4,6 +4,7 @@ import { benchStaticChecks } from "./static-checks.js";
 import { benchIntake } from "./intake.js";
 import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
+import { benchCliStartup } from "./cli-startup.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
     {
       title: "CLI: monobot check on a generated 20,000-file, 1,000-component repository",
       run: benchCli,
+    },
+    {
+      title:
+        "CLI start-up: monobot check on a small change of a 10-chart, 10-component repository vs a bare node start",
+      run: benchCliStartup,
     },
   ];
   for (const section of sections) {

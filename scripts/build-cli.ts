@@ -22,7 +22,7 @@ const STANDALONE = "monobot-generated:policy-validator-standalone";
 /** The bundles bin/ and action.yml run, by output name (dist/bundle/NAME.cjs). */
 export const BUNDLES = {
   monobot: "src/cli-main.ts",
-  action: "src/action.ts",
+  action: "src/action-main.ts",
 } as const;
 
 /** Swaps the two run-time modules of src/core for their build-time versions. */

@@ -18,7 +18,12 @@ export const WRITE_CACHE_ENV = "MONOBOT_WRITE_CODE_CACHE";
 /** V8 checks a cache against the source's length only, so the cache carries the source's hash. */
 const HASH_BYTES = 32;
 
-export function runBundle(name) {
+/**
+ * Compiles dist/bundle/NAME.cjs without running it, and says what became of its code cache:
+ * "accepted", "rejected" (by V8: another Node or other flags), "stale" (made for another source),
+ * "absent", or "writing" (the training run). Null when the bundle cannot be read.
+ */
+export function compileBundle(name) {
   const filename = fileURLToPath(new URL(`../dist/bundle/${name}.cjs`, import.meta.url));
   const cacheFile = `${filename}.cache`;
   let source;
@@ -28,20 +33,37 @@ export function runBundle(name) {
     process.stderr.write(
       `monobot: cannot read ${filename} (${e.code ?? e.message}): run \`npm run build\` first\n`,
     );
-    process.exitCode = 2;
-    return;
+    return null;
   }
   const hash = createHash("sha256").update(source).digest();
   const writing = process.env[WRITE_CACHE_ENV] === "1";
+  const cached = writing ? undefined : cachedFor(cacheFile, hash);
   const script = new Script(
     `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
-    { filename, cachedData: writing ? undefined : cachedFor(cacheFile, hash) },
+    { filename, cachedData: cached?.data },
   );
   if (writing) {
     process.once("exit", () => {
       writeFileSync(cacheFile, Buffer.concat([hash, script.createCachedData()]));
     });
   }
+  const cache = writing
+    ? "writing"
+    : cached?.data
+      ? script.cachedDataRejected
+        ? "rejected"
+        : "accepted"
+      : cached?.status;
+  return { script, filename, cache };
+}
+
+export function runBundle(name) {
+  const compiled = compileBundle(name);
+  if (!compiled) {
+    process.exitCode = 2;
+    return;
+  }
+  const { script, filename } = compiled;
   const module = { exports: {} };
   script.runInThisContext()(
     module.exports,
@@ -52,14 +74,16 @@ export function runBundle(name) {
   );
 }
 
-/** The cache's V8 data when it was made for exactly this source, else undefined. */
+/** The cache's V8 data when it was made for exactly this source. */
 function cachedFor(cacheFile, hash) {
   let data;
   try {
     data = readFileSync(cacheFile);
   } catch {
-    return undefined;
+    return { status: "absent" };
   }
-  if (data.length <= HASH_BYTES || !data.subarray(0, HASH_BYTES).equals(hash)) return undefined;
-  return data.subarray(HASH_BYTES);
+  if (data.length <= HASH_BYTES || !data.subarray(0, HASH_BYTES).equals(hash)) {
+    return { status: "stale" };
+  }
+  return { data: data.subarray(HASH_BYTES) };
 }

@@ -27,6 +27,24 @@ export interface OpenedChange {
 
 const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
+interface Resolved {
+  root: string;
+  baseTip: string;
+  headSha: string;
+  tags: string[];
+}
+
+/** `rev-parse --show-toplevel BASE HEAD --symbolic-full-name --tags`, or null when it is not that. */
+function parseResolved(out: string | null): Resolved | null {
+  if (out === null) return null;
+  const [root = "", baseTip = "", headSha = "", ...refs] = out.split("\n");
+  const tagRefs = refs.filter((r) => r.length > 0);
+  // A "ref" git read as a range or a path prints other lines: the caller asks again, one by one.
+  if (!root || !OID.test(baseTip) || !OID.test(headSha)) return null;
+  if (!tagRefs.every((r) => r.startsWith("refs/tags/"))) return null;
+  return { root, baseTip, headSha, tags: tagRefs.map((r) => r.slice("refs/tags/".length)) };
+}
+
 export class LocalGit {
   constructor(readonly dir: string) {}
 
@@ -66,20 +84,86 @@ export class LocalGit {
   }
 
   /**
-   * Opens the change from `baseRef` to `headRef` in as few git processes as the data allows: one
-   * resolves both refs, the top folder and the tag names; the merge base and the head's file list
-   * follow side by side; the diff (one process for statuses, counts and patches) and the commits
-   * start as soon as the merge base is known, so they run while the caller reads the policy; every
-   * file read goes to one `git cat-file --batch`.
+   * Opens the change from `baseRef` to `headRef` (compared from their merge base, as GitHub
+   * compares a pull request) in as few git processes as the data allows, all started at once:
+   * one `rev-parse` for both refs, the top folder and the tag names; one `log --boundary` for the
+   * commits and, from the commit it stops at, the merge base; one three-dot `diff` for statuses,
+   * counts and patches; one `ls-tree` for the head's files; and, for every file read, one
+   * `cat-file --batch`. The listings run while the caller reads the policy.
    */
   async openChange(baseRef: string, headRef: string): Promise<OpenedChange> {
-    const resolved = await this.resolveAll(baseRef, headRef);
-    const { root, baseTip, headSha, tags } = resolved;
-    const paths = quiet(this.paths(headSha));
-    const baseSha = await this.mergeBase(baseTip, headSha);
-    const listing = quiet(this.changedFiles(baseSha, headSha));
-    const commits = quiet(this.commits(baseSha, headSha));
-    const batch = new CatFileBatch(this.dir);
+    // Started now, so that git has loaded the repository when the first read comes.
+    const batch = new CatFileBatch(this.dir).started();
+    try {
+      const wave =
+        baseRef.startsWith("-") || headRef.startsWith("-")
+          ? null
+          : this.wave(baseRef, headRef, batch);
+      const fast = await wave;
+      if (fast && "reader" in fast) return fast;
+      // Refs that look like options, a failure (its error must name the wrong ref) or several
+      // merge bases: one question at a time, as git answers it.
+      const { root, baseTip, headSha, tags } =
+        fast ?? (await this.resolveOneByOne(baseRef, headRef));
+      const paths = quiet(this.paths(headSha));
+      const baseSha = await this.mergeBase(baseTip, headSha);
+      return this.opened({ root, baseTip, baseSha, headSha, tags }, batch, {
+        paths,
+        listing: quiet(this.changedFiles(baseSha, headSha)),
+        commits: quiet(this.commits(baseSha, headSha)),
+      });
+    } catch (e) {
+      batch.close();
+      throw e;
+    }
+  }
+
+  /** The one-wave read of `openChange`; only the resolved refs when the merge base is not plain. */
+  private async wave(
+    baseRef: string,
+    headRef: string,
+    batch: CatFileBatch,
+  ): Promise<OpenedChange | Resolved | null> {
+    const base = `${baseRef}^{commit}`;
+    const head = `${headRef}^{commit}`;
+    const resolving = this.git([
+      "rev-parse",
+      "--show-toplevel",
+      base,
+      head,
+      "--symbolic-full-name",
+      "--tags",
+    ]).catch(() => null);
+    const history = quiet(this.log(`${base}..${head}`, true));
+    const listing = quiet(this.diffListing(`${base}...${head}`));
+    const paths = quiet(this.paths(head));
+    const resolved = parseResolved(await resolving);
+    if (!resolved) return null;
+    const log = await history.catch(() => null);
+    if (!log) return resolved;
+    // The merge base is the one commit the walk from head stops at; none when head is in base.
+    // Several (a merged base branch, or criss-cross merges) need git's own answer.
+    let baseSha: string | undefined;
+    if (log.commits.length === 0) baseSha = resolved.headSha;
+    else if (log.boundary.length === 1) baseSha = log.boundary[0];
+    if (!baseSha) return resolved;
+    return this.opened({ ...resolved, baseSha }, batch, {
+      paths,
+      listing,
+      commits: Promise.resolve(log.commits),
+    });
+  }
+
+  private opened(
+    refs: Resolved & { baseSha: string },
+    batch: CatFileBatch,
+    started: {
+      paths: Promise<string[]>;
+      listing: Promise<{ files: ChangedFile[]; truncated: boolean }>;
+      commits: Promise<CommitInfo[]>;
+    },
+  ): OpenedChange {
+    const { root, baseTip, baseSha, headSha, tags } = refs;
     return {
       root,
       baseTip,
@@ -88,42 +172,16 @@ export class LocalGit {
       close: () => batch.close(),
       reader: {
         readFiles: (files) => batch.readFiles(files),
-        changedFiles: () => listing,
-        commits: () => commits,
-        paths: (sha) => (sha === headSha ? paths : this.paths(sha)),
+        changedFiles: () => started.listing,
+        commits: () => started.commits,
+        paths: (sha) => (sha === headSha ? started.paths : this.paths(sha)),
         tags: (prefix) => Promise.resolve(tags.filter((t) => t.startsWith(prefix))),
       },
     };
   }
 
-  /** Both refs, the top folder and every tag name from one `git rev-parse`. */
-  private async resolveAll(
-    baseRef: string,
-    headRef: string,
-  ): Promise<{ root: string; baseTip: string; headSha: string; tags: string[] }> {
-    // A ref that looks like an option, or any failure, takes the one-ref-at-a-time path, whose
-    // errors name the ref that is wrong.
-    if (!baseRef.startsWith("-") && !headRef.startsWith("-")) {
-      const out = await this.git([
-        "rev-parse",
-        "--show-toplevel",
-        `${baseRef}^{commit}`,
-        `${headRef}^{commit}`,
-        "--symbolic-full-name",
-        "--tags",
-      ]).catch(() => null);
-      const [root = "", baseTip = "", headSha = "", ...refs] = (out ?? "").split("\n");
-      const tagRefs = refs.filter((r) => r.length > 0);
-      if (
-        out !== null &&
-        root.length > 0 &&
-        OID.test(baseTip) &&
-        OID.test(headSha) &&
-        tagRefs.every((r) => r.startsWith("refs/tags/"))
-      ) {
-        return { root, baseTip, headSha, tags: tagRefs.map((r) => r.slice("refs/tags/".length)) };
-      }
-    }
+  /** Each ref with its own `rev-parse --verify`, so that an error names the ref that is wrong. */
+  private async resolveOneByOne(baseRef: string, headRef: string): Promise<Resolved> {
     const root = await this.topLevel();
     const baseTip = await this.resolve(baseRef);
     const headSha = await this.resolve(headRef);
@@ -141,11 +199,15 @@ export class LocalGit {
     };
   }
 
-  async changedFiles(
-    base: string,
-    head: string,
+  changedFiles(base: string, head: string): Promise<{ files: ChangedFile[]; truncated: boolean }> {
+    return this.diffListing(base, head);
+  }
+
+  /** One diff (of two commits, or of a three-dot range): statuses, counts and patches. */
+  private async diffListing(
+    ...revs: string[]
   ): Promise<{ files: ChangedFile[]; truncated: boolean }> {
-    // One diff: raw records, then numstat records (both NUL-separated), then a NUL, then patches.
+    // Raw records, then numstat records (both NUL-separated), then a NUL, then the patches.
     const out = await this.git([
       "diff",
       "--no-color",
@@ -156,8 +218,7 @@ export class LocalGit {
       "--numstat",
       "--patch",
       "-z",
-      base,
-      head,
+      ...revs,
     ]);
     const { entries, counts, patch } = parseCombinedDiff(out);
     const patches = splitPatches(patch);
@@ -179,26 +240,41 @@ export class LocalGit {
   }
 
   async commits(base: string, head: string): Promise<CommitInfo[]> {
+    return (await this.log(`${base}..${head}`, false)).commits;
+  }
+
+  /** The commits of a range, oldest first; with `boundary`, also the commits the walk stopped at. */
+  private async log(
+    range: string,
+    boundary: boolean,
+  ): Promise<{ commits: CommitInfo[]; boundary: string[] }> {
     const out = await this.git([
       "log",
       "--reverse",
-      "--format=%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%B%x1e",
-      `${base}..${head}`,
+      ...(boundary ? ["--boundary"] : []),
+      "--format=%m%x00%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%B%x1e",
+      range,
     ]);
-    return out
-      .split("\x1e")
-      .map((r) => r.replace(/^\n/, ""))
-      .filter((r) => r.length > 0)
-      .map((r) => {
-        const [sha = "", parents = "", an = "", ae = "", cn = "", ce = "", ...rest] = r.split("\0");
-        return {
-          sha,
-          parents: parents.trim() ? parents.trim().split(" ").length : 0,
-          author: { name: an, email: ae },
-          committer: { name: cn, email: ce },
-          message: rest.join("\0").replace(/\n$/, ""),
-        };
+    const commits: CommitInfo[] = [];
+    const stops: string[] = [];
+    for (const record of out.split("\x1e")) {
+      const r = record.replace(/^\n/, "");
+      if (r.length === 0) continue;
+      const [mark = "", sha = "", parents = "", an = "", ae = "", cn = "", ce = "", ...rest] =
+        r.split("\0");
+      if (mark === "-") {
+        stops.push(sha);
+        continue;
+      }
+      commits.push({
+        sha,
+        parents: parents.trim() ? parents.trim().split(" ").length : 0,
+        author: { name: an, email: ae },
+        committer: { name: cn, email: ce },
+        message: rest.join("\0").replace(/\n$/, ""),
       });
+    }
+    return { commits, boundary: stops };
   }
 
   async tags(prefix: string): Promise<string[]> {
@@ -268,6 +344,13 @@ export class CatFileBatch {
       this.waiting.push({ resolve, reject });
       child.stdin.write(`${spec}\n`);
     });
+  }
+
+  /** Starts git now rather than at the first read; idle, it keeps nothing alive. */
+  started(): this {
+    this.start();
+    if (this.waiting.length === 0) this.hold(false);
+    return this;
   }
 
   close(): void {

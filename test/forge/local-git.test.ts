@@ -169,3 +169,86 @@ describe("CatFileBatch", () => {
     ).resolves.toBeInstanceOf(GitError);
   });
 });
+
+describe("LocalGit.openChange on every shape of history", () => {
+  /** Builds a history on `repo` (main at `base`), leaving the branches `main` and `feature`. */
+  const shapes: [string, () => void][] = [
+    [
+      "head ahead of base",
+      () => {
+        repo.git("checkout", "-q", "-b", "feature");
+        repo.commit({ "f1.txt": "1\n" }, "f1");
+      },
+    ],
+    [
+      "base moved on",
+      () => {
+        repo.git("checkout", "-q", "-b", "feature");
+        repo.commit({ "f1.txt": "1\n" }, "f1");
+        repo.git("checkout", "-q", "main");
+        repo.commit({ "m1.txt": "1\n" }, "m1");
+      },
+    ],
+    [
+      "base merged into head",
+      () => {
+        repo.git("checkout", "-q", "-b", "feature");
+        repo.commit({ "f1.txt": "1\n" }, "f1");
+        repo.git("checkout", "-q", "main");
+        repo.commit({ "m1.txt": "1\n" }, "m1");
+        repo.git("checkout", "-q", "feature");
+        repo.git("merge", "-q", "--no-edit", "main");
+        repo.commit({ "f2.txt": "2\n" }, "f2");
+      },
+    ],
+    [
+      "head behind base",
+      () => {
+        repo.git("branch", "feature");
+        repo.commit({ "m1.txt": "1\n" }, "m1");
+      },
+    ],
+    [
+      "criss-cross merges (two merge bases)",
+      () => {
+        repo.git("checkout", "-q", "-b", "feature");
+        const f1 = repo.commit({ "f1.txt": "1\n" }, "f1");
+        repo.git("checkout", "-q", "main");
+        const m1 = repo.commit({ "m1.txt": "1\n" }, "m1");
+        repo.git("merge", "-q", "--no-edit", f1);
+        repo.git("checkout", "-q", "feature");
+        repo.git("merge", "-q", "--no-edit", m1);
+        repo.commit({ "f2.txt": "2\n" }, "f2");
+        repo.git("checkout", "-q", "main");
+        repo.commit({ "m2.txt": "2\n" }, "m2");
+      },
+    ],
+  ];
+
+  it.each(shapes)("%s: the same change as asking git one question at a time", async (_s, build) => {
+    build();
+    const git = new LocalGit(repo.dir);
+    const baseTip = await git.resolve("main");
+    const headSha = await git.resolve("feature");
+    const mergeBase = await git.mergeBase(baseTip, headSha);
+    const change = await git.openChange("main", "feature");
+    try {
+      expect(change).toMatchObject({ baseTip, headSha, baseSha: mergeBase });
+      expect(await change.reader.commits()).toEqual(await git.commits(mergeBase, headSha));
+      expect(await change.reader.changedFiles()).toEqual(
+        await git.changedFiles(mergeBase, headSha),
+      );
+      expect(await change.reader.paths(headSha)).toEqual(await git.paths(headSha));
+    } finally {
+      change.close();
+    }
+  });
+
+  it("fails as git merge-base does for histories without a common commit", async () => {
+    repo.git("checkout", "-q", "--orphan", "feature");
+    repo.commit({ "other.txt": "x\n" }, "unrelated");
+    await expect(new LocalGit(repo.dir).openChange("main", "feature")).rejects.toThrow(
+      /git merge-base failed/,
+    );
+  });
+});

@@ -27,6 +27,19 @@ export interface OpenedChange {
 
 const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
+interface TreeListing {
+  paths: string[];
+  /** Path -> object id. */
+  objects: Map<string, string>;
+}
+
+interface DiffListing {
+  files: ChangedFile[];
+  truncated: boolean;
+  /** Path -> its object at base, for the paths the change touches (null: not there). */
+  baseObjects: Map<string, string | null>;
+}
+
 interface Resolved {
   root: string;
   baseTip: string;
@@ -105,11 +118,11 @@ export class LocalGit {
       // merge bases: one question at a time, as git answers it.
       const { root, baseTip, headSha, tags } =
         fast ?? (await this.resolveOneByOne(baseRef, headRef));
-      const paths = quiet(this.paths(headSha));
+      const tree = quiet(this.tree(headSha));
       const baseSha = await this.mergeBase(baseTip, headSha);
       return this.opened({ root, baseTip, baseSha, headSha, tags }, batch, {
-        paths,
-        listing: quiet(this.changedFiles(baseSha, headSha)),
+        tree,
+        listing: quiet(this.diffListing(baseSha, headSha)),
         commits: quiet(this.commits(baseSha, headSha)),
       });
     } catch (e) {
@@ -136,7 +149,7 @@ export class LocalGit {
     ]).catch(() => null);
     const history = quiet(this.log(`${base}..${head}`, true));
     const listing = quiet(this.diffListing(`${base}...${head}`));
-    const paths = quiet(this.paths(head));
+    const tree = quiet(this.tree(head));
     const resolved = parseResolved(await resolving);
     if (!resolved) return null;
     const log = await history.catch(() => null);
@@ -148,7 +161,7 @@ export class LocalGit {
     else if (log.boundary.length === 1) baseSha = log.boundary[0];
     if (!baseSha) return resolved;
     return this.opened({ ...resolved, baseSha }, batch, {
-      paths,
+      tree,
       listing,
       commits: Promise.resolve(log.commits),
     });
@@ -158,12 +171,14 @@ export class LocalGit {
     refs: Resolved & { baseSha: string },
     batch: CatFileBatch,
     started: {
-      paths: Promise<string[]>;
-      listing: Promise<{ files: ChangedFile[]; truncated: boolean }>;
+      tree: Promise<TreeListing>;
+      listing: Promise<DiffListing>;
       commits: Promise<CommitInfo[]>;
     },
   ): OpenedChange {
     const { root, baseTip, baseSha, headSha, tags } = refs;
+    const paths = quiet(started.tree.then((t) => t.paths));
+    const listing = quiet(started.listing.then(({ files, truncated }) => ({ files, truncated })));
     return {
       root,
       baseTip,
@@ -171,10 +186,19 @@ export class LocalGit {
       headSha,
       close: () => batch.close(),
       reader: {
-        readFiles: (files) => batch.readFiles(files),
-        changedFiles: () => started.listing,
+        readFiles: async (files) => {
+          const [tree, diff] = await Promise.all([started.tree, started.listing]);
+          return batch.readFiles(files, (f) => {
+            // The change's two sides by object id: no tree walk per file.
+            if (f.sha === headSha) return tree.objects.get(f.path) ?? null;
+            if (f.sha !== baseSha) return undefined;
+            const changed = diff.baseObjects.get(f.path);
+            return changed !== undefined ? changed : (tree.objects.get(f.path) ?? null);
+          });
+        },
+        changedFiles: () => listing,
         commits: () => started.commits,
-        paths: (sha) => (sha === headSha ? started.paths : this.paths(sha)),
+        paths: (sha) => (sha === headSha ? paths : this.paths(sha)),
         tags: (prefix) => Promise.resolve(tags.filter((t) => t.startsWith(prefix))),
       },
     };
@@ -199,14 +223,16 @@ export class LocalGit {
     };
   }
 
-  changedFiles(base: string, head: string): Promise<{ files: ChangedFile[]; truncated: boolean }> {
-    return this.diffListing(base, head);
+  async changedFiles(
+    base: string,
+    head: string,
+  ): Promise<{ files: ChangedFile[]; truncated: boolean }> {
+    const { files, truncated } = await this.diffListing(base, head);
+    return { files, truncated };
   }
 
   /** One diff (of two commits, or of a three-dot range): statuses, counts and patches. */
-  private async diffListing(
-    ...revs: string[]
-  ): Promise<{ files: ChangedFile[]; truncated: boolean }> {
+  private async diffListing(...revs: string[]): Promise<DiffListing> {
     // Raw records, then numstat records (both NUL-separated), then a NUL, then the patches.
     const out = await this.git([
       "diff",
@@ -217,6 +243,7 @@ export class LocalGit {
       "--raw",
       "--numstat",
       "--patch",
+      "--no-abbrev",
       "-z",
       ...revs,
     ]);
@@ -236,7 +263,15 @@ export class LocalGit {
       if (!count?.binary && p) file.patch = p;
       return file;
     });
-    return { files, truncated: false };
+    // The base side's object of every path the change touches (the rest is as at head).
+    const baseObjects = new Map<string, string | null>();
+    for (const e of entries) {
+      if (e.previousPath) {
+        baseObjects.set(e.previousPath, e.oldObject);
+        baseObjects.set(e.path, null);
+      } else baseObjects.set(e.path, e.oldObject);
+    }
+    return { files, truncated: false, baseObjects };
   }
 
   async commits(base: string, head: string): Promise<CommitInfo[]> {
@@ -284,8 +319,23 @@ export class LocalGit {
   }
 
   async paths(sha: string): Promise<string[]> {
-    const out = await this.git(["ls-tree", "-r", "-z", "--name-only", sha]);
-    return out.split("\0").filter((p) => p.length > 0);
+    return (await this.tree(sha)).paths;
+  }
+
+  /** Every file path at a commit, and the object each names (blob, or commit for a submodule). */
+  private async tree(rev: string): Promise<TreeListing> {
+    const out = await this.git(["ls-tree", "-r", "-z", rev]);
+    const paths: string[] = [];
+    const objects = new Map<string, string>();
+    for (const entry of out.split("\0")) {
+      // "<mode> SP <type> SP <object> TAB <path>"
+      const tab = entry.indexOf("\t");
+      if (tab < 0) continue;
+      const path = entry.slice(tab + 1);
+      paths.push(path);
+      objects.set(path, entry.slice(0, tab).split(" ")[2] ?? "");
+    }
+    return { paths, objects };
   }
 
   /** Reads many files with one `git cat-file --batch` process. */
@@ -319,11 +369,28 @@ export class CatFileBatch {
 
   constructor(readonly dir: string) {}
 
-  async readFiles(files: readonly FileAt[]): Promise<Map<string, string | null>> {
+  /**
+   * Reads files by `commit:path`, or by object id where `objectOf` knows it (null: the file is not
+   * there; undefined: ask git for `commit:path`).
+   */
+  async readFiles(
+    files: readonly FileAt[],
+    objectOf: (f: FileAt) => string | null | undefined = () => undefined,
+  ): Promise<Map<string, string | null>> {
     const unique = [...new Map(files.map((f) => [fileAtKey(f), f])).values()];
-    // Paths with newlines cannot be asked for on this protocol; they read as missing.
+    const asked = new Map<string, Promise<CatFileObject>>();
+    const ask = (spec: string) => {
+      let answer = asked.get(spec);
+      if (!answer) asked.set(spec, (answer = this.read(spec)));
+      return answer;
+    };
     const objects = await Promise.all(
-      unique.map((f) => this.read(`${f.sha}:${f.path.replace(/\n/g, "")}`)),
+      unique.map((f) => {
+        const object = objectOf(f);
+        if (object === null) return null;
+        // Paths with newlines cannot be asked for on this protocol; they read as missing.
+        return ask(object ?? `${f.sha}:${f.path.replace(/\n/g, "")}`);
+      }),
     );
     const result = new Map<string, string | null>();
     unique.forEach((f, i) => {
@@ -460,7 +527,13 @@ const STATUS: Record<string, ChangedFile["status"]> = {
   T: "changed",
 };
 
-type DiffEntry = { status: ChangedFile["status"]; path: string; previousPath?: string };
+type DiffEntry = {
+  status: ChangedFile["status"];
+  path: string;
+  previousPath?: string;
+  /** The object at base (null for an added file), from the raw record. */
+  oldObject: string | null;
+};
 type DiffCount = { additions: number; deletions: number; binary: boolean };
 
 /**
@@ -483,13 +556,20 @@ export function parseCombinedDiff(out: string): {
     return value;
   };
   while (pos < out.length && out[pos] === ":") {
-    const letter = field().split(" ")[4]?.[0] ?? "";
+    const [, , old = "", , status = ""] = field().split(" ");
+    const letter = status[0] ?? "";
+    const oldObject = OID.test(old) && !/^0+$/.test(old) ? old : null;
     if (letter === "R" || letter === "C") {
       const from = field();
       const to = field();
-      entries.push({ status: STATUS[letter] ?? "modified", path: to, previousPath: from });
+      entries.push({
+        status: STATUS[letter] ?? "modified",
+        path: to,
+        previousPath: from,
+        oldObject,
+      });
     } else {
-      entries.push({ status: STATUS[letter] ?? "modified", path: field() });
+      entries.push({ status: STATUS[letter] ?? "modified", path: field(), oldObject });
     }
   }
   for (let i = 0; i < entries.length && pos < out.length; i++) {

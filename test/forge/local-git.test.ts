@@ -1,3 +1,5 @@
+import { rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CatFileBatch, GitError, LocalGit } from "../../src/forge/local-git.js";
 import { tempRepo, type TempRepo } from "../helpers/git-repo.js";
@@ -202,6 +204,28 @@ describe("LocalGit.openChange on every shape of history", () => {
       },
     ],
     [
+      "renames, deletions, additions, binary files and a type change",
+      () => {
+        repo.git("checkout", "-q", "-b", "feature");
+        repo.commit(
+          {
+            "old/name.txt": null,
+            "new/name.txt":
+              "a file that will move somewhere else\nwith enough lines\nto be a rename\n",
+            "gone.txt": null,
+            "a.txt": "one\n2\nthree\n",
+            "bin.dat": "\0\x01\x02binary",
+            "new/added.txt": "added\n",
+          },
+          "many kinds",
+        );
+        // A file that becomes a symbolic link: a type change.
+        rmSync(join(repo.dir, "odd name with spaces.txt"));
+        symlinkSync("a.txt", join(repo.dir, "odd name with spaces.txt"));
+        repo.commit({}, "now a link");
+      },
+    ],
+    [
       "head behind base",
       () => {
         repo.git("branch", "feature");
@@ -239,6 +263,19 @@ describe("LocalGit.openChange on every shape of history", () => {
         await git.changedFiles(mergeBase, headSha),
       );
       expect(await change.reader.paths(headSha)).toEqual(await git.paths(headSha));
+      // Files of both sides read by object id give what `commit:path` gives, absent ones null.
+      const paths = new Set([
+        ...(await git.paths(mergeBase)),
+        ...(await git.paths(headSha)),
+        "no/such/file",
+        "new",
+      ]);
+      const wanted = [...paths].flatMap((path) => [
+        { sha: mergeBase, path },
+        { sha: headSha, path },
+        { sha: baseTip, path },
+      ]);
+      expect(await change.reader.readFiles(wanted)).toEqual(await git.readFiles(wanted));
     } finally {
       change.close();
     }

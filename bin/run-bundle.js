@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 
 // Built-ins through require(): an ESM import of each would build a module facade at every start.
 const require = createRequire(import.meta.url);
-const { createHash } = require("node:crypto");
+const { crc32 } = require("node:zlib");
 const { readFileSync, writeFileSync } = require("node:fs");
 const { dirname } = require("node:path");
 const { fileURLToPath } = require("node:url");
@@ -15,8 +15,17 @@ const { Script } = require("node:vm");
 /** Set by the build's training run: write the cache at exit, with what that run compiled. */
 export const WRITE_CACHE_ENV = "MONOBOT_WRITE_CODE_CACHE";
 
-/** V8 checks a cache against the source's length only, so the cache carries the source's hash. */
-const HASH_BYTES = 32;
+/**
+ * V8 checks a cache against the source's length only, so the cache starts with the source's CRC-32
+ * (zlib's: cheaper to load and to compute than a cryptographic hash, and enough to tell builds apart).
+ */
+const HASH_BYTES = 4;
+
+function sourceHash(source) {
+  const hash = Buffer.alloc(HASH_BYTES);
+  hash.writeUInt32BE(crc32(source));
+  return hash;
+}
 
 /**
  * Compiles dist/bundle/NAME.cjs without running it, and says what became of its code cache:
@@ -35,7 +44,7 @@ export function compileBundle(name) {
     );
     return null;
   }
-  const hash = createHash("sha256").update(source).digest();
+  const hash = sourceHash(source);
   const writing = process.env[WRITE_CACHE_ENV] === "1";
   const cached = writing ? undefined : cachedFor(cacheFile, hash);
   const script = new Script(

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   defaultPolicyModule,
+  lazyModule,
   policyValidatorModule,
   policyValidatorStandalone,
 } from "./generated-modules.js";
@@ -52,6 +53,35 @@ function generatedModules(): Plugin {
   };
 }
 
+/**
+ * Modules that load on first use rather than at every start-up: a check needs them only for some
+ * policies (cron schedules, H-spread times) or some commands (sealing secrets).
+ */
+export const LAZY_MODULES = ["cron-parser", "node:crypto", "crypto", "libsodium-wrappers"];
+const LAZY_NAMESPACE = "monobot-lazy";
+
+function lazyModules(): Plugin {
+  const filter = new RegExp(
+    `^(${LAZY_MODULES.map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`,
+  );
+  return {
+    name: "monobot-lazy-modules",
+    setup(b) {
+      // The stand-in's own require() of the module resolves as usual (bundled, or a built-in).
+      b.onResolve({ filter }, (args) =>
+        args.namespace === LAZY_NAMESPACE
+          ? undefined
+          : { path: args.path, namespace: LAZY_NAMESPACE },
+      );
+      b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (args) => ({
+        contents: lazyModule(args.path),
+        loader: "js",
+        resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
 export async function buildBundles(outdir = BUNDLE_DIR): Promise<void> {
   const result = await build({
     absWorkingDir: ROOT,
@@ -68,7 +98,7 @@ export async function buildBundles(outdir = BUNDLE_DIR): Promise<void> {
     sourcemap: true,
     metafile: true,
     logLevel: "silent",
-    plugins: [generatedModules()],
+    plugins: [generatedModules(), lazyModules()],
   });
   // A CommonJS bundle has no import.meta: code that needs one would break only when bundled.
   const problems = result.warnings.map((w) => `${w.location?.file ?? ""}: ${w.text}`);

@@ -2,6 +2,7 @@
 // the policy validator (Ajv standalone code from policy-schema.ts) and the parsed shipped defaults.
 import { Ajv } from "ajv";
 import standalone from "ajv/dist/standalone/index.js";
+import { createRequire } from "node:module";
 import { isDeepStrictEqual } from "node:util";
 import { readDefaultPolicy } from "../src/core/policy-defaults.js";
 import { policySchema } from "../src/core/policy-schema.js";
@@ -45,4 +46,46 @@ export function defaultPolicyModule(): string {
     "}",
     "",
   ].join("\n");
+}
+
+/**
+ * ESM stand-in for a package (or Node built-in) that loads it on first use instead of at start-up:
+ * each export is a proxy that requires `name` when touched. Only object and function exports can
+ * be proxied; importing any other export of `name` fails the build ("No matching export").
+ */
+export function lazyModule(name: string): string {
+  const real = createRequire(import.meta.url)(name) as Record<string, unknown>;
+  const proxied = (value: unknown) =>
+    typeof value === "function" ? "fn" : typeof value === "object" && value !== null ? "obj" : null;
+  const lines = [
+    "let loaded;",
+    `const load = () => (loaded ??= require(${JSON.stringify(name)}));`,
+    "function lazy(kind, get) {",
+    "  const target = kind === 'fn' ? function () {} : {};",
+    "  return new Proxy(target, {",
+    "    get(_, key) {",
+    "      const real = get();",
+    "      const value = Reflect.get(real, key, real);",
+    "      return typeof value === 'function' && key !== 'constructor' ? value.bind(real) : value;",
+    "    },",
+    "    set: (_, key, value) => Reflect.set(get(), key, value),",
+    "    has: (_, key) => Reflect.has(get(), key),",
+    "    ownKeys: () => Reflect.ownKeys(get()),",
+    "    getOwnPropertyDescriptor(_, key) {",
+    "      const d = Reflect.getOwnPropertyDescriptor(get(), key);",
+    "      return d && { ...d, configurable: true };",
+    "    },",
+    "    getPrototypeOf: () => Reflect.getPrototypeOf(get()),",
+    "    apply: (_, self, args) => Reflect.apply(get(), self, args),",
+    "    construct: (_, args, newTarget) => Reflect.construct(get(), args),",
+    "  });",
+    "}",
+    `export default lazy(${JSON.stringify(proxied(real) ?? "obj")}, load);`,
+  ];
+  for (const [key, value] of Object.entries(real)) {
+    const kind = proxied(value);
+    if (!kind || key === "default" || !/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+    lines.push(`export const ${key} = lazy("${kind}", () => load()[${JSON.stringify(key)}]);`);
+  }
+  return `${lines.join("\n")}\n`;
 }

@@ -13,8 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { transformSync } from "esbuild";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { defaultPolicyModule, policyValidatorStandalone } from "../scripts/generated-modules.js";
+import {
+  defaultPolicyModule,
+  lazyModule,
+  policyValidatorStandalone,
+} from "../scripts/generated-modules.js";
 import { runCli } from "../src/cli.js";
 import { defaultPolicyObject, mergePolicy } from "../src/core/policy.js";
 import { readDefaultPolicy } from "../src/core/policy-defaults.js";
@@ -88,6 +93,49 @@ describe("the shipped defaults embedded at build time", () => {
   });
 });
 
+describe("a module loaded on first use", () => {
+  /** The stand-in as the bundle gets it, with a require() that counts the loads. */
+  function standIn(name: string) {
+    const { code } = transformSync(lazyModule(name), { format: "cjs" });
+    let loads = 0;
+    const realRequire = createRequire(import.meta.url);
+    const module = { exports: {} as Record<string, unknown> };
+    new Function("module", "exports", "require", code)(module, module.exports, (id: string) => {
+      loads++;
+      return realRequire(id);
+    });
+    return { exports: module.exports, loads: () => loads };
+  }
+
+  it("loads node:crypto only when a function is called, once, with the same results", async () => {
+    const { createHash: real } = await import("node:crypto");
+    const lazy = standIn("node:crypto");
+    expect(lazy.loads()).toBe(0);
+    const createHash = lazy.exports.createHash as typeof real;
+    expect(createHash("sha256").update("x").digest("hex")).toBe(
+      real("sha256").update("x").digest("hex"),
+    );
+    expect(typeof lazy.exports.webcrypto).toBe("object");
+    expect(createHash("md5").update("y").digest("hex")).toHaveLength(32);
+    expect(lazy.loads()).toBe(1);
+  });
+
+  it("keeps a class's static methods callable (cron-parser)", () => {
+    const lazy = standIn("cron-parser");
+    expect(lazy.loads()).toBe(0);
+    const parser = lazy.exports.CronExpressionParser as {
+      parse: (e: string, o: object) => { next: () => { toISOString: () => string | null } };
+    };
+    const next = parser.parse("0 2 * * *", {
+      currentDate: new Date("2026-01-01T00:00:00Z"),
+      tz: "UTC",
+    });
+    expect(next.next().toISOString()).toBe("2026-01-01T02:00:00.000Z");
+    expect(() => parser.parse("61 * * * *", {})).toThrow(/Constraint error/);
+    expect(lazy.loads()).toBe(1);
+  });
+});
+
 describe.runIf(built)("the bundled CLI", () => {
   let repo: TempRepo;
   beforeEach(() => {
@@ -119,6 +167,11 @@ describe.runIf(built)("the bundled CLI", () => {
     ["a value outside an enum", "triggers:\n  trusted_permission: root\n"],
     ["invalid YAML", "versions: [\n"],
     ["a job template with problems", "jobs:\n  templates:\n    verify:\n      on: never\n"],
+    // cron-parser loads on first use in the bundle (scripts/build-cli.ts, LAZY_MODULES).
+    [
+      "a cron expression that does not parse",
+      'jobs:\n  templates:\n    nightly:\n      on: schedule\n      cron: "61 * * * *"\n      backend:\n        type: github-actions\n        workflow: nightly.yml\n',
+    ],
   ])("reports %s exactly as the unbundled CLI does", async (_case, policy) => {
     repo.commit({ ".github/monobot.yml": policy });
     const check = await both(["check", "--base", "main", "--head", "HEAD", "--format", "json"]);

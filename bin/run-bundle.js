@@ -1,19 +1,17 @@
 // Runs one of the bundles `npm run build` writes (dist/bundle/NAME.cjs), with V8's code cache for it
 // when the build left one (dist/bundle/NAME.cjs.cache): a start-up neither parses nor compiles the
 // functions a typical run calls. A missing, stale or rejected cache only costs that time back.
-/* global process, Buffer, URL */
-import { createRequire } from "node:module";
-
-// Built-ins through require(): an ESM import of each would build a module facade at every start.
-const require = createRequire(import.meta.url);
+// CommonJS (bin/package.json), as the entry points are: Node starts a CommonJS entry faster.
+/* global require, module, process, Buffer, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports -- bin/ is CommonJS (bin/package.json) */
+const { createRequire } = require("node:module");
 const { crc32 } = require("node:zlib");
 const { readFileSync, writeFileSync } = require("node:fs");
-const { dirname } = require("node:path");
-const { fileURLToPath } = require("node:url");
+const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
 
 /** Set by the build's training run: write the cache at exit, with what that run compiled. */
-export const WRITE_CACHE_ENV = "MONOBOT_WRITE_CODE_CACHE";
+const WRITE_CACHE_ENV = "MONOBOT_WRITE_CODE_CACHE";
 
 /**
  * V8 checks a cache against the source's length only, so the cache starts with the source's CRC-32
@@ -32,8 +30,8 @@ function sourceHash(source) {
  * "accepted", "rejected" (by V8: another Node or other flags), "stale" (made for another source),
  * "absent", or "writing" (the training run). Null when the bundle cannot be read.
  */
-export function compileBundle(name) {
-  const filename = fileURLToPath(new URL(`../dist/bundle/${name}.cjs`, import.meta.url));
+function compileBundle(name) {
+  const filename = join(__dirname, "..", "dist", "bundle", `${name}.cjs`);
   const cacheFile = `${filename}.cache`;
   let source;
   try {
@@ -66,7 +64,7 @@ export function compileBundle(name) {
   return { script, filename, cache };
 }
 
-export function runBundle(name) {
+function runBundle(name) {
   const compiled = compileBundle(name);
   if (!compiled) {
     process.exitCode = 2;
@@ -96,3 +94,5 @@ function cachedFor(cacheFile, hash) {
   }
   return { data: data.subarray(HASH_BYTES) };
 }
+
+module.exports = { WRITE_CACHE_ENV, compileBundle, runBundle };

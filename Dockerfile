@@ -6,7 +6,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+COPY scripts ./scripts
+COPY policies ./policies
+COPY bin ./bin
+# tsc for the server, then the CLI bundle that bin/monobot.js runs (its code cache needs git: none here).
+RUN npm run build
 
 # Runtime stage: production dependencies only, compiled code, the shipped policy defaults.
 FROM node:20-bookworm-slim AS runtime

@@ -7,6 +7,7 @@ import { benchCli } from "./cli.js";
 import { benchBurst } from "./burst.js";
 import { benchJournal } from "./journal.js";
 import { benchRedis } from "./redis.js";
+import { benchCliStartup } from "./cli-startup.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
     },
     { title: "Job intake: in-process vs durable queue (journal fsync'd)", run: benchJournal },
     { title: "Redis queue: a burst over keys, one replica vs two", run: benchRedis },
+    {
+      title:
+        "CLI start-up: monobot check on a small change of a 10-chart, 10-component repository vs a bare node start",
+      run: benchCliStartup,
+    },
   ];
   for (const section of sections) {
     process.stdout.write(`\n## ${section.title}\n`);

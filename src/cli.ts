@@ -12,7 +12,7 @@ import {
   type PolicySource,
 } from "./core/policy.js";
 import type { CheckResult } from "./core/types.js";
-import { GitError, LocalGit } from "./forge/local-git.js";
+import { GitError, LocalGit, type OpenedChange } from "./forge/local-git.js";
 import { evaluateChange, type Evaluation } from "./workflows/evaluate-change.js";
 import { CONFIG_PATH, DEFAULTS_FILE } from "./forge/policy-loader.js";
 
@@ -43,7 +43,8 @@ export interface CliIo {
   cwd: string;
 }
 
-class UsageError extends Error {}
+/** A mistake in how monobot was called: exit 2 with the message and a pointer to --help. */
+export class UsageError extends Error {}
 
 export async function runCli(
   argv: string[],
@@ -122,20 +123,61 @@ async function check(
   if (values.format !== "text" && values.format !== "json") {
     throw new UsageError(`--format must be text or json, got "${values.format}"`);
   }
-  const git = new LocalGit(resolve(io.cwd, values.repo ?? "."));
-  const root = await git.topLevel();
-  const baseTip = await git.resolve(values.base);
-  const headSha = await git.resolve(values.head);
-  const baseSha = await git.mergeBase(baseTip, headSha);
-  const reader = git.reader(baseSha, headSha);
+  const outcome = await checkRepository(
+    { repo: values.repo ?? ".", base: values.base, head: values.head, config: values.config },
+    io.cwd,
+    checks,
+  );
+  emit(io, values.format, outcome.evaluation, outcome.results);
+  return outcome.exitCode;
+}
 
+export interface CheckOptions {
+  repo: string;
+  base: string;
+  head: string;
+  /** A policy file to use instead of the repository's own at HEAD. */
+  config?: string | undefined;
+}
+
+/** What `monobot check` found: the evaluation (none when the policy is invalid), verdicts, exit status. */
+export interface CheckOutcome {
+  evaluation?: Evaluation;
+  results: CheckResult[];
+  exitCode: number;
+}
+
+/**
+ * `monobot check` without its output, for the CLI and the GitHub Action. Paths are relative to
+ * `cwd`; a bad path or ref throws a UsageError or GitError.
+ */
+export async function checkRepository(
+  options: CheckOptions,
+  cwd: string,
+  checks: readonly CheckDefinition[] = allChecks,
+): Promise<CheckOutcome> {
+  const git = new LocalGit(resolve(cwd, options.repo));
+  const change = await git.openChange(options.base, options.head);
+  try {
+    return await checkChange(options, cwd, checks, change);
+  } finally {
+    change.close();
+  }
+}
+
+async function checkChange(
+  options: CheckOptions,
+  cwd: string,
+  checks: readonly CheckDefinition[],
+  { root, baseSha, headSha, reader }: OpenedChange,
+): Promise<CheckOutcome> {
   let source: PolicySource | undefined;
-  if (values.config) {
+  if (options.config) {
     try {
-      source = { file: values.config, text: readFileSync(resolve(io.cwd, values.config), "utf8") };
+      source = { file: options.config, text: readFileSync(resolve(cwd, options.config), "utf8") };
     } catch (e) {
       throw new UsageError(
-        `cannot read ${values.config}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+        `cannot read ${options.config}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
       );
     }
   } else {
@@ -149,16 +191,15 @@ async function check(
   const repoFile = source?.file ?? CONFIG_PATH;
   if (!policy.ok) {
     const verdict = configVerdict({ files, errors: policy.errors, componentErrors: [], repoFile });
-    emit(io, values.format, undefined, [verdict]);
-    return EXIT_USAGE;
+    return { results: [verdict], exitCode: EXIT_USAGE };
   }
   const evaluation = await evaluateChange({
     reader,
     policy: policy.policy,
     checks,
-    repo: { owner: "local", name: basename(root), defaultBranch: values.base },
-    base: { ref: values.base, sha: baseSha },
-    head: { ref: values.head, sha: headSha },
+    repo: { owner: "local", name: basename(root), defaultBranch: options.base },
+    base: { ref: options.base, sha: baseSha },
+    head: { ref: options.head, sha: headSha },
     allVersions: true,
   });
   const config = configVerdict({
@@ -168,15 +209,17 @@ async function check(
     repoFile,
   });
   if (config.conclusion === "failure") {
-    emit(io, values.format, evaluation, [config]);
-    return EXIT_USAGE;
+    return { evaluation, results: [config], exitCode: EXIT_USAGE };
   }
   const results = [config, ...evaluation.results];
-  emit(io, values.format, evaluation, results);
-  return results.some((r) => isFailing(r)) ? EXIT_FAILED : EXIT_PASS;
+  return {
+    evaluation,
+    results,
+    exitCode: results.some((r) => isFailing(r)) ? EXIT_FAILED : EXIT_PASS,
+  };
 }
 
-function isFailing(r: CheckResult): boolean {
+export function isFailing(r: CheckResult): boolean {
   return (
     r.conclusion === "failure" || r.conclusion === "timed_out" || r.conclusion === "action_required"
   );
@@ -219,6 +262,11 @@ function emit(
     io.stdout(`${JSON.stringify(toJson(evaluation, results), null, 2)}\n`);
     return;
   }
+  io.stdout(renderText(evaluation, results));
+}
+
+/** The text report: affected components with their versions, then one line per check. */
+export function renderText(evaluation: Evaluation | undefined, results: CheckResult[]): string {
   const out: string[] = [];
   if (evaluation) {
     const { affected, outside } = evaluation.components;
@@ -243,5 +291,5 @@ function emit(
       out.push(`  ${a.level.padEnd(7)} ${a.path}:${a.start_line}: ${a.message}`);
     }
   }
-  io.stdout(`${out.join("\n")}\n`);
+  return `${out.join("\n")}\n`;
 }

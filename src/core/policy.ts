@@ -1,11 +1,12 @@
 // The policy: shipped defaults merged under a repository's `.github/monobot.yml`, validated
 // against a schema, with errors that name the file, the line and what to write instead.
-import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import { freezeConfigErrors } from "./freeze.js";
 import { jobsConfigErrors } from "./jobs.js";
-import { policySchema, type Policy } from "./policy-schema.js";
+import type { Policy } from "./policy-schema.js";
+import { readDefaultPolicy } from "./policy-defaults.js";
+import { policyValidator } from "./policy-validator.js";
 
 export type { ComponentDefinition, FreezeWindowConfig, Policy } from "./policy-schema.js";
 
@@ -27,16 +28,11 @@ export interface PolicySource {
   text: string;
 }
 
-const DEFAULT_POLICY_URL = new URL("../../policies/default.yml", import.meta.url);
-
 let cachedDefaults: Record<string, unknown> | undefined;
 
 /** The shipped defaults (`policies/default.yml`), parsed once. */
 export function defaultPolicyObject(): Record<string, unknown> {
-  if (!cachedDefaults) {
-    const parsed = parseDocument(readFileSync(DEFAULT_POLICY_URL, "utf8")).toJS() as unknown;
-    cachedDefaults = parsed as Record<string, unknown>;
-  }
+  cachedDefaults ??= readDefaultPolicy();
   return structuredClone(cachedDefaults);
 }
 
@@ -59,9 +55,6 @@ export function mergePolicy(under: unknown, over: unknown): unknown {
   }
   return over === undefined ? under : over;
 }
-
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-const validateSchema = ajv.compile(policySchema);
 
 /** Parse one YAML source into an object, or errors with lines. */
 export function parsePolicySource(
@@ -130,6 +123,7 @@ export function validatePolicyObject(
   merged: unknown,
   where: (path: string[]) => { file: string; line: number; column: number },
 ): PolicyResult {
+  const validateSchema = policyValidator();
   if (validateSchema(merged)) {
     const semantic = semanticErrors(merged as unknown as Policy);
     if (semantic.length === 0) return { ok: true, policy: merged as unknown as Policy };

@@ -3,9 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRETS_SYNC_CHECK } from "../../src/core/secrets-provisioning.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
-import { keyRing, newPrivateKey, sodiumReady, type KeyRing } from "../../src/secrets/sealing.js";
+import { checkSecretsFile } from "../../src/core/secrets-file.js";
+import {
+  keyRing,
+  newPrivateKey,
+  openEnvelope,
+  sodiumReady,
+  type KeyRing,
+} from "../../src/secrets/sealing.js";
 import { sandboxApp, type SandboxApp } from "../helpers/sandbox-app.js";
 import { sealedEntry } from "../helpers/sealed-secrets.js";
+import { installationOctokit } from "../sandbox/helpers.js";
 
 const CONFIG = "acme/config";
 const MONO = "acme/mono";
@@ -14,6 +22,7 @@ const MONO_POLICY = { ".github/monobot.yml": "deploy:\n  config_repo: acme/confi
 let sandbox: Sandbox;
 let ring: KeyRing;
 let app: SandboxApp;
+let configInstallation: number;
 
 interface RunView {
   id: number;
@@ -58,12 +67,12 @@ beforeAll(async () => {
   sandbox.createUser("alice");
   sandbox.createUser("bob");
   sandbox.createOrg("acme", { members: ["alice", "bob"] });
-  sandbox.createRepo({
+  configInstallation = sandbox.createRepo({
     owner: "acme",
     name: "config",
     installation: true,
     files: { "README.md": "# config\n" },
-  });
+  }).installationId as number;
   sandbox.createRepo({ owner: "acme", name: "mono", installation: true, files: MONO_POLICY });
   sandbox.createEnvironment(MONO, "production");
   // Installed, but its policy names no config repo: it refuses secrets from acme/config.
@@ -274,6 +283,97 @@ describe("monobot/secrets on a config-repo pull request", () => {
       expect.stringMatching(/^acme\/other does not take sealed secrets from acme\/config/),
     ]);
     expect(run?.conclusion).toBe("failure");
+    sandbox.assertNoViolations();
+  });
+});
+
+describe("a rotation of monobot's key", () => {
+  it("opens ONE pull request re-sealing every entry to the new key, keeps it up to date, and the merge writes nothing", async () => {
+    const rotated = keyRing(newPrivateKey(), [ring.current.privateKey]);
+    const app2 = await sandboxApp(sandbox, { sealingKeys: rotated });
+    const branch = `monobot/reseal-${rotated.current.keyId}`;
+    const octokit = await installationOctokit(sandbox, configInstallation);
+    const pulls = async () =>
+      (
+        await octokit.rest.pulls.list({
+          owner: "acme",
+          repo: "config",
+          state: "all",
+          head: `acme:${branch}`,
+        })
+      ).data;
+    const mainFile = () => sandbox.readFile(CONFIG, "main", "secrets.yml") ?? "";
+    const valuesOf = (text: string) =>
+      checkSecretsFile(text).entries.map((e) => {
+        const opened = openEnvelope(e.sealed ?? "", e.keyId ?? "", rotated);
+        if (!opened.ok) throw new Error(opened.message);
+        return [e.nameKey, e.keyId, Buffer.from(opened.envelope.value).toString("utf8")];
+      });
+
+    // Any YAML push to the default branch notices entries sealed to the previous key.
+    const first = await pushConfig({ "charts/api/values.yaml": "replicas: 2\n" }, app2);
+    expect(app2.failures).toEqual([]);
+    expect(syncRuns(CONFIG, first.sha)).toEqual([]); // the file did not change: nothing synced
+    const [pr, ...others] = await pulls();
+    expect(others).toEqual([]);
+    expect(pr).toMatchObject({
+      state: "open",
+      title: `Re-seal sealed secrets to monobot's key ${rotated.current.keyId}`,
+    });
+    expect(pr?.body).toContain("This pull request re-seals 2 entries");
+    const before = mainFile();
+    const after = sandbox.readFile(CONFIG, branch, "secrets.yml") ?? "";
+    expect(valuesOf(after)).toEqual(
+      valuesOf(before).map(([name, , value]) => [name, rotated.current.keyId, value]),
+    );
+    // Only the key_id and sealed lines differ.
+    const changed = before
+      .split("\n")
+      .map((line, i) => [line, after.split("\n")[i]] as const)
+      .filter(([a, b]) => a !== b)
+      .map(([a]) => a.trim().split(":")[0]);
+    expect(changed).toEqual(["key_id", "sealed", "key_id", "sealed"]);
+
+    // Another push that leaves the file alone: the same pull request, nothing rewritten.
+    let mark = sandbox.mark();
+    await pushConfig({ "charts/api/values.yaml": "replicas: 3\n" }, app2);
+    expect(await pulls()).toHaveLength(1);
+    const writes = (m: number, op: string) =>
+      sandbox.requests({ since: m, operationId: op }).length;
+    expect(writes(mark, "pulls/update")).toBe(0);
+    expect(writes(mark, "git/create-commit")).toBe(0);
+
+    // An entry added on the default branch, sealed to the old key: synced, and the PR follows.
+    mark = sandbox.mark();
+    const added = await pushConfig(
+      { "secrets.yml": `${mainFile()}${sealedEntry(ring.current, "LATE", [MONO], "late-value")}` },
+      app2,
+    );
+    expect(app2.failures).toEqual([]);
+    expect(sandbox.secrets(MONO).LATE).toBe("late-value");
+    expect(await pulls()).toHaveLength(1);
+    expect(writes(mark, "pulls/update")).toBe(1);
+    const [updated] = await pulls();
+    expect(updated?.body).toContain("This pull request re-seals 3 entries");
+    const summary = syncRuns(CONFIG, added.sha)[0]?.output.summary ?? "";
+    expect(summary).toContain(`**Key rotation**: updated acme/config#${pr?.number}`);
+    const tip = await octokit.rest.repos.getBranch({ owner: "acme", repo: "config", branch });
+    expect(tip.data.commit.parents).toHaveLength(2); // the default branch merged in, not forced
+    expect(
+      valuesOf(sandbox.readFile(CONFIG, branch, "secrets.yml") ?? "").map((v) => v[1]),
+    ).toEqual([rotated.current.keyId, rotated.current.keyId, rotated.current.keyId]);
+
+    // The merge: every entry changed in git, no value changed, so nothing is written on GitHub.
+    mark = sandbox.mark();
+    const merged = sandbox.mergePullRequest(CONFIG, pr?.number ?? 0);
+    await app2.receive(sandbox.events.push({ repo: CONFIG, ref: "main", after: merged }));
+    expect(app2.failures).toEqual([]);
+    expect(secretWrites(mark)).toBe(0);
+    const run = syncRuns(CONFIG, merged)[0];
+    expect(run?.conclusion).toBe("success");
+    expect(run?.output.title).toBe("Sealed secrets: 4 skipped");
+    expect(run?.output.summary).not.toContain("Key rotation");
+    expect(await pulls()).toHaveLength(1);
     sandbox.assertNoViolations();
   });
 });

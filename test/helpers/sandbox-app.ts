@@ -29,15 +29,26 @@ export interface SandboxApp {
  */
 export async function sandboxApp(
   sandbox: Sandbox,
-  options: { sealingKeys?: KeyRing; log?: Log } = {},
+  options: {
+    sealingKeys?: KeyRing;
+    log?: Log;
+    /** Sees every request the app's Octokit clients send, as Octokit gives it (body included). */
+    onRequest?: (options: unknown) => void;
+  } = {},
 ): Promise<SandboxApp> {
+  const onRequest = options.onRequest;
+  const Octokit = onRequest
+    ? TestOctokit.plugin((octokit) => {
+        octokit.hook.before("request", (o) => onRequest(o));
+      })
+    : TestOctokit;
   const log = options.log ?? (pino({ level: process.env.TEST_LOG ?? "silent" }) as unknown as Log);
   const probot = new Probot({
     appId: sandbox.appId,
     privateKey: sandbox.privateKeyPem,
     secret: sandbox.webhookSecret,
     baseUrl: sandbox.apiBaseUrl,
-    Octokit: TestOctokit,
+    Octokit,
     // Probot's own logger must take pino's shape; the app's lines go to `log` through the services.
     log: pino({ level: "silent" }),
   });

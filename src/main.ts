@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     timers: runtime.timers,
     fires: runtime.fires,
     later: runtime.later,
+    ...(sealingKeys ? { sealingKeys } : {}),
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });
   runJob = jobRunner({ handlers, services, log, metrics });

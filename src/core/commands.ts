@@ -1,10 +1,14 @@
 // The one table of PR comment commands, read by the comment parser, `/help` and the README.
 import { compilePattern, type Policy } from "./policy.js";
 
-export type CommandName = "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "help";
+export type CommandName =
+  "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "sync-secrets" | "help";
 
-/** Who may use a command; trust itself is decided in trust.ts. */
-export type CommandWho = "trusted" | "author-or-trusted" | "anyone";
+/**
+ * Who may use a command; trust itself is decided in trust.ts. `admin`: the repository permission
+ * `admin` as the permission API reports it (associations never settle it).
+ */
+export type CommandWho = "trusted" | "author-or-trusted" | "admin" | "anyone";
 
 /**
  * How a command is recognised. `body`: the whole trimmed comment (quotes and code removed) must
@@ -139,6 +143,16 @@ export const commandTable: readonly CommandSpec[] = [
       const rest = checkNames(components, "component");
       return rest.ok ? { ok: true, args: [level, ...rest.args] } : rest;
     },
+  },
+  {
+    name: "sync-secrets",
+    usage: "/sync-secrets",
+    pattern: { scope: "line", word: "sync-secrets" },
+    who: "admin",
+    description:
+      "On the config repo (a pull request or an issue): writes every sealed secret of the default branch's secrets file to its targets again, and reports it as the `monobot/secrets-sync` check run on the default branch head.",
+    examples: ["/sync-secrets"],
+    parseArgs: noArgs,
   },
   {
     name: "help",
@@ -447,6 +461,7 @@ export function parseCommands(
 const WHO_TEXT: Record<CommandWho, string> = {
   trusted: "trusted users",
   "author-or-trusted": "the PR's author (not from a fork) or trusted users",
+  admin: "repository admins",
   anyone: "anyone",
 };
 

@@ -471,7 +471,7 @@ function targetStatusProblem(t: SecretTarget, s: SecretTargetStatus): string | u
     return `monobot is not installed on ${repo}: install the app there (with the secrets permission) so it can write ${t.text}`;
   if (t.environment !== undefined && s.environment === false)
     return `${repo} has no environment "${t.environment}": create it (Settings → Environments) before the secret can be written`;
-  return undefined;
+  return s.refusal;
 }
 
 /** Every distinct target of the file's entries: what the shell looks up for `context.targets`. */

@@ -97,6 +97,8 @@ export function mayUseCommand(
 ): { allowed: boolean; reason: string } {
   const command = `\`${spec.usage.split(" ")[0] ?? spec.name}\``;
   if (spec.who === "anyone") return { allowed: true, reason: `Anyone may use ${command}.` };
+  // Trust is write access; an admin command is settled by the permission API alone (adminOnly).
+  if (spec.who === "admin") return adminOnly(command, null);
   if (input.trust.trusted) {
     return { allowed: true, reason: `${command} is allowed: ${input.trust.reason}` };
   }
@@ -119,6 +121,24 @@ export function mayUseCommand(
   return {
     allowed: false,
     reason: `${command} was not run: only ${who} may use it${unconfirmed}. Ask a maintainer to comment it.`,
+  };
+}
+
+/**
+ * Whether a user whose repository permission is `permission` (the permission API's answer, null
+ * when not a collaborator or not asked) may use the admin command `command` (as shown, in code).
+ */
+export function adminOnly(
+  command: string,
+  permission: string | null,
+): { allowed: boolean; reason: string } {
+  if (permission?.toLowerCase() === "admin") {
+    return { allowed: true, reason: `${command} is allowed: you are an admin of this repository.` };
+  }
+  const yours = permission ? ` (your permission is ${permission.toLowerCase()})` : "";
+  return {
+    allowed: false,
+    reason: `${command} was not run: only admins of this repository may use it${yours}.`,
   };
 }
 

@@ -77,6 +77,8 @@ export interface ChangeSnapshot {
     keyIds?: readonly string[];
     /** Target key (`owner/repo[@environment]`, lower-case) -> what GitHub said about it. */
     targets?: ReadonlyMap<string, SecretTargetStatus>;
+    /** Targets (as written) left unchecked because the lookups of one event are bounded. */
+    notChecked?: readonly string[];
   };
 }
 
@@ -86,6 +88,8 @@ export interface SecretTargetStatus {
   installed: boolean;
   /** For `owner/repo@environment` targets: whether the environment exists (absent: unknown). */
   environment?: boolean;
+  /** Why the target does not take sealed secrets from this repository (absent: it does, or unknown). */
+  refusal?: string;
 }
 
 export function contentKey(side: Side, path: string): string {

@@ -30,13 +30,19 @@ export interface ActionsSecretsPort {
   repositoryId(): Promise<number>;
 }
 
+/** Whether a repository has an environment (the PR check of the secrets file's targets). */
+export interface EnvironmentsPort {
+  /** False when GitHub answers 404 (no such environment); other failures reject. */
+  environmentExists(environment: string): Promise<boolean>;
+}
+
 function status(e: unknown): number | undefined {
   const s = (e as { status?: unknown } | null)?.status;
   return typeof s === "number" ? s : undefined;
 }
 
 /** The port over GitHub's REST API for one repository, with an installation's Octokit. */
-export class GitHubActionsSecrets implements ActionsSecretsPort {
+export class GitHubActionsSecrets implements ActionsSecretsPort, EnvironmentsPort {
   constructor(
     private readonly octokit: Octokit,
     private readonly owner: string,
@@ -107,6 +113,20 @@ export class GitHubActionsSecrets implements ActionsSecretsPort {
           environment_name: environment,
           secret_name: name,
         });
+      return true;
+    } catch (e) {
+      if (status(e) === 404) return false;
+      throw e;
+    }
+  }
+
+  async environmentExists(environment: string): Promise<boolean> {
+    try {
+      await this.octokit.rest.repos.getEnvironment({
+        owner: this.owner,
+        repo: this.repo,
+        environment_name: environment,
+      });
       return true;
     } catch (e) {
       if (status(e) === 404) return false;

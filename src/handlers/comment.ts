@@ -14,6 +14,7 @@ import type { CommentRecord } from "../forge/port.js";
 import { bumpPullRequest, gitHubBumpPort } from "../workflows/bump.js";
 import { decideTrust } from "../workflows/decide-trust.js";
 import type { CiRequest } from "../workflows/pull-request-ci.js";
+import { sealedSecretsOfServices } from "../workflows/secret-targets.js";
 import { verifyPullRequestEvent } from "../workflows/verify-pull-request.js";
 import {
   defineHandler,
@@ -145,6 +146,7 @@ export default defineHandler<CommentSpec>({
           comments: await comments(),
           ...(plan.approval ? { approval: plan.approval } : {}),
           tracker: services.timeouts.forInstallation(installationId),
+          sealedSecrets: sealedSecretsOfServices(services, spec.repo, installationId),
         },
         log,
       );
@@ -174,7 +176,8 @@ async function planCommands(
   const plan: CommentPlan = { replies: [], bumps: [] };
   for (const command of commands) {
     const cmd = commandTable.find((c) => c.name === command.name);
-    if (!cmd) continue;
+    // `/sync-secrets` has its own handler (secrets-sync.ts), on issues too.
+    if (!cmd || cmd.name === "sync-secrets") continue;
     const allowed =
       cmd.who === "anyone"
         ? { allowed: true, reason: "" }
@@ -237,5 +240,7 @@ function commandOutcome(
     }
     case "bump":
       return { bump: { level: command.args[0] as BumpLevel, names: command.args.slice(1) } };
+    case "sync-secrets":
+      return {};
   }
 }

@@ -7,6 +7,7 @@ import type { Log } from "../log.js";
 import type { RunTimeouts } from "../runtime/run-timeouts.js";
 import type { FollowUps } from "../runtime/follow-ups.js";
 import type { Scheduler } from "../runtime/scheduler.js";
+import type { KeyRing } from "../secrets/sealing.js";
 
 /** A webhook event as intake hands it to a handler (the payload is GitHub's, untyped here). */
 export interface HandlerEvent {
@@ -42,6 +43,11 @@ export interface Services {
   followUps: FollowUps;
   /** The clock (tests set it). */
   now: () => Date;
+  /**
+   * monobot's sealing keys (MONOBOT_SEALING_KEY, _PREVIOUS), or undefined when none is set. A
+   * function, so that logging or serialising the services can never carry the private keys.
+   */
+  sealingKeys: () => KeyRing | undefined;
 }
 
 /** What one job runs with. */

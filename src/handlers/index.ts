@@ -5,6 +5,7 @@ import comment from "./comment.js";
 import type { RegisteredHandler } from "./handler.js";
 import pullRequest from "./pull-request.js";
 import push from "./push.js";
+import secretsSync from "./secrets-sync.js";
 
 export const handlers: readonly RegisteredHandler[] = [
   pullRequest,
@@ -12,4 +13,5 @@ export const handlers: readonly RegisteredHandler[] = [
   checkRerun,
   ciResult,
   push,
+  secretsSync,
 ];

@@ -1,6 +1,7 @@
 // `pull_request` opened, pushed to, reopened or ready for review: verify the PR and run its CI.
 import { pullRequestInfo, type PullRequestData, type RestPullRequest } from "../forge/github.js";
 import type { CiRequest } from "../workflows/pull-request-ci.js";
+import { sealedSecretsOfServices } from "../workflows/secret-targets.js";
 import { verifyPullRequestEvent } from "../workflows/verify-pull-request.js";
 import {
   defineHandler,
@@ -34,6 +35,7 @@ export async function runVerifySpec(spec: VerifySpec, context: JobContext): Prom
       botLogin: await services.clients.botLogin(),
       backend: services.backend,
       tracker: services.timeouts.forInstallation(installationId),
+      sealedSecrets: sealedSecretsOfServices(services, spec.repo, installationId),
     },
     context.log.child({ repo: `${spec.repo.owner}/${spec.repo.name}`, pr: spec.pr.number }),
   );

@@ -6,6 +6,7 @@ import { jobTriggers } from "../core/jobs.js";
 import { ClientFactory, type AppAuth } from "../forge/factory.js";
 import type { BackendOptions, Services } from "../handlers/handler.js";
 import type { Log } from "../log.js";
+import type { KeyRing } from "../secrets/sealing.js";
 import { RunTimeouts, type TrackedRun } from "./run-timeouts.js";
 import { MemoryFireStore, Scheduler, type ScheduledRepo } from "./scheduler.js";
 import { FollowUps } from "./follow-ups.js";
@@ -30,10 +31,12 @@ export interface ServiceOptions {
   fires?: FireStore;
   /** Timers of follow-up jobs (the journal or Redis); in memory when absent. */
   later?: TimerStore;
+  /** monobot's sealing keys, to open sealed secrets; absent: sealed secrets are not provisioned. */
+  sealingKeys?: KeyRing;
 }
 
 export function createServices(options: ServiceOptions): Services {
-  const { log } = options;
+  const { log, sealingKeys } = options;
   const clients = new ClientFactory(options.app, {
     ...(options.botLogin ? { botLogin: options.botLogin } : {}),
   });
@@ -84,6 +87,7 @@ export function createServices(options: ServiceOptions): Services {
     scheduler,
     followUps,
     now: () => new Date(),
+    sealingKeys: () => sealingKeys,
   };
 }
 

@@ -40,6 +40,9 @@ function render(value: string, style: ScalarSpan["style"]): string {
   }
 }
 
+/** The reason `skipped` gives for an entry sealed to the new key already. */
+export const ALREADY_ON_NEW_KEY = "already sealed to the new key";
+
 function entryName(e: SecretEntry): string {
   return e.nameKey ?? e.name ?? `(entry ${e.index + 1})`;
 }
@@ -70,7 +73,7 @@ export function resealFile(text: string, openWith: KeyRing, newKey: SealingKey):
         continue;
       }
       if (entry.keyId === newKey.keyId) {
-        skip("already sealed to the new key");
+        skip(ALREADY_ON_NEW_KEY);
         continue;
       }
       const { sealed: sealedSpan, keyId: keySpan } = entry.spans;

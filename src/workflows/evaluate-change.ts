@@ -36,7 +36,15 @@ export interface EvaluateInput {
   pr?: PullRequestInfo;
   /** Read VERSION files of every component (the CLI), not only of the affected ones (the bot). */
   allVersions?: boolean;
+  /** The bot's facts about the sealed secrets file (keys, targets), asked once contents are read. */
+  sealedSecrets?: SealedSecretsFacts;
 }
+
+/** What the shell looks up for monobot/secrets (`snapshot.sealedSecrets`); undefined: nothing. */
+export type SealedSecretsFacts = (
+  snapshot: ChangeSnapshot,
+  policy: Policy,
+) => Promise<ChangeSnapshot["sealedSecrets"] | undefined>;
 
 export async function evaluateChange(input: EvaluateInput): Promise<Evaluation> {
   const { reader, policy } = input;
@@ -83,6 +91,8 @@ export async function evaluateChange(input: EvaluateInput): Promise<Evaluation> 
     );
   }
   const snapshot: ChangeSnapshot = { ...base, contents };
+  const sealed = input.sealedSecrets ? await input.sealedSecrets(snapshot, policy) : undefined;
+  if (sealed) snapshot.sealedSecrets = sealed;
 
   const versions = new Map<string, ComponentVersions>();
   for (const c of versioned) {

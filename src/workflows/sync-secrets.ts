@@ -36,6 +36,11 @@ export interface SyncSecretsRequest {
   prune: boolean;
   /** The port of a target repository (may reject: not installed there). */
   portFor(owner: string, repo: string): ActionsSecretsPort | Promise<ActionsSecretsPort>;
+  /**
+   * Why a target repository refuses secrets from the file's repository (undefined: it takes
+   * them); asked once per repository, before anything is written to or deleted from it.
+   */
+  refusalOf?(owner: string, repo: string): Promise<string | undefined>;
   log?: Log;
 }
 
@@ -63,8 +68,24 @@ class Targets {
   private readonly keys = new Map<string, Promise<ActionsPublicKey>>();
   private readonly names = new Map<string, Promise<Set<string>>>();
   private readonly ids = new Map<string, Promise<number>>();
+  private readonly refusals = new Map<string, Promise<string | undefined>>();
 
-  constructor(private readonly portFor: SyncSecretsRequest["portFor"]) {}
+  constructor(
+    private readonly portFor: SyncSecretsRequest["portFor"],
+    private readonly refusalOf?: SyncSecretsRequest["refusalOf"],
+  ) {}
+
+  refusal(t: SecretTarget): Promise<string | undefined> {
+    const ask = this.refusalOf;
+    if (!ask) return Promise.resolve(undefined);
+    let r = this.refusals.get(t.repoKey);
+    if (!r) {
+      r = ask(t.owner, t.repo);
+      this.refusals.set(t.repoKey, r);
+      r.catch(() => this.refusals.delete(t.repoKey));
+    }
+    return r;
+  }
 
   port(t: SecretTarget): Promise<ActionsSecretsPort> {
     let p = this.ports.get(t.repoKey);
@@ -128,7 +149,7 @@ export async function syncSecrets(req: SyncSecretsRequest): Promise<SecretSyncRe
   const before = req.before === null ? null : checkSecretsFile(req.before);
   const plan = planSecretSync(before, after);
   report.unchanged = plan.unchanged;
-  const targets = new Targets(req.portFor);
+  const targets = new Targets(req.portFor, req.refusalOf);
   const record = (r: SecretSyncResult): void => {
     report.results.push(r);
     const fields = { secret: r.name, target: r.target, action: r.action, status: r.status };
@@ -161,6 +182,11 @@ export async function syncSecrets(req: SyncSecretsRequest): Promise<SecretSyncRe
       continue;
     }
     try {
+      const refused = await targets.refusal(removal.target);
+      if (refused) {
+        record({ ...base, status: "refused", reason: refused });
+        continue;
+      }
       const port = await targets.port(removal.target);
       const existed = await port.deleteSecret(removal.name, removal.target.environment);
       record({ ...base, status: "ok", reason: existed ? "deleted" : "was already absent" });
@@ -229,6 +255,8 @@ async function writeTarget(
   keys: KeyRing,
   targets: Targets,
 ): Promise<{ status: SecretSyncResult["status"]; reason: string }> {
+  const refused = await targets.refusal(t);
+  if (refused) return { status: "refused", reason: refused };
   const pinned = envelope.repoIds?.[t.repoKey];
   if (pinned !== undefined) {
     const id = await targets.repositoryId(t);

@@ -15,7 +15,7 @@ import type { CheckResult, PullRequestInfo } from "../core/types.js";
 import type { Log } from "../log.js";
 import type { ChangeReader, CommentRecord, ReportWriter } from "../forge/port.js";
 import { decideTrust, type PermissionPort } from "./decide-trust.js";
-import { evaluateChange } from "./evaluate-change.js";
+import { evaluateChange, type SealedSecretsFacts } from "./evaluate-change.js";
 import type { LoadedPolicy } from "../forge/policy-loader.js";
 import {
   runPullRequestCi,
@@ -43,6 +43,8 @@ export interface VerifyRequest {
   approval?: { sha: string; by: string };
   /** The PR's comments when the caller read them already (one listing serves a whole event). */
   comments?: CommentRecord[];
+  /** The bot's facts about a changed sealed secrets file (key ids, target statuses). */
+  sealedSecrets?: SealedSecretsFacts;
   /** CI: what asked for it and how to reach the backends; absent, no job starts. */
   ci?: {
     request: CiRequest;
@@ -104,6 +106,7 @@ export async function verifyPullRequest(
       base: { ref: pr.baseRef, sha: pr.baseSha },
       head: { ref: pr.headRef, sha: pr.headSha },
       pr,
+      ...(req.sealedSecrets ? { sealedSecrets: req.sealedSecrets } : {}),
     });
     components = evaluation.components;
     versions = evaluation.versions;
@@ -246,6 +249,7 @@ export interface VerifyEventRequest {
   /** The policy when the caller loaded it already (one read per event). */
   loaded?: LoadedPolicy;
   comments?: CommentRecord[];
+  sealedSecrets?: SealedSecretsFacts;
 }
 
 export interface VerifyEventPort extends VerifyPort, PermissionPort {
@@ -282,6 +286,7 @@ export async function verifyPullRequestEvent(
       botLogin: req.botLogin,
       ...(req.approval ? { approval: req.approval } : {}),
       ...(req.comments ? { comments: req.comments } : {}),
+      ...(req.sealedSecrets ? { sealedSecrets: req.sealedSecrets } : {}),
       ci: {
         request: req.ci,
         backend: req.backend,

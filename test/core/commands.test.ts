@@ -28,7 +28,15 @@ function names(body: string, p: Pick<Policy, "triggers"> = policy): string[] {
 describe("commandTable", () => {
   it("holds each command once, with usage, description and examples", () => {
     const ids = commandTable.map((c) => c.name);
-    expect(ids).toEqual(["recheck", "retest", "test", "ok-to-test", "bump", "help"]);
+    expect(ids).toEqual([
+      "recheck",
+      "retest",
+      "test",
+      "ok-to-test",
+      "bump",
+      "sync-secrets",
+      "help",
+    ]);
     for (const spec of commandTable) {
       expect(spec.usage.length).toBeGreaterThan(0);
       expect(spec.description).toMatch(/\.$/);
@@ -80,6 +88,8 @@ describe("parseCommands: what counts as a command", () => {
     { name: "bump level lower-cased", body: "/bump MINOR api", want: ["bump minor api"] },
     { name: "bump prerelease", body: "/bump prerelease", want: ["bump prerelease"] },
     { name: "help", body: "/help", want: ["help"] },
+    { name: "sync-secrets", body: "Please.\n/Sync-Secrets", want: ["sync-secrets"] },
+    { name: "sync-secrets is not a prefix", body: "/sync-secretsnow", want: [] },
     {
       name: "several commands in order",
       body: "Thanks!\n/bump patch\n/retest api\n/help",
@@ -239,6 +249,11 @@ describe("parseCommands: bad arguments give usage errors", () => {
     },
     { name: "bump without level", body: "/bump", contains: ["name the level", "Usage: `/bump"] },
     {
+      name: "sync-secrets with an argument",
+      body: "/sync-secrets all",
+      contains: ["it takes no arguments", "Usage: `/sync-secrets`"],
+    },
+    {
       name: "test without job",
       body: "/test",
       contains: ["name the job", "Usage: `/test job [component...]`"],
@@ -304,6 +319,7 @@ describe("renderHelp", () => {
     // Pipes inside table cells are escaped.
     expect(help).toContain("`/bump major\\|minor\\|patch\\|prerelease [component...]`");
     expect(help).toContain("the PR's author (not from a fork) or trusted users");
+    expect(help).toContain("| `/sync-secrets` | repository admins |");
     expect(help).toContain("OWNER, MEMBER, COLLABORATOR");
     expect(help).toContain("`write` permission");
   });

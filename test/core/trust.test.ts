@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { commandTable, type CommandName, type CommandSpec } from "../../src/core/commands.js";
 import type { Policy } from "../../src/core/policy.js";
 import {
+  adminOnly,
   ciAllowed,
   FAST_PATH_ASSOCIATIONS,
   mayUseCommand,
@@ -295,6 +296,32 @@ describe("mayUseCommand", () => {
     expect(d.allowed).toBe(allowed);
     expect(d.reason.length).toBeGreaterThan(0);
     if (reason) expect(d.reason).toContain(reason);
+  });
+});
+
+describe("adminOnly", () => {
+  const cases: { permission: string | null; allowed: boolean; reason: string }[] = [
+    { permission: "admin", allowed: true, reason: "you are an admin of this repository" },
+    { permission: "ADMIN", allowed: true, reason: "you are an admin" },
+    { permission: "maintain", allowed: false, reason: "(your permission is maintain)" },
+    { permission: "write", allowed: false, reason: "(your permission is write)" },
+    { permission: "read", allowed: false, reason: "only admins of this repository may use it" },
+    { permission: null, allowed: false, reason: "only admins of this repository may use it." },
+  ];
+  it.each(cases)("permission $permission: allowed $allowed", ({ permission, allowed, reason }) => {
+    const d = adminOnly("`/sync-secrets`", permission);
+    expect(d.allowed).toBe(allowed);
+    expect(d.reason).toContain(reason);
+  });
+
+  it("is never settled by trust: mayUseCommand refuses an admin command even to a trusted user", () => {
+    const spec = commandTable.find((c) => c.who === "admin") as CommandSpec;
+    const d = mayUseCommand(spec, {
+      trust: { trusted: true, reason: "member", needsPermissionCheck: false },
+      isPrAuthor: true,
+      prFromFork: false,
+    });
+    expect(d.allowed).toBe(false);
   });
 });
 

@@ -41,12 +41,16 @@ function eventsFor(): { name: string; payload: Record<string, unknown> }[] {
   }>("push");
   push.deleted = false;
   push.ref = `refs/heads/${push.repository.default_branch}`;
+  // `/sync-secrets` on an issue (not a pull request): only the secrets-sync handler takes it.
+  const onIssue = prComment("/sync-secrets", "MEMBER") as { issue: { pull_request?: unknown } };
+  delete onIssue.issue.pull_request;
   return [
     { name: "pull_request", payload: pr },
     { name: "issue_comment", payload: comment },
     { name: "check_suite", payload: suite },
     { name: "workflow_run", payload: run },
     { name: "push", payload: push },
+    { name: "issue_comment", payload: onIssue as Record<string, unknown> },
   ];
 }
 
@@ -82,6 +86,8 @@ describe("the handler registry", () => {
       "check-rerun:d-check_suite#2",
       "ci-result:d-workflow_run",
       "push:d-push",
+      "secrets-sync:d-push.secrets",
+      "secrets-sync:d-issue_comment.secrets",
     ]);
   });
 });

@@ -10,6 +10,7 @@ import type { Log } from "../../src/log.js";
 import { InProcessQueue } from "../../src/runtime/in-process-queue.js";
 import { createServices } from "../../src/runtime/services.js";
 import { Metrics } from "../../src/server/metrics.js";
+import type { KeyRing } from "../../src/secrets/sealing.js";
 import { testPrivateKey } from "./keys.js";
 
 export const WEBHOOK_SECRET = "test-secret";
@@ -20,7 +21,9 @@ export const TestOctokit = ProbotOctokit.defaults((o: Record<string, unknown> | 
   retry: { enabled: false },
 }));
 
-export async function makeProbot(options: { checks?: readonly CheckDefinition[] } = {}) {
+export async function makeProbot(
+  options: { checks?: readonly CheckDefinition[]; sealingKeys?: KeyRing } = {},
+) {
   const metrics = new Metrics();
   const log = pino({ level: process.env.TEST_LOG ?? "silent" });
   const probot = new Probot({
@@ -35,6 +38,7 @@ export async function makeProbot(options: { checks?: readonly CheckDefinition[] 
     log: log as unknown as Log,
     botLogin: "monobot[bot]",
     ...(options.checks ? { checks: options.checks } : {}),
+    ...(options.sealingKeys ? { sealingKeys: options.sealingKeys } : {}),
   });
   const queue = new InProcessQueue(
     jobRunner({ handlers, services, log: log as unknown as Log, metrics }),

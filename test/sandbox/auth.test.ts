@@ -126,13 +126,21 @@ describe("authentication", () => {
     expect(((await byId.json()) as { account: { login: string } }).account.login).toBe("acme");
   });
 
-  it("hides repositories outside the token's installation (404)", async () => {
+  it("hides private repositories outside the token's installation (404)", async () => {
     sandbox.createUser("other");
-    sandbox.createRepo({ owner: "other", name: "private-stuff", files: { a: "b" } });
+    sandbox.createRepo({ owner: "other", name: "private-stuff", private: true, files: { a: "b" } });
     const octokit = await installationOctokit(sandbox, installationId);
     await expect(
       octokit.rest.repos.get({ owner: "other", repo: "private-stuff" }),
     ).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("shows a public repository outside the installation to repos/get, as GitHub does", async () => {
+    sandbox.createUser("neighbour");
+    sandbox.createRepo({ owner: "neighbour", name: "open-stuff", files: { a: "b" } });
+    const octokit = await installationOctokit(sandbox, installationId);
+    const { data } = await octokit.rest.repos.get({ owner: "neighbour", repo: "open-stuff" });
+    expect(data.full_name).toBe("neighbour/open-stuff");
   });
 
   it("enforces the app's permissions: a token without checks:write cannot create check runs", async () => {

@@ -18,6 +18,8 @@ import {
 } from "../../src/secrets/sealing.js";
 import { syncSecrets, type SyncSecretsRequest } from "../../src/workflows/sync-secrets.js";
 import { addedFile, runCheckOn } from "../helpers/check-harness.js";
+import { sandboxApp } from "../helpers/sandbox-app.js";
+import { sealedEntry } from "../helpers/sealed-secrets.js";
 import { installationOctokit, type Octokit } from "../sandbox/helpers.js";
 
 const CANARY = `canary-${randomUUID()}-ŝ€cret-välue`;
@@ -202,6 +204,94 @@ describe("a distinctive plaintext through seal, check and sync", () => {
     for (const [where, text] of Object.entries(places)) expect(leaks(text), where).toEqual([]);
     // The scan itself finds the canary where it is (a control).
     expect(leaks(`x${Buffer.from(`ab${CANARY}`).toString("base64")}y`).length).toBeGreaterThan(0);
+    vi.restoreAllMocks();
+  });
+});
+
+describe("a distinctive plaintext through the bot's handlers", () => {
+  it("reaches the targets, and no log line, check run, comment, pull request, job spec or request", async () => {
+    const console_: string[] = [];
+    for (const m of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, m).mockImplementation((...a: unknown[]) => {
+        console_.push(a.map(String).join(" "));
+      });
+    }
+    const logLines: string[] = [];
+    const appSent: string[] = [];
+    // The bot runs with a new key and the canary's key as the previous one: a rotation is due.
+    const rotated = keyRing(newPrivateKey(), [ring.current.privateKey]);
+    const app = await sandboxApp(sandbox, {
+      sealingKeys: rotated,
+      log: new RecordingLog(logLines),
+      onRequest: (o) => appSent.push(JSON.stringify(o)),
+    });
+    sandbox.createUser("admin");
+    sandbox.createUser("oscar");
+    sandbox.setPermission("acme/config", "admin", "admin");
+    sandbox.pushCommit("acme/api", {
+      branch: "main",
+      files: { ".github/monobot.yml": "deploy:\n  config_repo: acme/config\n" },
+    });
+    const file =
+      sealedEntry(ring.current, "CANARY_SECRET", ["acme/api", "acme/api@production"], CANARY) +
+      sealedEntry(ring.current, "CANARY_COPY", ["acme/gone"], CANARY);
+
+    // A pull request adding the file: monobot/secrets with the targets looked up.
+    sandbox.pushCommit("acme/config", { branch: "main", files: { "README.md": "config\n" } });
+    sandbox.pushCommit("acme/config", { branch: "add", files: { "secrets.yml": file } });
+    const pr = sandbox.openPullRequest("acme/config", { head: "add", user: "admin" });
+    await app.receive(
+      sandbox.events.pullRequest({ repo: "acme/config", number: pr.number, action: "opened" }),
+    );
+    // The merge: the sync, and the re-seal pull request.
+    const merged = sandbox.mergePullRequest("acme/config", pr.number);
+    const push = sandbox.events.push({ repo: "acme/config", ref: "main", after: merged });
+    const pushId = await app.receive(push);
+    await app.receive(push, pushId);
+    // A full sync asked for on an issue, and refused for someone else.
+    const issue = sandbox.createIssue("acme/config", { user: "admin", title: "sync" });
+    for (const user of ["admin", "oscar"]) {
+      const c = sandbox.comment("acme/config", issue, { user, body: "/sync-secrets" });
+      await app.receive(sandbox.events.issueComment({ repo: "acme/config", commentId: c.id }));
+    }
+    expect(app.failures).toEqual([]);
+
+    // It did reach its targets ...
+    expect(sandbox.secrets("acme/api").CANARY_SECRET).toBe(CANARY);
+    expect(sandbox.secrets("acme/api", { environment: "production" }).CANARY_SECRET).toBe(CANARY);
+    const runs = sandbox.checkRuns("acme/config");
+    expect(runs.map((r) => r.name)).toEqual(
+      expect.arrayContaining(["monobot/secrets", "monobot/secrets-sync"]),
+    );
+    const pulls = [1, 2, 3, 4, 5, 6].flatMap((n) => {
+      try {
+        return [sandbox.pullRequest("acme/config", n)];
+      } catch {
+        return [];
+      }
+    });
+    expect(pulls.some((p) => String(p.title).startsWith("Re-seal"))).toBe(true);
+    const comments = [pr.number, issue].flatMap((n) => sandbox.comments("acme/config", n));
+    expect(comments.length).toBeGreaterThan(1);
+
+    // ... and nowhere else.
+    const controlLog = await (await fetch(`${sandbox.url}/_sandbox/log`)).text();
+    const places: Record<string, string> = {
+      "log lines": logLines.join("\n"),
+      console: console_.join("\n"),
+      "check runs": JSON.stringify(runs),
+      comments: JSON.stringify(comments),
+      "pull requests": JSON.stringify(pulls),
+      "job specs": JSON.stringify(app.jobs),
+      "requests the app sent": appSent.join("\n"),
+      "sandbox request log": controlLog,
+    };
+    expect(logLines.length).toBeGreaterThan(5);
+    // The sync's own lines were recorded (names and targets, never values).
+    expect(logLines.join("\n")).toContain('"secret":"CANARY_SECRET"');
+    expect(app.jobs.length).toBeGreaterThan(4);
+    expect(appSent.length).toBeGreaterThan(20);
+    for (const [where, text] of Object.entries(places)) expect(leaks(text), where).toEqual([]);
     vi.restoreAllMocks();
   });
 });

@@ -88,9 +88,14 @@ function sealedFileVerdict(
   if (known?.keyIds) context.keyIds?.push({ ids: known.keyIds, source: "monobot's keys" });
   if (known?.targets) context.targets = known.targets;
   const file = checkSecretsFile(text, context);
+  const skipped = known?.notChecked ?? [];
+  const bounded =
+    skipped.length === 0
+      ? ""
+      : ` ${plural(skipped.length, "target")} not looked up (monobot looks up a bounded number per event): ${skipped.slice(0, 10).join(", ")}${skipped.length > 10 ? ", …" : ""}.`;
   return {
     annotations: secretsFileAnnotations(path, file),
-    summary: secretsFileSummary(path, file, known?.targets !== undefined),
+    summary: secretsFileSummary(path, file, known?.targets !== undefined) + bounded,
   };
 }
 

@@ -222,7 +222,9 @@ export const repoRoutes: Route[] = [
     operationId: "repos/get",
     permission: "metadata",
     handle: (ctx) => {
-      const repo = ctx.repo();
+      // An installation token reads a public repository's metadata outside its installation too.
+      const found = ctx.state.repo(ctx.param("owner"), ctx.param("repo"));
+      const repo = found && !found.private && ctx.viaApp() ? found : ctx.repo();
       const out = ctx.view.repo(repo, { withParent: true });
       if (ctx.auth.kind === "user") {
         const role = ctx.state.roleOf(repo, ctx.auth.user.login);

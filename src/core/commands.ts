@@ -1,10 +1,17 @@
 // The one table of PR comment commands, read by the comment parser, `/help` and the README.
 import { compilePattern, type Policy } from "./policy.js";
 
-export type CommandName = "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "help";
+export type CommandName =
+  "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "deploy-anyway" | "help";
 
-/** Who may use a command; trust itself is decided in trust.ts. */
-export type CommandWho = "trusted" | "author-or-trusted" | "anyone";
+/**
+ * Who may use a command; trust itself is decided in trust.ts. `admin`: the repository permission
+ * `admin`, asked of the permission API every time (no association is enough).
+ */
+export type CommandWho = "trusted" | "author-or-trusted" | "admin" | "anyone";
+
+/** The longest reason `/deploy-anyway` takes (it is shown in the check and kept in the PR state). */
+export const DEPLOY_ANYWAY_REASON_MAX = 300;
 
 /**
  * How a command is recognised. `body`: the whole trimmed comment (quotes and code removed) must
@@ -41,7 +48,10 @@ export interface CommandSpec {
 
 export interface ParsedCommand {
   name: CommandName;
-  /** For `bump`, `args[0]` is a validated {@link BumpLevel} in lower case. */
+  /**
+   * For `bump`, `args[0]` is a validated {@link BumpLevel} in lower case; for `deploy-anyway`,
+   * `args[0]` is the whole reason (its words joined by single spaces).
+   */
   args: string[];
   /** 1-based line of the comment where the command starts. */
   line: number;
@@ -138,6 +148,26 @@ export const commandTable: readonly CommandSpec[] = [
       }
       const rest = checkNames(components, "component");
       return rest.ok ? { ok: true, args: [level, ...rest.args] } : rest;
+    },
+  },
+  {
+    name: "deploy-anyway",
+    usage: "/deploy-anyway reason...",
+    pattern: { scope: "line", word: "deploy-anyway" },
+    who: "admin",
+    description:
+      "Lets this pull request through the deployment gate (`monobot/deploy-gate`) during a freeze window, for its current head commit only; the check shows who and why.",
+    examples: ["/deploy-anyway hotfix for INC-42"],
+    parseArgs: (args) => {
+      const reason = args.join(" ");
+      if (reason === "") return { ok: false, problem: "say why: the reason is shown in the check" };
+      if (reason.length > DEPLOY_ANYWAY_REASON_MAX) {
+        return {
+          ok: false,
+          problem: `the reason is ${reason.length} characters long; keep it to ${DEPLOY_ANYWAY_REASON_MAX}`,
+        };
+      }
+      return { ok: true, args: [reason] };
     },
   },
   {
@@ -447,6 +477,7 @@ export function parseCommands(
 const WHO_TEXT: Record<CommandWho, string> = {
   trusted: "trusted users",
   "author-or-trusted": "the PR's author (not from a fork) or trusted users",
+  admin: "repository admins",
   anyone: "anyone",
 };
 

@@ -83,6 +83,14 @@ interface GatePayload {
   check_suite?: { pull_requests?: { number: number }[] };
 }
 
+/**
+ * The queue drops a delivery id it saw, whichever handler queued it: the gate's job of an event
+ * that other handlers take too carries its own id.
+ */
+function gateDeliveryId(eventId: string): string {
+  return `${eventId}:deploy-gate`;
+}
+
 const GATED_ACTIONS = new Set(["opened", "synchronize", "reopened", "ready_for_review"]);
 
 export default defineHandler<GateSpec>({
@@ -104,13 +112,21 @@ export default defineHandler<GateSpec>({
       const pr = pullRequestInfo(payload.pull_request);
       const key = pullRequestKey(repo, pr.number);
       if (payload.action === "closed") {
-        return [{ key, ...installation, spec: { repo, pull: pr.number, closed: true } }];
+        return [
+          {
+            key,
+            deliveryId: gateDeliveryId(event.id),
+            ...installation,
+            spec: { repo, pull: pr.number, closed: true },
+          },
+        ];
       }
       if (!GATED_ACTIONS.has(payload.action ?? "")) return [];
       return [
         {
           key,
           supersedeKey: gateSupersedeKey(key),
+          deliveryId: gateDeliveryId(event.id),
           ...installation,
           spec: { repo, pull: pr.number, pr },
         },
@@ -124,7 +140,7 @@ export default defineHandler<GateSpec>({
       return {
         key,
         supersedeKey: gateSupersedeKey(key),
-        deliveryId: `${event.id}#${p.number}`,
+        deliveryId: gateDeliveryId(`${event.id}#${p.number}`),
         ...installation,
         spec: { repo, pull: p.number },
       };

@@ -28,7 +28,15 @@ function names(body: string, p: Pick<Policy, "triggers"> = policy): string[] {
 describe("commandTable", () => {
   it("holds each command once, with usage, description and examples", () => {
     const ids = commandTable.map((c) => c.name);
-    expect(ids).toEqual(["recheck", "retest", "test", "ok-to-test", "bump", "help"]);
+    expect(ids).toEqual([
+      "recheck",
+      "retest",
+      "test",
+      "ok-to-test",
+      "bump",
+      "deploy-anyway",
+      "help",
+    ]);
     for (const spec of commandTable) {
       expect(spec.usage.length).toBeGreaterThan(0);
       expect(spec.description).toMatch(/\.$/);

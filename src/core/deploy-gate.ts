@@ -28,8 +28,10 @@ export interface DeployedHit {
 
 export interface GateScope {
   applies: boolean;
-  /** The changed files that make it apply (all of them when the tree was read). */
+  /** The changed files that make it apply. */
   hits: DeployedHit[];
+  /** Whether `hits` are all of them (the head tree was read), or only those that decided it. */
+  complete: boolean;
   /** The PR lists more files than GitHub shows (3,000): it is held without looking further. */
   truncated: boolean;
 }
@@ -82,8 +84,12 @@ export function gateScope(
     if (kind) listed.push({ path, folder: parentFolder(path), kind });
   }
   if (options.headPaths === undefined) {
-    if (options.truncated) return { applies: true, hits: listed, truncated: true };
-    if (listed.length > 0) return { applies: true, hits: sortHits(listed), truncated: false };
+    if (options.truncated) {
+      return { applies: true, hits: sortHits(listed), complete: false, truncated: true };
+    }
+    if (listed.length > 0) {
+      return { applies: true, hits: sortHits(listed), complete: false, truncated: false };
+    }
     return "needs-tree";
   }
   const folders = new Map<string, DeployedKind>();
@@ -108,6 +114,7 @@ export function gateScope(
   return {
     applies: hits.length > 0 || options.truncated,
     hits: sortHits(hits),
+    complete: !options.truncated,
     truncated: options.truncated,
   };
 }
@@ -131,7 +138,7 @@ function scopeLines(scope: GateScope): string[] {
   }
   const why = scope.truncated
     ? "This pull request changes more than the 3,000 files GitHub lists, so monobot holds it as a deploy."
-    : "This pull request changes deployed files (in a chart folder, with a Chart.yaml, or a Fleet bundle, with a fleet.yaml):";
+    : `This pull request changes deployed files (in a chart folder, with a Chart.yaml, or a Fleet bundle, with a fleet.yaml)${scope.complete ? "" : ", among them"}:`;
   return ["", why, ...lines];
 }
 

@@ -159,7 +159,10 @@ export default defineHandler<GateSpec>({
     // The default branch's policy: a pull request cannot loosen its own gate.
     const loaded = await port.loadPolicy(spec.repo.defaultBranch);
     if (!loaded.result.ok) {
-      log.info("deploy gate skipped: the configuration is invalid (monobot/config says why)");
+      log.info(
+        { errors: loaded.result.errors },
+        "deploy gate skipped: the configuration is invalid (monobot/config says why)",
+      );
       return;
     }
     const policy = loaded.result.policy;

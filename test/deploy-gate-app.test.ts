@@ -71,7 +71,7 @@ class FakeGitHub {
       .post("/app/installations/1/access_tokens")
       .reply(201, { token: "ghs_test", permissions: {} })
       .get((p) => p.startsWith(REPO) && CONFIG.test(p))
-      .reply((uri) => {
+      .reply(() => {
         log("GET", "config");
         return [
           200,

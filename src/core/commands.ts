@@ -2,13 +2,16 @@
 import { compilePattern, type Policy } from "./policy.js";
 
 export type CommandName =
-  "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "sync-secrets" | "help";
+  "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "sync-secrets" | "deploy-anyway" | "help";
 
 /**
  * Who may use a command; trust itself is decided in trust.ts. `admin`: the repository permission
- * `admin` as the permission API reports it (associations never settle it).
+ * `admin`, asked of the permission API every time (no association is enough).
  */
 export type CommandWho = "trusted" | "author-or-trusted" | "admin" | "anyone";
+
+/** The longest reason `/deploy-anyway` takes (it is shown in the check and kept in the PR state). */
+export const DEPLOY_ANYWAY_REASON_MAX = 300;
 
 /**
  * How a command is recognised. `body`: the whole trimmed comment (quotes and code removed) must
@@ -45,7 +48,10 @@ export interface CommandSpec {
 
 export interface ParsedCommand {
   name: CommandName;
-  /** For `bump`, `args[0]` is a validated {@link BumpLevel} in lower case. */
+  /**
+   * For `bump`, `args[0]` is a validated {@link BumpLevel} in lower case; for `deploy-anyway`,
+   * `args[0]` is the whole reason (its words joined by single spaces).
+   */
   args: string[];
   /** 1-based line of the comment where the command starts. */
   line: number;
@@ -153,6 +159,26 @@ export const commandTable: readonly CommandSpec[] = [
       "On the config repo (a pull request or an issue): writes every sealed secret of the default branch's secrets file to its targets again, and reports it as the `monobot/secrets-sync` check run on the default branch head.",
     examples: ["/sync-secrets"],
     parseArgs: noArgs,
+  },
+  {
+    name: "deploy-anyway",
+    usage: "/deploy-anyway reason...",
+    pattern: { scope: "line", word: "deploy-anyway" },
+    who: "admin",
+    description:
+      "Lets this pull request through the deployment gate (`monobot/deploy-gate`) during a freeze window, for its current head commit only; the check shows who and why.",
+    examples: ["/deploy-anyway hotfix for INC-42"],
+    parseArgs: (args) => {
+      const reason = args.join(" ");
+      if (reason === "") return { ok: false, problem: "say why: the reason is shown in the check" };
+      if (reason.length > DEPLOY_ANYWAY_REASON_MAX) {
+        return {
+          ok: false,
+          problem: `the reason is ${reason.length} characters long; keep it to ${DEPLOY_ANYWAY_REASON_MAX}`,
+        };
+      }
+      return { ok: true, args: [reason] };
+    },
   },
   {
     name: "help",

@@ -441,7 +441,7 @@ export function describeWindow(w: FreezeWindow): string {
 // monobot/deploy-gate.
 
 export interface DeployOverride {
-  /** Login of the trusted user who commented `/deploy-anyway`. */
+  /** Login of the admin who commented `/deploy-anyway`. */
   by: string;
   reason: string;
 }
@@ -534,7 +534,7 @@ export function deployGateResult(input: DeployGateInput): CheckResult {
       "",
       table,
       "",
-      `${opens} monobot evaluates this check again then. To deploy anyway, a trusted user comments \`/deploy-anyway REASON\`; the reason and who gave it are recorded in this check.`,
+      `${opens} monobot evaluates this check again then. To deploy anyway, an admin of this repository comments \`/deploy-anyway REASON\`; the reason and who gave it are recorded in this check.`,
     ].join("\n"),
   };
 }

@@ -24,12 +24,24 @@ export interface CiState {
   fingerprint: string;
 }
 
+/**
+ * A `/deploy-anyway` override of the deployment gate: granted by an admin for ONE head commit
+ * (a new push needs a new override, as it deploys something else).
+ */
+export interface DeployOverrideState {
+  sha: string;
+  by: string;
+  reason: string;
+}
+
 /** Everything monobot remembers of a pull request between events. */
 export interface PrState {
   /** The head SHA monobot last verified. */
   verifiedSha: string | null;
   approval: Approval | null;
   ci: CiState | null;
+  /** Absent in writers that do not know it; kept by those that spread what they read. */
+  deployOverride?: DeployOverrideState | null;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -58,6 +70,7 @@ export function readPrState(comments: readonly StateComment[], botLogin: string)
     verifiedSha: mine.map((c) => readVerifiedSha(c.body)).find((s) => s) ?? null,
     approval: mine.map((c) => readOkToTestMarker(c.body)).find((a) => a) ?? null,
     ci: mine.map((c) => readCiMarker(c.body)).find((s) => s) ?? null,
+    deployOverride: mine.map((c) => readDeployOverrideMarker(c.body)).find((o) => o) ?? null,
   };
 }
 
@@ -67,6 +80,7 @@ export function renderPrState(state: PrState): string[] {
   if (state.verifiedSha) lines.push(verifiedMarker(state.verifiedSha));
   if (state.approval) lines.push(okToTestMarker(state.approval));
   if (state.ci) lines.push(ciMarker(state.ci));
+  if (state.deployOverride) lines.push(deployOverrideMarker(state.deployOverride));
   return lines;
 }
 
@@ -117,6 +131,92 @@ export function readOkToTestMarker(text: string): Approval | null {
     found = { sha, by };
   }
   return found;
+}
+
+const DEPLOY_OVERRIDE_LINE = /^<!-- monobot:deploy-anyway sha=(\S+) by=(\S+) reason=(\S*) -->$/;
+const DEPLOY_OVERRIDE_REASON_MAX = 300;
+
+/**
+ * The reason, percent-encoded so that it stays on one line and cannot end the HTML comment
+ * (`-` is encoded too, so no `--` appears inside it).
+ */
+function encodeReason(reason: string): string {
+  return encodeURIComponent(reason).replace(
+    /[-!'()*~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** The hidden line that records a `/deploy-anyway` override in the bot's summary comment. */
+export function deployOverrideMarker(override: DeployOverrideState): string {
+  const sha = override.sha.toLowerCase();
+  if (!SHA.test(sha)) {
+    throw new Error(
+      `deploy-anyway marker: "${override.sha}" is not a full 40-character commit SHA`,
+    );
+  }
+  if (!LOGIN.test(override.by)) {
+    throw new Error(`deploy-anyway marker: "${override.by}" is not a GitHub login`);
+  }
+  const reason = override.reason.replace(/\s+/g, " ").trim();
+  if (reason === "" || reason.length > DEPLOY_OVERRIDE_REASON_MAX) {
+    throw new Error(
+      `deploy-anyway marker: the reason must have 1 to ${DEPLOY_OVERRIDE_REASON_MAX} characters`,
+    );
+  }
+  return `<!-- monobot:deploy-anyway sha=${sha} by=${override.by} reason=${encodeReason(reason)} -->`;
+}
+
+/**
+ * The override recorded in `text`, or null when there is none, a marker is malformed, or two
+ * markers disagree (nothing ambiguous overrides the gate). A marker must sit on its own line.
+ */
+export function readDeployOverrideMarker(text: string): DeployOverrideState | null {
+  let found: DeployOverrideState | null = null;
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    const trimmed = line.trim();
+    if (!trimmed.includes("monobot:deploy-anyway")) continue;
+    const m = DEPLOY_OVERRIDE_LINE.exec(trimmed);
+    const [sha, by, encoded] = [m?.[1], m?.[2], m?.[3]];
+    if (sha === undefined || by === undefined || encoded === undefined) return null;
+    if (!SHA.test(sha) || !LOGIN.test(by)) return null;
+    let reason: string;
+    try {
+      reason = decodeURIComponent(encoded);
+    } catch {
+      return null;
+    }
+    if (reason === "" || reason.length > DEPLOY_OVERRIDE_REASON_MAX || /[\r\n]/.test(reason)) {
+      return null;
+    }
+    const here = { sha, by, reason };
+    if (
+      found &&
+      (found.sha !== sha || found.by.toLowerCase() !== by.toLowerCase() || found.reason !== reason)
+    ) {
+      return null;
+    }
+    found = here;
+  }
+  return found;
+}
+
+/**
+ * The summary comment's body with `override` recorded: an earlier override line is replaced, the
+ * new one goes last (with the other state lines). Without a summary yet, a minimal one that the
+ * next verification fills in.
+ */
+export function withDeployOverride(body: string | null, override: DeployOverrideState): string {
+  const marker = deployOverrideMarker(override);
+  if (body === null) {
+    return `${SUMMARY_MARKER}\n### monobot\n\nThis pull request is not verified yet.\n\n${marker}`;
+  }
+  const kept = body
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .filter((line) => !line.trim().includes("monobot:deploy-anyway"));
+  while (kept.length > 1 && kept[kept.length - 1]?.trim() === "") kept.pop();
+  return [...kept, marker].join("\n");
 }
 
 /** The hidden line a reply carries, so a redelivery after a restart does not answer twice. */

@@ -284,4 +284,32 @@ export class GitHubConfigRepo implements ConfigRepoPort {
       return { ok: false, reason: message || "GitHub refused auto-merge" };
     }
   }
+
+  /**
+   * Merges a pull request at exactly `sha` (GitHub answers 409 when the head moved, so a newer,
+   * unchecked push is never merged); the reason when GitHub refuses (405: not mergeable).
+   */
+  async mergePull(
+    number: number,
+    input: { sha: string; method: MergeMethod },
+  ): Promise<{ ok: true; sha: string } | { ok: false; reason: string }> {
+    try {
+      const { data } = await this.octokit.rest.pulls.merge({
+        owner: this.owner,
+        repo: this.name,
+        pull_number: number,
+        sha: input.sha,
+        merge_method: input.method,
+      });
+      return { ok: true, sha: data.sha };
+    } catch (e) {
+      const s = status(e);
+      if (s !== 405 && s !== 409 && s !== 422) throw e;
+      const message =
+        String((e as Error).message ?? "")
+          .split("\n")[0]
+          ?.slice(0, 200) ?? "";
+      return { ok: false, reason: message || `GitHub refused the merge (HTTP ${s})` };
+    }
+  }
 }

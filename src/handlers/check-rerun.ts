@@ -1,4 +1,6 @@
 // The Checks tab's "Re-run" of a monobot check or of the suite: verify again, re-run failed CI.
+import { DEPLOY_GATE_CHECK } from "../core/freeze.js";
+import { SECRETS_SYNC_CHECK } from "../core/secrets-provisioning.js";
 import {
   defineHandler,
   eventInstallation,
@@ -8,6 +10,9 @@ import {
   type RepoRef,
 } from "./handler.js";
 import { runVerifySpec, verifySupersedeKey } from "./pull-request.js";
+
+/** Checks whose "Re-run" another handler answers: re-verifying the PR would be wasted work. */
+const OWN_RERUNS = new Set([DEPLOY_GATE_CHECK, SECRETS_SYNC_CHECK]);
 
 export interface RerunSpec {
   repo: RepoRef;
@@ -26,7 +31,9 @@ export default defineHandler<RerunSpec>({
   events: ["check_run.rerequested", "check_suite.rerequested"],
   plan(event) {
     const payload = event.payload as RerunPayload;
-    if (payload.check_run && !payload.check_run.name.startsWith("monobot/")) return [];
+    const name = payload.check_run?.name;
+    // The gate re-runs itself (deploy-gate.ts); a secrets sync is re-run with /sync-secrets.
+    if (name !== undefined && (!name.startsWith("monobot/") || OWN_RERUNS.has(name))) return [];
     const pulls = (payload.check_run ?? payload.check_suite)?.pull_requests ?? [];
     const repo = repoRef(payload.repository);
     // One suite can belong to several PRs: each gets its own job, so none is taken for a duplicate.

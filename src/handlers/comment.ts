@@ -6,6 +6,7 @@ import {
   type BumpLevel,
   type ParsedCommand,
 } from "../core/commands.js";
+import { mayDeployAnyway } from "../core/deploy-gate.js";
 import type { Policy } from "../core/policy.js";
 import { readPrState, repliedTo, replyMarker, type Approval } from "../core/pr-state.js";
 import { mayUseCommand, type TrustDecision } from "../core/trust.js";
@@ -16,6 +17,7 @@ import { decideTrust } from "../workflows/decide-trust.js";
 import type { CiRequest } from "../workflows/pull-request-ci.js";
 import { sealedSecretsOfServices } from "../workflows/secret-targets.js";
 import { verifyPullRequestEvent } from "../workflows/verify-pull-request.js";
+import { evaluateDeployGate } from "./deploy-gate.js";
 import {
   defineHandler,
   eventInstallation,
@@ -39,6 +41,8 @@ interface CommandOutcome {
   reply?: string;
   approval?: Approval;
   bump?: { level: BumpLevel; names: string[] };
+  /** `/deploy-anyway`'s reason. */
+  deployAnyway?: string;
 }
 
 /** What the commands of one comment add up to. */
@@ -47,6 +51,7 @@ interface CommentPlan {
   ci?: CiRequest;
   approval?: Approval;
   bumps: { level: BumpLevel; names: string[] }[];
+  deployAnyway?: string;
 }
 
 // Cheap pre-filter so ordinary discussion never costs a job or a config read.
@@ -96,21 +101,25 @@ export default defineHandler<CommentSpec>({
     if (parsed.commands.length === 0 && parsed.errors.length === 0) return;
     const fresh = await port.pullRequest(spec.issue);
     const { pr } = fresh;
-    // The commenter's trust is asked (at most once) only when a command needs it.
+    // The commenter's trust and permission are asked (at most once) only when a command needs them.
+    let permission: Promise<string | null> | undefined;
+    const asked = { permission: () => (permission ??= port.permission(spec.commenter)) };
     let trust: Promise<TrustDecision> | undefined;
     const plan = await planCommands(
       parsed.commands,
       policy,
       pr,
       spec,
-      () => (trust ??= decideTrust(port, spec.commenter, spec.association, policy)),
+      () => (trust ??= decideTrust(asked, spec.commenter, spec.association, policy)),
+      asked.permission,
     );
     const replies = [...parsed.errors, ...plan.replies];
     // One listing of the comments serves /bump, the verification and the reply check.
     let listed: Promise<CommentRecord[]> | undefined;
     const comments = () => (listed ??= port.listComments(spec.issue));
     const botLogin = await services.clients.botLogin();
-    if (!fresh.open && (plan.ci || plan.bumps.length > 0))
+    const gated = plan.deployAnyway !== undefined;
+    if (!fresh.open && (plan.ci || plan.bumps.length > 0 || gated))
       replies.push("this pull request is closed: nothing was run.");
     if (fresh.open && plan.bumps.length > 0) {
       const checkedSha = readPrState(await comments(), botLogin).verifiedSha;
@@ -130,6 +139,24 @@ export default defineHandler<CommentSpec>({
         );
         replies.push(result.reply);
       }
+    }
+    // The deployment gate goes again with recheck and the like, and records an override first, so
+    // the verification below keeps it in the summary comment.
+    if (fresh.open && (plan.ci || plan.approval || gated)) {
+      const gate = await evaluateDeployGate({
+        port,
+        repo: spec.repo,
+        pr,
+        policy,
+        services,
+        installationId,
+        deliveryId,
+        log,
+        ...(listed ? { comments: await listed } : {}),
+        ...(gated ? { override: { by: spec.commenter, reason: plan.deployAnyway ?? "" } } : {}),
+      });
+      if (gate.reply) replies.push(gate.reply);
+      if (gate.comments) listed = Promise.resolve(gate.comments);
     }
     if (fresh.open && (plan.ci || plan.approval)) {
       await verifyPullRequestEvent(
@@ -172,6 +199,7 @@ async function planCommands(
   pr: PullRequestData,
   spec: CommentSpec,
   trust: () => Promise<TrustDecision>,
+  permission: () => Promise<string | null>,
 ): Promise<CommentPlan> {
   const plan: CommentPlan = { replies: [], bumps: [] };
   for (const command of commands) {
@@ -181,11 +209,13 @@ async function planCommands(
     const allowed =
       cmd.who === "anyone"
         ? { allowed: true, reason: "" }
-        : mayUseCommand(cmd, {
-            trust: await trust(),
-            isPrAuthor: spec.commenter === pr.author,
-            prFromFork: pr.fromFork,
-          });
+        : cmd.who === "admin"
+          ? mayDeployAnyway(spec.commenter, await permission())
+          : mayUseCommand(cmd, {
+              trust: await trust(),
+              isPrAuthor: spec.commenter === pr.author,
+              prFromFork: pr.fromFork,
+            });
     if (!allowed.allowed) {
       plan.replies.push(allowed.reason);
       continue;
@@ -195,6 +225,7 @@ async function planCommands(
     if (outcome.ci) plan.ci = mergeCiRequests(plan.ci, outcome.ci);
     if (outcome.approval) plan.approval = outcome.approval;
     if (outcome.bump) plan.bumps.push(outcome.bump);
+    if (outcome.deployAnyway !== undefined) plan.deployAnyway = outcome.deployAnyway;
   }
   return plan;
 }
@@ -242,5 +273,7 @@ function commandOutcome(
       return { bump: { level: command.args[0] as BumpLevel, names: command.args.slice(1) } };
     case "sync-secrets":
       return {};
+    case "deploy-anyway":
+      return { deployAnyway: command.args[0] ?? "" };
   }
 }

@@ -2,6 +2,7 @@
 import checkRerun from "./check-rerun.js";
 import ciResult from "./ci-result.js";
 import comment from "./comment.js";
+import deployGate from "./deploy-gate.js";
 import type { RegisteredHandler } from "./handler.js";
 import pullRequest from "./pull-request.js";
 import push from "./push.js";
@@ -14,4 +15,5 @@ export const handlers: readonly RegisteredHandler[] = [
   ciResult,
   push,
   secretsSync,
+  deployGate,
 ];

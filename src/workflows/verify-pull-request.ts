@@ -165,7 +165,8 @@ export async function verifyPullRequest(
 
   for (const result of results) await postCheckRun(port, pr.headSha, req.deliveryId, result);
 
-  const state = renderPrState({ verifiedSha: pr.headSha, approval, ci: ciState });
+  // State others recorded (a /deploy-anyway override) is kept: spread what was read.
+  const state = renderPrState({ ...recorded, verifiedSha: pr.headSha, approval, ci: ciState });
   const body = renderSummary({
     headSha: pr.headSha,
     ...(components ? { components } : {}),

@@ -35,6 +35,7 @@ describe("commandTable", () => {
       "ok-to-test",
       "bump",
       "sync-secrets",
+      "deploy-anyway",
       "help",
     ]);
     for (const spec of commandTable) {

@@ -394,12 +394,12 @@ describe("monobot/deploy-gate", () => {
         "|---|---|---|---|",
         "| every Fri 17:00 to Mon 08:00 (America/Los_Angeles) | no deploys into the weekend | Mon 2026-03-09 08:00 America/Los_Angeles (UTC-07:00) | Mon 2026-03-09 15:00 UTC |",
         "",
-        "The gate opens Mon 2026-03-09 08:00 America/Los_Angeles (UTC-07:00), Mon 2026-03-09 15:00 UTC. monobot evaluates this check again then. To deploy anyway, a trusted user comments `/deploy-anyway REASON`; the reason and who gave it are recorded in this check.",
+        "The gate opens Mon 2026-03-09 08:00 America/Los_Angeles (UTC-07:00), Mon 2026-03-09 15:00 UTC. monobot evaluates this check again then. To deploy anyway, an admin of this repository comments `/deploy-anyway REASON`; the reason and who gave it are recorded in this check.",
       ].join("\n"),
     });
   });
 
-  it("is neutral when a trusted user overrode it, saying who and why", () => {
+  it("is neutral when an admin overrode it, saying who and why", () => {
     const result = deployGateResult({
       freeze: [WEEKEND],
       now: at("2026-03-07T12:00:00Z"),

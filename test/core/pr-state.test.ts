@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   ciMarker,
+  deployOverrideMarker,
+  readDeployOverrideMarker,
+  withDeployOverride,
   okToTestMarker,
   readOkToTestMarker,
   readPrState,
@@ -19,6 +22,7 @@ describe("PR state in the bot's summary comment", () => {
     verifiedSha: SHA_B,
     approval: { sha: SHA_B, by: "carol" },
     ci: { sha: SHA_A, fingerprint: FP },
+    deployOverride: { sha: SHA_B, by: "dana", reason: "hotfix for INC-42 --> <b>now</b>" },
   };
   const body = [SUMMARY_MARKER, "### monobot", "", ...renderPrState(state)].join("\n");
 
@@ -32,6 +36,7 @@ describe("PR state in the bot's summary comment", () => {
       verifiedSha: null,
       approval: null,
       ci: null,
+      deployOverride: null,
     });
   });
 
@@ -129,5 +134,92 @@ describe("ok-to-test marker", () => {
   it("accepts the same marker written twice", () => {
     const marker = okToTestMarker({ sha: SHA_B, by: "carol" });
     expect(readOkToTestMarker(`${marker}\n\n${marker}`)).toEqual({ sha: SHA_B, by: "carol" });
+  });
+});
+
+describe("deploy-anyway marker", () => {
+  const override = { sha: SHA_B, by: "dana", reason: "hotfix for INC-42" };
+
+  it.each([
+    override,
+    { sha: SHA_A, by: "a", reason: "x" },
+    { sha: SHA_B, by: "Some-User-42", reason: "ends the comment --> and starts <!-- another" },
+    { sha: SHA_B, by: "dana", reason: "ünïcödé, emoji 🚀, percent %41 and ~!*'()" },
+    { sha: SHA_B, by: "dana", reason: "r".repeat(300) },
+  ])("round-trips $reason", (o) => {
+    const marker = deployOverrideMarker(o);
+    expect(marker).toMatch(/^<!-- monobot:deploy-anyway sha=[0-9a-f]{40} by=\S+ reason=\S+ -->$/);
+    // The reason can neither end the HTML comment nor break the line.
+    const encoded = / reason=(\S+) -->$/.exec(marker)?.[1] ?? "";
+    expect(encoded).toMatch(/^[A-Za-z0-9%._]+$/);
+    expect(readDeployOverrideMarker(`text\n${marker}\nmore`)).toEqual(o);
+  });
+
+  it("writes the reason's white space as single spaces", () => {
+    const marker = deployOverrideMarker({ ...override, reason: "  a\tb \n c " });
+    expect(readDeployOverrideMarker(marker)?.reason).toBe("a b c");
+  });
+
+  it.each([
+    { name: "short sha", o: { ...override, sha: "abc1234" } },
+    { name: "login with spaces", o: { ...override, by: "a b" } },
+    { name: "bot login", o: { ...override, by: "monobot[bot]" } },
+    { name: "empty reason", o: { ...override, reason: "  " } },
+    { name: "reason too long", o: { ...override, reason: "r".repeat(301) } },
+  ])("refuses to write a marker for a $name", ({ o }) => {
+    expect(() => deployOverrideMarker(o)).toThrow(/deploy-anyway marker/);
+  });
+
+  const good = deployOverrideMarker(override);
+  it.each([
+    { name: "no marker", text: "nothing here" },
+    { name: "short sha", text: good.replace(SHA_B, "abc1234") },
+    { name: "bad login", text: good.replace("by=dana", "by=-dana") },
+    { name: "bad percent-encoding", text: good.replace(/reason=\S+/, "reason=%E0%A4%A") },
+    { name: "empty reason", text: good.replace(/reason=\S+/, "reason=") },
+    { name: "text after it on the line", text: `${good} trailing` },
+    { name: "inside a code span", text: `\`${good}\`` },
+    {
+      name: "two markers that disagree",
+      text: `${good}\n${deployOverrideMarker({ ...override, by: "mallory" })}`,
+    },
+  ])("reads nothing from $name", ({ text }) => {
+    expect(readDeployOverrideMarker(text)).toBeNull();
+  });
+
+  it("replaces an earlier override in the summary and keeps everything else", () => {
+    const summary = [
+      SUMMARY_MARKER,
+      "### monobot",
+      "",
+      okToTestMarker({ sha: SHA_A, by: "carol" }),
+    ];
+    const once = withDeployOverride(summary.join("\n"), override);
+    const twice = withDeployOverride(once, { ...override, by: "erin", reason: "second" });
+    expect(twice.split("\n")).toEqual([
+      ...summary,
+      deployOverrideMarker({ ...override, by: "erin", reason: "second" }),
+    ]);
+    expect(withDeployOverride(twice, { ...override, by: "erin", reason: "second" })).toBe(twice);
+    const state = readPrState([{ id: 1, body: twice, author: "monobot[bot]" }], "monobot[bot]");
+    expect(state.deployOverride).toEqual({ sha: SHA_B, by: "erin", reason: "second" });
+    expect(state.approval).toEqual({ sha: SHA_A, by: "carol" });
+  });
+
+  it("starts a summary comment when there is none yet", () => {
+    const body = withDeployOverride(null, override);
+    expect(body.startsWith(SUMMARY_MARKER)).toBe(true);
+    expect(
+      readPrState([{ id: 1, body, author: "monobot[bot]" }], "monobot[bot]").deployOverride,
+    ).toEqual(override);
+  });
+
+  it("is read back from the bot's own summary only: a forged one does nothing", () => {
+    const body = withDeployOverride(null, override);
+    expect(
+      readPrState([{ id: 1, body, author: "mallory" }], "monobot[bot]").deployOverride,
+    ).toBeNull();
+    const reply = [{ id: 2, body: `@dana ok\n${good}`, author: "monobot[bot]" }];
+    expect(readPrState(reply, "monobot[bot]").deployOverride).toBeNull();
   });
 });

@@ -204,18 +204,24 @@ export async function waitForJobs(world: World, before: number, count = 1): Prom
   if (errors > 0) throw new Error(`a job failed in monobot: ${serverProblems(world)}`);
 }
 
-/** Delivers an event and waits for the job it queues; returns the delivery. */
+/**
+ * Delivers an event and waits for the jobs it queues (several handlers may take one event, e.g.
+ * the verification and the deployment gate of a pull_request; the 202 comes after they are
+ * queued, so the queued-events counter tells how many); returns the delivery.
+ */
 export async function deliverAndWait(
   world: World,
   event: Parameters<Sandbox["deliver"]>[0],
   options: Parameters<Sandbox["deliver"]>[1] = {},
 ): Promise<Delivery> {
   const before = await handledJobs(world);
+  const queued = () => metricValue(world, "monobot_webhook_events_total", { outcome: "queued" });
+  const queuedBefore = await queued();
   const delivery = await world.sandbox.deliver(event, options);
   if (delivery.status !== 202) {
     throw new Error(`delivery answered ${delivery.status}: ${delivery.response}`);
   }
-  await waitForJobs(world, before);
+  await waitForJobs(world, before, Math.max(1, (await queued()) - queuedBefore));
   return delivery;
 }
 

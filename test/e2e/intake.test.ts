@@ -102,14 +102,20 @@ describe("webhook intake, end to end", () => {
         expect(answer.status, `${m.name} ${m.body.slice(0, 40)}`).toBe(400);
       }
 
-      // Well-formed but without an installation: accepted, and the job fails for want of a token.
+      // Well-formed but without an installation: accepted, and each job it queued (the
+      // verification and the deployment gate) fails for want of a token.
       const { installation: _installation, ...uninstalled } = good.payload;
       const jobs = await world.server.handled();
+      const queued = () =>
+        metricValue(world, "monobot_webhook_events_total", { outcome: "queued" });
+      const queuedBefore = await queued();
       const accepted = await world.sandbox.deliver({ name: good.name, payload: uninstalled });
       expect(accepted.status).toBe(202);
-      await waitUntil(async () => (await world.server.handled()).error === jobs.error + 1, {
+      const failing = (await queued()) - queuedBefore;
+      expect(failing).toBe(2);
+      await waitUntil(async () => (await world.server.handled()).error === jobs.error + failing, {
         timeoutMs: WAIT_MS,
-        what: "the job of the delivery without an installation to fail",
+        what: "the jobs of the delivery without an installation to fail",
       });
 
       expect(world.server.child.exitCode).toBeNull();

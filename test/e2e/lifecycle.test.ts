@@ -75,7 +75,8 @@ describe("the server process's life, end to end", () => {
         { deliveryId: delivery.id, rawBody: delivery.body },
       );
       expect(again.status).toBe(202);
-      await waitForJobs(world, before);
+      // Two jobs: the verification and the deployment gate (which reads the policy only).
+      await waitForJobs(world, before, 2);
 
       expect(checkRunsOn(world, pr.headSha)).toHaveLength(runs);
       expect(commentsOn(world, pr.number)).toEqual(comments);

@@ -81,9 +81,12 @@ describe("the handler registry", () => {
     }
     expect(planned).toEqual([
       "pull-request:d-pull_request",
+      "deploy-gate:d-pull_request:deploy-gate",
       "comment:d-issue_comment",
       "check-rerun:d-check_suite#1",
       "check-rerun:d-check_suite#2",
+      "deploy-gate:d-check_suite#1:deploy-gate",
+      "deploy-gate:d-check_suite#2:deploy-gate",
       "ci-result:d-workflow_run",
       "push:d-push",
       "secrets-sync:d-push.secrets",

@@ -133,7 +133,8 @@ export interface Policy {
           | "postmerge"
           | "release"
           | "schedule"
-          | ("pull_request" | "postmerge" | "release" | "schedule")[];
+          | "chart_release"
+          | ("pull_request" | "postmerge" | "release" | "schedule" | "chart_release")[];
         cron?: string;
         timezone?: string;
         backend:
@@ -143,6 +144,8 @@ export interface Policy {
           | { type: "webhook"; url: string; secret: string };
         inputs?: Record<string, string>;
         components?: string[];
+        /** Globs over changed paths: the job runs once for the repository (or per chart). */
+        paths?: string[];
         overrides?: Record<
           string,
           {

@@ -2,6 +2,7 @@
 import checkRerun from "./check-rerun.js";
 import ciResult from "./ci-result.js";
 import comment from "./comment.js";
+import deploy from "./deploy.js";
 import type { RegisteredHandler } from "./handler.js";
 import pullRequest from "./pull-request.js";
 import push from "./push.js";
@@ -12,4 +13,5 @@ export const handlers: readonly RegisteredHandler[] = [
   checkRerun,
   ciResult,
   push,
+  deploy,
 ];

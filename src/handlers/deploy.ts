@@ -386,6 +386,8 @@ export default defineHandler<DeploySpec>({
     return [
       {
         key: `${repo.owner}/${repo.name}@deploy-scan`,
+        // Not the delivery's own id: the push handler's job of the same delivery carries that one.
+        deliveryId: `${event.id}/deploy-scan`,
         ...(payload.installation ? { installationId: payload.installation.id } : {}),
         spec: { kind: "scan", repo: { owner: repo.owner, name: repo.name } },
       },

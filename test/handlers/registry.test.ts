@@ -82,7 +82,7 @@ describe("the handler registry", () => {
       "check-rerun:d-check_suite#2",
       "ci-result:d-workflow_run",
       "push:d-push",
-      "deploy:d-push",
+      "deploy:d-push/deploy-scan",
     ]);
   });
 });

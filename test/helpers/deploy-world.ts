@@ -15,6 +15,7 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
 import type { WebhookEvent } from "../../src/sandbox/webhooks.js";
 import { configRepo, fleetFiles, withEdge } from "./config-repo.js";
 import { TestOctokit } from "./probot.js";
+import { installationOctokit } from "../sandbox/helpers.js";
 
 export const MONO = "acme/mono";
 export const CONFIG = "acme/aether-config";
@@ -108,6 +109,10 @@ export interface DeployWorld {
     conclusion: "success" | "failure",
     match?: (inputs: Record<string, unknown>) => boolean,
   ): Promise<{ runId: number; delivery: string; event: WebhookEvent }>;
+  /** A commit of the config repo, read through the API (parents and message). */
+  configCommit(sha: string): Promise<{ parents: string[]; message: string }>;
+  /** The app's log lines (pino objects). */
+  logs(): Record<string, unknown>[];
   /** Job errors the app logged (a test expects none unless it provokes one). */
   errors(): string[];
   close(): Promise<void>;
@@ -128,7 +133,7 @@ export async function startDeployWorld(
     installation: true,
     files: options.mono ?? monorepoFiles(),
   });
-  sandbox.createRepo({
+  const config = sandbox.createRepo({
     owner: "acme",
     name: "aether-config",
     installation: true,
@@ -205,6 +210,18 @@ export async function startDeployWorld(
       run.display_title = dispatch.inputs.monobot_run_id;
       const delivery = await deliver(event);
       return { runId: dispatch.runId, delivery, event };
+    },
+    async configCommit(sha) {
+      const octokit = await installationOctokit(sandbox, config.installationId as number);
+      const { data } = await octokit.rest.git.getCommit({
+        owner: "acme",
+        repo: "aether-config",
+        commit_sha: sha,
+      });
+      return { parents: data.parents.map((p) => p.sha), message: data.message };
+    },
+    logs() {
+      return lines;
     },
     errors() {
       return lines

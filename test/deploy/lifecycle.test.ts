@@ -434,5 +434,13 @@ describe("deploy PRs on the config repo, through the app", () => {
     );
     expect(runs.find((r) => r.name === "monobot/versions")?.conclusion).toBe("success");
     expect(runs.find((r) => r.name === "monobot/lint")?.conclusion).toBe("success");
+    // Its CI runs too: the App's own pull request needs no /ok-to-test.
+    expect(sandbox.statuses(CONFIG, pr.head.sha).map((s) => [s.context, s.state])).toContainEqual([
+      "ci/aether-config/chart-lint",
+      "pending",
+    ]);
+    expect(sandbox.workflowDispatches(CONFIG).map((d) => [d.workflowPath, d.inputs.pr])).toEqual([
+      [".github/workflows/chart-lint.yml", String(pr.number)],
+    ]);
   });
 });

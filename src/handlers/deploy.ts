@@ -16,6 +16,7 @@ import { jobSpec } from "../runtime/job.js";
 import {
   openChartFollowUpPr,
   openDeployPr,
+  DEPLOY_SOURCE_TRAILER,
   parseDeploySource,
   type DeployOutcome,
   type DeployRequest,
@@ -202,6 +203,22 @@ export async function deployReleased(
   }
 }
 
+/**
+ * A port of another repository, or undefined (said in the log) when the App is not installed
+ * there: the installation lookup answers 404, which only the user can fix.
+ */
+async function reach<T>(log: Log, repo: Repo, setting: string, open: () => Promise<T>) {
+  try {
+    return await open();
+  } catch (e) {
+    if ((e as { status?: number }).status !== 404) throw e;
+    log.warn(
+      `monobot is not installed on ${full(repo)} (${setting}): install the App there, or correct ${setting}`,
+    );
+    return undefined;
+  }
+}
+
 function requestOf(component: DeployComponent, monorepo: Repo, notes: ReleaseNotes): DeployRequest {
   return {
     component,
@@ -244,13 +261,19 @@ async function runRelease(spec: ReleaseSpec, context: JobContext, log: Log): Pro
     log.warn({ reason: found.reason }, "nothing deployed");
     return;
   }
-  const port = await clients.configRepo(spec.configRepo.owner, spec.configRepo.name);
+  const port = await reach(log, spec.configRepo, "deploy.config_repo", () =>
+    clients.configRepo(spec.configRepo.owner, spec.configRepo.name),
+  );
+  if (!port) return;
   report(log, await openDeployPr(port, requestOf(spec.component, spec.monorepo, found.notes)));
 }
 
 async function runRebase(spec: RebaseSpec, context: JobContext, log: Log): Promise<void> {
   const { clients } = context.services;
-  const mono = await clients.forRepo(spec.monorepo.owner, spec.monorepo.name);
+  const mono = await reach(log, spec.monorepo, `the ${DEPLOY_SOURCE_TRAILER} trailer`, () =>
+    clients.forRepo(spec.monorepo.owner, spec.monorepo.name),
+  );
+  if (!mono) return;
   const loaded = await mono.loadPolicy();
   if (!loaded.result.ok) {
     log.warn("left as is: the monorepo's configuration is invalid");

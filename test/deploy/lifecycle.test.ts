@@ -2,7 +2,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDeployMarker } from "../../src/core/deploy-pr.js";
 import { parseDeploySource } from "../../src/workflows/open-deploy-pr.js";
-import { CONFIG, MONO, startDeployWorld, type DeployWorld } from "../helpers/deploy-world.js";
+import {
+  CONFIG,
+  MONO,
+  monorepoFiles,
+  startDeployWorld,
+  type DeployWorld,
+} from "../helpers/deploy-world.js";
 
 const BRANCH = "monobot/deploy-roc-api";
 
@@ -414,6 +420,21 @@ describe("deploy PRs on the config repo, through the app", () => {
     ).toContain("version: 3.1.1\n");
     expect(open[0]?.body).toContain(
       "- `charts/edge` takes `roc-api` from oci://ghcr.io/acme/charts: its pin admits 0.4.2.",
+    );
+  });
+
+  it("a config repo where the App is not installed: the log says what to fix, nothing fails", async () => {
+    await world.close();
+    const files = monorepoFiles();
+    files[".github/monobot.yml"] = (files[".github/monobot.yml"] as string).replace(
+      "config_repo: acme/aether-config",
+      "config_repo: acme/elsewhere",
+    );
+    world = await startDeployWorld({ mono: files });
+    await publishApi("1.3.0", "Retry the upstream on 503");
+    expect(pulls()).toEqual([]);
+    expect(world.logs().map((l) => l.msg)).toContain(
+      "monobot is not installed on acme/elsewhere (deploy.config_repo): install the App there, or correct deploy.config_repo",
     );
   });
 

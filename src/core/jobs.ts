@@ -8,7 +8,7 @@ import { globMatcher } from "./glob.js";
 import type { Policy } from "./policy-schema.js";
 import { encodeRunId, JOB_NAME } from "./run-id.js";
 import { isValidTimeZone, scheduleErrors, scheduleKey } from "./schedule.js";
-import type { Component } from "./types.js";
+import type { ChangedFile, Component } from "./types.js";
 
 export type JobsPolicy = Policy["jobs"];
 export type JobTemplate = JobsPolicy["templates"][string];
@@ -16,7 +16,7 @@ export type JobBackendSpec = JobTemplate["backend"];
 export type JobBackendOverride = NonNullable<
   NonNullable<JobTemplate["overrides"]>[string]["backend"]
 >;
-export type JobTrigger = "pull_request" | "postmerge" | "release" | "schedule";
+export type JobTrigger = "pull_request" | "postmerge" | "release" | "schedule" | "chart_release";
 export type BackendType = JobBackendSpec["type"];
 
 /** The input (Jenkins parameter, webhook field) that carries the run id; workflows declare it. */
@@ -34,9 +34,29 @@ export const BUILTIN_PLACEHOLDERS: Readonly<Record<string, string>> = {
   job: "the job's name",
   owner: "the repository owner",
   repo: "the repository name",
+  chart: "the chart's folder, e.g. charts/roc-api (chart_release jobs only)",
+  chart_name: "the chart's name in its Chart.yaml (chart_release jobs only)",
+  chart_version: "the chart's new version (chart_release jobs only)",
 };
 
-const TRIGGERS: readonly JobTrigger[] = ["pull_request", "postmerge", "release", "schedule"];
+/** Placeholders that only jobs of one trigger know. */
+const TRIGGER_PLACEHOLDERS: Readonly<Record<string, JobTrigger>> = {
+  pr: "pull_request",
+  chart: "chart_release",
+  chart_name: "chart_release",
+  chart_version: "chart_release",
+};
+
+/** Triggers a job with `paths` may run on: once for the repository, or once per chart. */
+const PATH_TRIGGERS: readonly JobTrigger[] = ["pull_request", "postmerge", "chart_release"];
+
+const TRIGGERS: readonly JobTrigger[] = [
+  "pull_request",
+  "postmerge",
+  "release",
+  "schedule",
+  "chart_release",
+];
 const DEFAULT_TIMEZONE = "UTC";
 const DEFAULT_WORKFLOW_REF = "{default_branch}";
 
@@ -202,13 +222,15 @@ class JobTemplatesValidator {
           `unknown placeholder {${name}}${hint ? ` (did you mean {${hint}}?)` : ""}; ${this.knownList(known)}. ` +
             `Write {{ and }} for literal braces.`,
         );
-      } else if (name === "pr" && triggers && triggers.some((t) => t !== "pull_request")) {
-        this.add(
-          path,
-          `{pr} is only known for pull_request jobs, and this job also runs on ${triggers
-            .filter((t) => t !== "pull_request")
-            .join(", ")}; remove {pr} or run the job on pull_request only`,
-        );
+      } else {
+        const only = TRIGGER_PLACEHOLDERS[name];
+        const others = only && triggers ? triggers.filter((t) => t !== only) : [];
+        if (only && others.length > 0) {
+          this.add(
+            path,
+            `{${name}} is only known for ${only} jobs, and this job also runs on ${others.join(", ")}; remove {${name}} or run the job on ${only} only`,
+          );
+        }
       }
     }
   }
@@ -350,6 +372,25 @@ class JobTemplatesValidator {
     }
   }
 
+  /** `paths` jobs run once for the repository (or once per chart), not per component. */
+  paths(path: string[], template: JobTemplate, triggers: readonly JobTrigger[]): void {
+    if (template.paths === undefined) return;
+    const per = triggers.filter((t) => !PATH_TRIGGERS.includes(t));
+    if (per.length > 0) {
+      this.add(
+        [...path, "paths"],
+        `a job with paths runs on ${PATH_TRIGGERS.join(", ")}, not on ${per.join(", ")} (those run per component): remove paths or ${per.join(" and ")} from on`,
+      );
+    }
+    const repoWide = triggers.filter((t) => t === "pull_request" || t === "postmerge");
+    if (template.components !== undefined && repoWide.length > 0) {
+      this.add(
+        [...path, "components"],
+        `a job with paths runs once for the repository on ${repoWide.join(" and ")}, so components does not apply: remove components (paths choose when it runs)`,
+      );
+    }
+  }
+
   template(name: string, template: JobTemplate): void {
     const path = ["jobs", "templates", name];
     if (!JOB_NAME.test(name)) {
@@ -359,6 +400,7 @@ class JobTemplatesValidator {
       );
     }
     const triggers = jobTriggers(template);
+    this.paths(path, template, triggers);
     const scheduled = triggers.includes("schedule");
     if (scheduled && template.cron === undefined) {
       this.add(
@@ -492,8 +534,19 @@ export interface PlannedRun {
   pr?: number;
   version?: string;
   image?: string;
+  /** For a chart_release run: the chart it publishes. */
+  chart?: ChartRelease;
   /** After this long without a result the run is to be marked as timed out. */
   timeoutMinutes: number;
+}
+
+/** A chart whose version went up on a merge: what a chart_release job publishes. */
+export interface ChartRelease {
+  /** The chart's folder, e.g. charts/roc-api ("" for a chart at the root). */
+  folder: string;
+  /** Its name in Chart.yaml: the run's `component`, as in `ci/{chart_name}/{job}`. */
+  name: string;
+  version: string;
 }
 
 /** A job that was asked for (or matched) but cannot run, and why, in words for the PR. */
@@ -519,6 +572,13 @@ export interface PlanInput {
   trigger: JobTrigger;
   components: readonly Component[];
   context: PlanContext;
+  /**
+   * Every path the change touches (pull_request, postmerge): jobs with `paths` run once for the
+   * repository when one matches. Without it, those jobs do not run.
+   */
+  changedPaths?: readonly string[];
+  /** chart_release: the charts whose version went up. */
+  charts?: readonly ChartRelease[];
   /** Restrict to one job and/or some components (`/test job component`, `/retest component`). */
   only?: { job?: string; components?: readonly string[] };
 }
@@ -548,11 +608,15 @@ function placeholderValues(
   input: PlanInput,
   job: string,
   component: Component,
+  chart: ChartRelease | undefined,
 ): Record<string, string | undefined> {
   const { context } = input;
   const builtins: Record<string, string | undefined> = {
     component: component.name,
-    version: context.versions?.[component.name],
+    version: chart ? chart.version : context.versions?.[component.name],
+    chart: chart?.folder,
+    chart_name: chart?.name,
+    chart_version: chart?.version,
     sha: context.sha,
     ref: context.ref,
     pr: context.pr === undefined ? undefined : String(context.pr),
@@ -586,6 +650,10 @@ function missingReason(
       return `${at} but no version of component ${component.name} is known (its VERSION file could not be read)`;
     case "pr":
       return `${at}, which only pull_request jobs know`;
+    case "chart":
+    case "chart_name":
+    case "chart_version":
+      return `${at}, which only chart_release jobs know`;
     default:
       if (Object.hasOwn(input.policy.jobs.variables, name)) {
         return `${at}, whose value (jobs.variables.${name}) uses a placeholder that has no value for ${component.name}`;
@@ -698,6 +766,29 @@ export function planJobs(input: PlanInput): JobPlan {
       }
       continue;
     }
+    if (trigger === "chart_release") {
+      for (const chart of input.charts ?? []) {
+        const component = chartComponent(chart);
+        if (requested && !requested.includes(chart.name)) continue;
+        if (!jobAppliesTo(template, component) || !chartMatches(template, chart)) continue;
+        const result = planOne(input, job, template, component, chart);
+        if ("reason" in result) skipped.push(result);
+        else runs.push(result);
+      }
+      continue;
+    }
+    if (template.paths !== undefined) {
+      // A repository job: once, when the change touches one of its paths.
+      if (trigger !== "pull_request" && trigger !== "postmerge") continue;
+      const component = repositoryComponent(input.context.repo);
+      if (requested && !requested.includes(component.name)) continue;
+      const match = globMatcher(template.paths);
+      if (!(input.changedPaths ?? []).some((p) => match(p))) continue;
+      const result = planOne(input, job, template, component, undefined);
+      if ("reason" in result) skipped.push(result);
+      else runs.push(result);
+      continue;
+    }
     for (const component of candidates) {
       if (!jobAppliesTo(template, component)) {
         if (only?.job !== undefined && requested !== undefined) {
@@ -709,7 +800,7 @@ export function planJobs(input: PlanInput): JobPlan {
         }
         continue;
       }
-      const result = planOne(input, job, template, component);
+      const result = planOne(input, job, template, component, undefined);
       if ("reason" in result) skipped.push(result);
       else runs.push(result);
     }
@@ -717,15 +808,51 @@ export function planJobs(input: PlanInput): JobPlan {
   return { runs, skipped };
 }
 
+/** The paths a change touches, for `paths` jobs: each file, and a renamed file's old path. */
+export function changedPathsOf(files: readonly ChangedFile[]): string[] {
+  return files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path]));
+}
+
+/** The component a repository job runs as: the repository itself (`ci/{repo}/{job}`). */
+export function repositoryComponent(repo: string): Component {
+  return { name: repo, path: "", versionFile: "", dependsOn: [] };
+}
+
+/** The component a chart_release job runs as: the chart, by name (`ci/{chart_name}/{job}`). */
+export function chartComponent(chart: ChartRelease): Component {
+  const file = chart.folder === "" ? "Chart.yaml" : `${chart.folder}/Chart.yaml`;
+  return { name: chart.name, path: chart.folder, versionFile: file, dependsOn: [] };
+}
+
+/** Whether a chart_release job's `paths` (default: every chart) take the chart's folder or Chart.yaml. */
+function chartMatches(template: JobTemplate, chart: ChartRelease): boolean {
+  if (template.paths === undefined) return true;
+  const match = globMatcher(template.paths);
+  return match(chart.folder) || match(chartComponent(chart).versionFile);
+}
+
+/** Whether a job is a component's publish job: it runs on release (the image is built there). */
+export function isPublishJob(template: JobTemplate): boolean {
+  return jobTriggers(template).includes("release") && template.paths === undefined;
+}
+
+/** Whether any publish job runs for `component`; without one, the release tag itself deploys it. */
+export function hasPublishJob(policy: Pick<Policy, "jobs">, component: Component): boolean {
+  return Object.values(policy.jobs.templates).some(
+    (t) => isPublishJob(t) && jobAppliesTo(t, component),
+  );
+}
+
 function planOne(
   input: PlanInput,
   job: string,
   template: JobTemplate,
   component: Component,
+  chart: ChartRelease | undefined,
 ): PlannedRun | SkippedRun {
   const { policy, context } = input;
   const override = template.overrides?.[component.name];
-  const values = placeholderValues(input, job, component);
+  const values = placeholderValues(input, job, component, chart);
   const base = `jobs.templates.${job}`;
   let problem: string | undefined;
   const expand =
@@ -789,9 +916,10 @@ function planOne(
     timeoutMinutes: template.timeout_minutes ?? policy.jobs.timeout_minutes,
   };
   if (context.pr !== undefined) run.pr = context.pr;
-  const version = context.versions?.[component.name];
+  const version = chart ? chart.version : context.versions?.[component.name];
   if (version !== undefined) run.version = version;
   if (component.image !== undefined) run.image = component.image;
+  if (chart) run.chart = { ...chart };
   return run;
 }
 
@@ -811,6 +939,7 @@ export function scheduledJobs(policy: Policy, components: readonly Component[]):
   const templates = Object.entries(policy.jobs.templates).sort(([a], [b]) => compareStrings(a, b));
   for (const [job, template] of templates) {
     if (!jobTriggers(template).includes("schedule") || template.cron === undefined) continue;
+    if (template.paths !== undefined) continue;
     for (const component of components) {
       if (!jobAppliesTo(template, component)) continue;
       out.push({

@@ -302,12 +302,14 @@ export const policySchema = {
             properties: {
               on: {
                 anyOf: [
-                  { enum: ["pull_request", "postmerge", "release", "schedule"] },
+                  { enum: ["pull_request", "postmerge", "release", "schedule", "chart_release"] },
                   {
                     type: "array",
                     minItems: 1,
                     uniqueItems: true,
-                    items: { enum: ["pull_request", "postmerge", "release", "schedule"] },
+                    items: {
+                      enum: ["pull_request", "postmerge", "release", "schedule", "chart_release"],
+                    },
                   },
                 ],
               },
@@ -321,6 +323,7 @@ export const policySchema = {
               },
               inputs: stringMap,
               components: { type: "array", items: { type: "string", minLength: 1 } },
+              paths: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
               overrides: {
                 type: "object",
                 additionalProperties: {

@@ -202,6 +202,17 @@ export class GitHubConfigRepo implements ConfigRepoPort {
       .map(toPull);
   }
 
+  /** Branches whose name starts with `prefix`, in ONE request (a cheap look before listing pull requests). */
+  async branchesWithPrefix(prefix: string): Promise<string[]> {
+    // GitHub answers every matching ref in one response; the operation takes no paging parameters.
+    const { data } = await this.octokit.rest.git.listMatchingRefs({
+      owner: this.owner,
+      repo: this.name,
+      ref: `heads/${prefix}`,
+    });
+    return data.map((r) => r.ref.replace(/^refs\/heads\//, ""));
+  }
+
   async createBranch(branch: string, sha: string): Promise<"created" | "exists"> {
     try {
       await this.octokit.rest.git.createRef({

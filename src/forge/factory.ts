@@ -3,6 +3,7 @@
 import { GitHubActionsSecrets } from "./actions-secrets.js";
 import { GitHubConfigRepo } from "./config-repo.js";
 import { GitHubRepo } from "./github.js";
+import { GitHubReleaseHistory } from "./release-history.js";
 import type { Octokit } from "./octokit.js";
 
 /** What the factory needs of Probot: app-level and installation-level authentication. */
@@ -51,6 +52,16 @@ export class ClientFactory {
   ): Promise<GitHubConfigRepo> {
     const id = installationId ?? (await this.installationOf(owner, repo));
     return new GitHubConfigRepo(await this.#installationClient(id), owner, repo);
+  }
+
+  /** A monorepo's release history (release tags, compare, pull requests of commits). */
+  async releaseHistory(
+    owner: string,
+    repo: string,
+    installationId?: number,
+  ): Promise<GitHubReleaseHistory> {
+    const id = installationId ?? (await this.installationOf(owner, repo));
+    return new GitHubReleaseHistory(await this.#installationClient(id), owner, repo);
   }
 
   /** A repository's Actions secrets port (public keys, encrypted writes). */

@@ -3,6 +3,7 @@
 import { statusDescription } from "../ci/backend.js";
 import type { CallbackResult } from "../ci/callback.js";
 import { correlateWorkflowRun, type RunIdFields, type RunStatus } from "../core/run-id.js";
+import { deployAfterCiResult } from "./deploy.js";
 import { defineHandler, eventInstallation, type JobDraft, type RepoPayload } from "./handler.js";
 
 export interface CiResultSpec {
@@ -87,5 +88,7 @@ export default defineHandler<CiResultSpec>({
       },
       "CI result posted",
     );
+    // A publish job that succeeded deploys (a chart publish, its follow-up): a job of its own.
+    await deployAfterCiResult({ run, state: status.state }, context, installationId);
   },
 });

@@ -3,6 +3,7 @@ import checkRerun from "./check-rerun.js";
 import ciResult from "./ci-result.js";
 import comment from "./comment.js";
 import deployGate from "./deploy-gate.js";
+import deploy from "./deploy.js";
 import type { RegisteredHandler } from "./handler.js";
 import pullRequest from "./pull-request.js";
 import push from "./push.js";
@@ -16,4 +17,5 @@ export const handlers: readonly RegisteredHandler[] = [
   push,
   secretsSync,
   deployGate,
+  deploy,
 ];

@@ -1,5 +1,6 @@
 // A push to the default branch (a merge): postmerge jobs, release tags, release jobs.
 import { onMerge } from "../workflows/on-merge.js";
+import { deployReleased } from "./deploy.js";
 import {
   defineHandler,
   eventInstallation,
@@ -60,7 +61,7 @@ export default defineHandler<MergeSpec>({
       );
       return;
     }
-    await onMerge({
+    const outcome = await onMerge({
       port,
       policy: loaded.result.policy,
       repo,
@@ -70,5 +71,16 @@ export default defineHandler<MergeSpec>({
       tracker: services.timeouts.forInstallation(installationId),
       log,
     });
+    // Components without a publish job are deployed by their release tag.
+    await deployReleased(
+      outcome.deployable,
+      {
+        policy: loaded.result.policy,
+        repo: { owner: repo.owner, name: repo.name },
+        sha: spec.after,
+      },
+      context,
+      installationId,
+    );
   },
 });

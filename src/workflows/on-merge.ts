@@ -1,7 +1,16 @@
 // A push to the default branch: postmerge jobs, release tags for new release VERSIONs, release jobs.
 import { statusDescription, type BackendDeps } from "../ci/backend.js";
+import { changedChartFiles, chartReleases, chartReleaseTag } from "../core/chart-release.js";
 import { componentReport } from "../core/components.js";
-import { planJobs, type JobTrigger, type PlannedRun } from "../core/jobs.js";
+import {
+  changedPathsOf,
+  hasPublishJob,
+  jobTriggers,
+  planJobs,
+  type ChartRelease,
+  type JobTrigger,
+  type PlannedRun,
+} from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import type { ChangedFile, Component } from "../core/types.js";
 import { releasedVersion, releaseTag } from "../core/versions.js";
@@ -47,6 +56,13 @@ export interface MergeOutcome {
   failed: { run: PlannedRun; message: string }[];
   /** Runs not started because a status for them exists already (a redelivery). */
   alreadyStarted: string[];
+  /** Charts whose version went up (chart_release jobs ran for them, or were refused). */
+  charts: ChartRelease[];
+  /**
+   * Components released by this merge that have no publish job: their release tag is what
+   * deploys them (the caller opens their deploy pull requests).
+   */
+  deployable: { component: string; version: string; tag: string }[];
 }
 
 /** The status a failed release reports on the merge commit. */
@@ -62,6 +78,8 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
     started: [],
     failed: [],
     alreadyStarted: [],
+    charts: [],
+    deployable: [],
   };
   // A new branch has no `before` to compare with; the default branch is never new in practice.
   if (NO_COMMIT.test(before)) return outcome;
@@ -75,14 +93,23 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
   outcome.affected = affected.map((c) => c.name);
   const seen = new Set(existing.map((s: CommitStatus) => s.context));
 
-  // VERSION at both ends, for every component the push changed (one batched read).
+  // VERSION at both ends, for every component the push changed, and the changed Chart.yaml
+  // files when a job publishes charts (one batched read).
   const touched = report.affected.map((a) => a.component);
-  const read = await port.readFiles(
-    touched.flatMap((c) => [
+  const chartJobs = Object.values(policy.jobs.templates).some((t) =>
+    jobTriggers(t).includes("chart_release"),
+  );
+  const chartFiles = chartJobs ? changedChartFiles(files) : [];
+  const read = await port.readFiles([
+    ...touched.flatMap((c) => [
       { sha: before, path: c.versionFile },
       { sha: after, path: c.versionFile },
     ]),
-  );
+    ...chartFiles.flatMap((path) => [
+      { sha: before, path },
+      { sha: after, path },
+    ]),
+  ]);
   const versionAt = (sha: string, c: Component) =>
     (read.get(fileAtKey({ sha, path: c.versionFile })) ?? "").trim() || null;
   const headVersions: Record<string, string> = {};
@@ -105,8 +132,13 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
     owner: repo.owner,
     repo: repo.name,
   };
-  const start = async (trigger: JobTrigger, components: Component[]) => {
-    const plan = planJobs({ policy, trigger, components, context });
+  const changedPaths = changedPathsOf(files);
+  const start = async (
+    trigger: JobTrigger,
+    components: Component[],
+    charts: readonly ChartRelease[] = [],
+  ) => {
+    const plan = planJobs({ policy, trigger, components, context, changedPaths, charts });
     for (const s of plan.skipped)
       log.info({ job: s.job, component: s.component, reason: s.reason }, "job skipped");
     for (const run of plan.runs) {
@@ -116,6 +148,7 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
         continue;
       }
       seen.add(run.statusContext);
+      if (run.chart && !(await chartUnpublished(port, after, run, run.chart, outcome))) continue;
       const started = await startRun(port, after, run, deps, {
         ...(input.tracker ? { track: (r) => input.tracker?.track(r) } : {}),
       });
@@ -155,15 +188,58 @@ export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
     released.push(c);
   }
   if (released.length > 0) await start("release", released);
+  for (const c of released) {
+    if (hasPublishJob(policy, c)) continue;
+    const tag = outcome.tags.find((t) => t.component === c.name);
+    if (tag) outcome.deployable.push({ component: c.name, version: tag.version, tag: tag.tag });
+  }
+
+  outcome.charts = chartReleases(
+    chartFiles,
+    (path) => read.get(fileAtKey({ sha: before, path })),
+    (path) => read.get(fileAtKey({ sha: after, path })),
+  );
+  if (outcome.charts.length > 0) await start("chart_release", [], outcome.charts);
   log.info(
     {
       affected: outcome.affected.length,
       tags: outcome.tags.map((t) => `${t.tag}=${t.result}`),
+      charts: outcome.charts.map((c) => `${c.name}-${c.version}`),
       started: outcome.started.map((r) => r.statusContext),
     },
     "merge handled",
   );
   return outcome;
+}
+
+/**
+ * Whether a chart_release run may start: its chart version is not published yet (no tag
+ * `{chart_name}-{chart_version}`). A tag at this very merge means the publish ran already (a
+ * redelivery after it finished); a tag elsewhere is the user's error, reported as the run's
+ * failed status, and nothing is dispatched.
+ */
+async function chartUnpublished(
+  port: MergePort,
+  sha: string,
+  run: PlannedRun,
+  chart: ChartRelease,
+  outcome: MergeOutcome,
+): Promise<boolean> {
+  const tag = chartReleaseTag(chart.name, chart.version);
+  const at = await port.tagCommit(tag);
+  if (at === null) return true;
+  if (at === sha) {
+    outcome.alreadyStarted.push(run.statusContext);
+    return false;
+  }
+  const message = `chart ${chart.name} ${chart.version} is published already (tag ${tag} at ${at.slice(0, 7)}): raise version in ${chart.folder === "" ? "" : `${chart.folder}/`}Chart.yaml`;
+  await port.setStatus(sha, {
+    context: run.statusContext,
+    state: "failure",
+    description: statusDescription(message),
+  });
+  outcome.failed.push({ run, message });
+  return false;
 }
 
 async function reportConflict(

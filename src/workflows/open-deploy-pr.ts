@@ -18,6 +18,15 @@ import {
   type DeployMarker,
   type MonorepoChange,
 } from "../core/deploy-pr.js";
+import {
+  chartFollowUpBody,
+  chartFollowUpCommitMessage,
+  chartFollowUpTitle,
+  followUpChart,
+  followUpKey,
+  planChartFollowUp,
+  type ChartFollowUpPlan,
+} from "../core/chart-follow-up.js";
 import { formatPolicyErrors, resolvePolicy, type Policy } from "../core/policy.js";
 import { compareVersions, isSemver } from "../core/versions.js";
 import type { ConfigRepoHeads, ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
@@ -129,22 +138,118 @@ function existingOf(pulls: readonly DeployPull[]): Existing {
   return { ...(open ? { open } : {}), closed: pulls.filter((p) => p.state === "closed") };
 }
 
+/** What one deploy PR proposes: a component's release, or a published chart's follow-up. */
+interface Subject {
+  /** The marker's `component`: the component's name, or `chart:{name}` for a follow-up. */
+  key: string;
+  version: string;
+  /** How users name it: `roc-api 1.3.0`, `chart roc-api 0.4.2`. */
+  label: string;
+  plan(snap: Snapshot): DeployPlan;
+  /** The PR's title and body and the commit message, for a plan without problems. */
+  text(
+    plan: DeployPlan,
+    snap: Snapshot,
+    open: DeployPull | undefined,
+    proposed: DeployMarker | undefined,
+  ): { title: string; body: string; commitMessage: string };
+}
+
+/** The trailer naming the monorepo a deploy commit comes from, so a move of the base can rebuild it. */
+export const DEPLOY_SOURCE_TRAILER = "Monobot-Source";
+
+/** The monorepo of a monobot deploy commit, from its message (`Monobot-Source: owner/name`). */
+export function parseDeploySource(message: string): { owner: string; name: string } | undefined {
+  const m = new RegExp(`^${DEPLOY_SOURCE_TRAILER}: ([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$`, "m").exec(
+    message,
+  );
+  return m ? { owner: m[1] as string, name: m[2] as string } : undefined;
+}
+
+function componentSubject(req: DeployRequest): Subject {
+  const { component, version } = req;
+  return {
+    key: component.name,
+    version: version.to,
+    label: `${component.name} ${version.to}`,
+    plan: (snap) => planDeploy({ files: snap.files, component, version }),
+    text(plan, snap, open, proposed) {
+      const after = new Map(snap.files);
+      for (const e of plan.edits) after.set(e.path, e.after);
+      const preview = deployPreview({
+        component,
+        version: version.to,
+        plan,
+        files: after,
+        environments: snap.policy.deploy.environments,
+      });
+      if (snap.policyNote) preview.notes.push(snap.policyNote);
+      const supersedes = [
+        ...parseSupersedes(open?.body),
+        ...(proposed && proposed.version !== version.to ? [proposed.version] : []),
+      ].filter((v, i, all) => all.indexOf(v) === i && v !== version.to);
+      const text = {
+        component,
+        version,
+        monorepo: req.monorepo,
+        changes: req.changes,
+        plan,
+        preview,
+        supersedes,
+        ...(req.tags ? { tags: req.tags } : {}),
+        ...(req.webUrl ? { webUrl: req.webUrl } : {}),
+      };
+      return {
+        title: deployTitle(text),
+        body: deployPrBody(text),
+        commitMessage: `${deployCommitMessage(text)}\n${DEPLOY_SOURCE_TRAILER}: ${req.monorepo.owner}/${req.monorepo.name}`,
+      };
+    },
+  };
+}
+
+/** A published chart to follow up: umbrellas that take it from a chart repository take it. */
+export interface ChartFollowUpRequest {
+  /** The chart's name in its Chart.yaml. */
+  chart: string;
+  version: string;
+  configPolicy?: Policy;
+}
+
+function followUpSubject(req: ChartFollowUpRequest): Subject {
+  return {
+    key: followUpKey(req.chart),
+    version: req.version,
+    label: `chart ${req.chart} ${req.version}`,
+    plan: (snap) =>
+      planChartFollowUp({ files: snap.files, chart: req.chart, version: req.version }),
+    text(plan) {
+      const followUp = plan as ChartFollowUpPlan;
+      return {
+        title: chartFollowUpTitle(followUp),
+        body: chartFollowUpBody(followUp),
+        commitMessage: chartFollowUpCommitMessage(followUp),
+      };
+    },
+  };
+}
+
 /** One attempt on one snapshot: plan, compare with what the PR proposes, write what differs. */
 async function deployOnto(
   port: ConfigRepoPort,
   snap: Snapshot,
-  req: DeployRequest,
+  subject: Subject,
   existing: Existing,
 ): Promise<Omit<DeployOutcome, "attempts">> {
-  const { component, version } = req;
-  const to = version.to;
-  const branch = deployBranch(component.name);
+  const { key, label } = subject;
+  const to = subject.version;
+  const branch = deployBranch(key);
   const base = snap.heads.defaultBranch;
   const open = existing.open;
   const proposed: DeployMarker | undefined = parseDeployMarker(open?.body);
   const where = `${port.owner}/${port.name}`;
 
-  if (open && proposed && proposed.component !== component.name) {
+  if (open && proposed && proposed.component !== key) {
     return {
       status: "refused",
       message: `\`${branch}\` on ${where} carries #${open.number} for ${proposed.component}, another component whose name gives the same branch; rename one of them in components.define.`,
@@ -154,15 +259,15 @@ async function deployOnto(
   if (open && proposed && isSemver(proposed.version) && compareVersions(proposed.version, to) > 0) {
     return {
       status: "skipped",
-      message: `${where}#${open.number} proposes ${component.name} ${proposed.version} already, newer than ${to}; left as is.`,
+      message: `${where}#${open.number} proposes ${key} ${proposed.version} already, newer than ${to}; left as is.`,
       pull: link(open),
     };
   }
-  const plan = planDeploy({ files: snap.files, component, version });
+  const plan = subject.plan(snap);
   if (plan.problems.length > 0) {
     return {
       status: "refused",
-      message: `monobot cannot propose ${component.name} ${to} on ${where}:\n${plan.problems.map((p) => `- ${p}`).join("\n")}`,
+      message: `monobot cannot propose ${label} on ${where}:\n${plan.problems.map((p) => `- ${p}`).join("\n")}`,
       plan,
     };
   }
@@ -173,7 +278,7 @@ async function deployOnto(
         : "";
     return {
       status: "skipped",
-      message: `${component.name} ${to} on ${where}: ${plan.skipped.reason}${stale}`,
+      message: `${label} on ${where}: ${plan.skipped.reason}${stale}`,
       plan,
       ...(open ? { pull: link(open) } : {}),
     };
@@ -183,7 +288,7 @@ async function deployOnto(
     if (earlier) {
       return {
         status: "skipped",
-        message: `${where}#${earlier.number} proposed ${component.name} ${to} and was ${earlier.merged ? "merged" : "closed without merging"}; monobot does not propose it again.`,
+        message: `${where}#${earlier.number} proposed ${label} and was ${earlier.merged ? "merged" : "closed without merging"}; monobot does not propose it again.`,
         pull: link(earlier),
         plan,
       };
@@ -191,47 +296,21 @@ async function deployOnto(
   }
 
   // The text of the PR: deterministic, so an unchanged one is not rewritten.
-  const after = new Map(snap.files);
-  for (const e of plan.edits) after.set(e.path, e.after);
-  const preview = deployPreview({
-    component,
-    version: to,
-    plan,
-    files: after,
-    environments: snap.policy.deploy.environments,
-  });
-  if (snap.policyNote) preview.notes.push(snap.policyNote);
-  const supersedes = [
-    ...parseSupersedes(open?.body),
-    ...(proposed && proposed.version !== to ? [proposed.version] : []),
-  ].filter((v, i, all) => all.indexOf(v) === i && v !== to);
-  const text = {
-    component,
-    version,
-    monorepo: req.monorepo,
-    changes: req.changes,
-    plan,
-    preview,
-    supersedes,
-    ...(req.tags ? { tags: req.tags } : {}),
-    ...(req.webUrl ? { webUrl: req.webUrl } : {}),
-  };
-  const title = deployTitle(text);
-  const body = deployPrBody(text);
+  const { title, body, commitMessage } = subject.text(plan, snap, open, proposed);
 
   // The branch is up to date when its tip is monobot's commit for this version on this base.
   const tip = snap.heads.branches.get(branch) ?? null;
   const tipDeploy = tip ? parseDeployTrailer(tip.message) : undefined;
   const upToDate =
     tip !== null &&
-    tipDeploy?.component === component.name &&
+    tipDeploy?.component === key &&
     tipDeploy.version === to &&
     tip.parents.length === 1 &&
     tip.parents[0] === base.sha;
   if (tip && !tipDeploy) {
     return {
       status: "refused",
-      message: `\`${branch}\` on ${where} has a commit monobot did not write (${short(tip.sha)}), so monobot does not overwrite it with ${component.name} ${to}. Merge or close ${open ? `#${open.number}` : "its pull request"} and delete the branch, and monobot opens a new pull request on the next publish.`,
+      message: `\`${branch}\` on ${where} has a commit monobot did not write (${short(tip.sha)}), so monobot does not overwrite it with ${label}. Merge or close ${open ? `#${open.number}` : "its pull request"} and delete the branch, and monobot opens a new pull request on the next publish.`,
       plan,
       ...(open ? { pull: link(open) } : {}),
     };
@@ -244,7 +323,7 @@ async function deployOnto(
       plan.edits.map((e) => ({ path: e.path, content: e.after })),
     );
     commitSha = await port.git.createCommit({
-      message: deployCommitMessage(text),
+      message: commitMessage,
       tree,
       parents: [base.sha],
     });
@@ -288,7 +367,7 @@ async function deployOnto(
         : `${where}#${pull.number} proposes it already`;
   return {
     status,
-    message: `${component.name} ${to}: ${what}.${autoMerge}`,
+    message: `${label}: ${what}.${autoMerge}`,
     pull: link(pull),
     plan,
     ...(commitSha ? { commitSha } : {}),
@@ -330,14 +409,35 @@ async function withRetries(
  * {@link MAX_DEPLOY_ATTEMPTS} times.
  */
 export function openDeployPr(port: ConfigRepoPort, req: DeployRequest): Promise<DeployOutcome> {
-  const branch = deployBranch(req.component.name);
+  return openFor(port, componentSubject(req), req.configPolicy);
+}
+
+/**
+ * Opens or updates the follow-up pull request of a published chart (`monobot/deploy-chart-{name}`):
+ * every umbrella that takes the chart from a chart repository moves its pin (when it does not
+ * admit the version) and goes up, with every umbrella that packages those up to the root. The
+ * same rules as {@link openDeployPr}: idempotent, one commit on the current base, never reopened.
+ */
+export function openChartFollowUpPr(
+  port: ConfigRepoPort,
+  req: ChartFollowUpRequest,
+): Promise<DeployOutcome> {
+  return openFor(port, followUpSubject(req), req.configPolicy);
+}
+
+function openFor(
+  port: ConfigRepoPort,
+  subject: Subject,
+  configPolicy: Policy | undefined,
+): Promise<DeployOutcome> {
+  const branch = deployBranch(subject.key);
   return withRetries(async () => {
     const [snap, pulls] = await Promise.all([
-      readSnapshot(port, [branch], req.configPolicy),
+      readSnapshot(port, [branch], configPolicy),
       port.pullsForBranch(branch),
     ]);
-    return deployOnto(port, snap, req, existingOf(pulls));
-  }, `${req.component.name} ${req.version.to} on ${port.owner}/${port.name}`);
+    return deployOnto(port, snap, subject, existingOf(pulls));
+  }, `${subject.label} on ${port.owner}/${port.name}`);
 }
 
 export interface RecomputeOptions {
@@ -369,8 +469,15 @@ export async function recomputeOpenDeployPrs(
   let shared: Snapshot | undefined;
   const outcomes: DeployOutcome[] = [];
   for (const { pull, marker } of deploys) {
-    const req = await options.requestFor(marker, pull);
-    if (!req) {
+    // A chart's follow-up needs nothing but the config repo; a component's deploy, its request.
+    const chart = followUpChart(marker.component);
+    const req = chart ? null : await options.requestFor(marker, pull);
+    const subject = chart
+      ? followUpSubject({ chart, version: marker.version })
+      : req
+        ? componentSubject(req)
+        : undefined;
+    if (!subject) {
       outcomes.push({
         status: "skipped",
         message: `${port.owner}/${port.name}#${pull.number} (${marker.component} ${marker.version}) was left as is: no deploy request for it.`,
@@ -379,18 +486,18 @@ export async function recomputeOpenDeployPrs(
       });
       continue;
     }
-    const policy = req.configPolicy ?? options.configPolicy;
+    const policy = req?.configPolicy ?? options.configPolicy;
     outcomes.push(
       await withRetries(async (n) => {
         // The first attempt shares one read among all the PRs (writing one PR's branch does
         // not move the default branch); a conflict reads again, for this PR and the next.
         if (n === 1) {
           shared ??= await readSnapshot(port, branches, policy);
-          return deployOnto(port, shared, req, { open: pull, closed: [] });
+          return deployOnto(port, shared, subject, { open: pull, closed: [] });
         }
         shared = await readSnapshot(port, branches, policy);
         const open = (await port.pullsForBranch(pull.headRef)).find((p) => p.state === "open");
-        return deployOnto(port, shared, req, { ...(open ? { open } : {}), closed: [] });
+        return deployOnto(port, shared, subject, { ...(open ? { open } : {}), closed: [] });
       }, `${marker.component} ${marker.version} on ${port.owner}/${port.name}`),
     );
   }

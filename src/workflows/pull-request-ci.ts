@@ -1,7 +1,7 @@
 // CI for a pull request: start the affected components' `pull_request` jobs, or re-use earlier results.
 import { statusDescription, type BackendDeps, type GitHubRequester } from "../ci/backend.js";
 import { changeFingerprint } from "../core/fingerprint.js";
-import { planJobs, type PlannedRun, type SkippedRun } from "../core/jobs.js";
+import { changedPathsOf, planJobs, type PlannedRun, type SkippedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import type { Component, ComponentsReport, ChangeSnapshot } from "../core/types.js";
 import type { CiState } from "../core/pr-state.js";
@@ -88,6 +88,7 @@ export async function runPullRequestCi(input: PullRequestCiInput): Promise<CiOut
       pr: pr.number,
       ...(input.versions ? { versions: input.versions } : {}),
     },
+    changedPaths: changedPathsOf(input.snapshot.files),
     ...(only ? { only } : {}),
   });
   const outcome: CiOutcome = {

@@ -90,6 +90,7 @@ describe("the handler registry", () => {
       "ci-result:d-workflow_run",
       "push:d-push",
       "secrets-sync:d-push.secrets",
+      "deploy:d-push/deploy-scan",
       "secrets-sync:d-issue_comment.secrets",
     ]);
   });

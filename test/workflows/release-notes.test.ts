@@ -1,0 +1,167 @@
+import { describe, expect, it } from "vitest";
+import type { HistoryCommit } from "../../src/core/release-notes.js";
+import type { ReleaseHistoryPort, TagRef } from "../../src/forge/release-history.js";
+import { gatherReleaseNotes, MAX_PULL_LOOKUPS } from "../../src/workflows/release-notes.js";
+
+const sha = (n: number) => n.toString(16).padStart(40, "0");
+
+/** A monorepo's history in memory, counting what is asked. */
+function fakeHistory(input: {
+  tags: TagRef[];
+  commits?: HistoryCommit[];
+  pulls?: Record<string, { number: number; title: string }>;
+  annotated?: Record<string, string>;
+  compareStatus?: number;
+}) {
+  const asked: string[] = [];
+  const port: ReleaseHistoryPort = {
+    owner: "acme",
+    name: "mono",
+    async tags(prefix) {
+      asked.push(`tags ${prefix}`);
+      return input.tags.filter((t) => t.name.startsWith(prefix));
+    },
+    async tagCommit(tag) {
+      asked.push(`tagCommit ${tag}`);
+      return input.annotated?.[tag] ?? null;
+    },
+    async compare(base, head) {
+      asked.push(`compare ${base}...${head}`);
+      if (input.compareStatus) throw Object.assign(new Error("x"), { status: input.compareStatus });
+      return {
+        commits: input.commits ?? [],
+        total: input.commits?.length ?? 0,
+        url: `https://ghe.example.com/acme/mono/compare/${base}...${head}`,
+      };
+    },
+    async pullsOfCommit(s) {
+      asked.push(`pulls ${s.slice(-2)}`);
+      const pull = input.pulls?.[s];
+      return pull ? [pull] : [];
+    },
+  };
+  return { port, asked };
+}
+
+const tags: TagRef[] = [
+  { name: "roc-api/v1.2.3", sha: sha(1), annotated: false },
+  { name: "roc-api/v1.3.0", sha: sha(2), annotated: false },
+  { name: "roc-api/v1.3.1-rc.1", sha: sha(3), annotated: false },
+  { name: "roc-api-gw/v9.9.9", sha: sha(2), annotated: false },
+];
+
+describe("gatherReleaseNotes", () => {
+  it("the release tag at the published commit, the one before it, the commits between: one listing, one compare", async () => {
+    const { port, asked } = fakeHistory({
+      tags,
+      commits: [
+        { sha: sha(10), message: "Retry the upstream on 503 (#42)", author: "alice" },
+        { sha: sha(11), message: "Merge pull request #43 from bob/x\n\nAdd a health check" },
+      ],
+    });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+    });
+    expect(found).toEqual({
+      ok: true,
+      notes: {
+        version: "1.3.0",
+        tag: "roc-api/v1.3.0",
+        previous: { tag: "roc-api/v1.2.3", version: "1.2.3" },
+        webUrl: "https://ghe.example.com",
+        changes: [
+          {
+            sha: sha(10),
+            title: "Retry the upstream on 503 (#42)",
+            author: "alice",
+            pr: { number: 42, title: "Retry the upstream on 503" },
+          },
+          {
+            sha: sha(11),
+            title: "Merge pull request #43 from bob/x",
+            pr: { number: 43, title: "Add a health check" },
+          },
+        ],
+      },
+    });
+    expect(asked).toEqual(["tags roc-api/v", "compare roc-api/v1.2.3...roc-api/v1.3.0"]);
+  });
+
+  it("no message names a pull request: the pulls API, for the newest commits only", async () => {
+    const commits = Array.from({ length: 14 }, (_, i) => ({ sha: sha(100 + i), message: `c${i}` }));
+    const { port, asked } = fakeHistory({
+      tags,
+      commits,
+      pulls: { [sha(113)]: { number: 7, title: "Rebased PR" } },
+    });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      version: "1.4.0",
+    });
+    expect(found.ok && found.notes.changes.at(-1)?.pr).toEqual({ number: 7, title: "Rebased PR" });
+    expect(found.ok && found.notes.previous?.tag).toBe("roc-api/v1.3.0");
+    expect(asked.filter((a) => a.startsWith("pulls"))).toHaveLength(MAX_PULL_LOOKUPS);
+  });
+
+  it.each([
+    {
+      name: "no release tag at the commit",
+      query: { sha: sha(9) },
+      reason: /no release tag of roc-api \(roc-api\/vVERSION\) points at 0000000/,
+    },
+    {
+      name: "a template without {version}",
+      query: { sha: sha(2), tagTemplate: "{component}" },
+      reason: /versions\.tag "\{component\}" must contain \{version\} once/,
+    },
+  ])("refuses $name", async ({ query, reason }) => {
+    const { port } = fakeHistory({ tags });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      ...query,
+    });
+    expect(found.ok).toBe(false);
+    expect(!found.ok && found.reason).toMatch(reason);
+  });
+
+  it("the first release: no previous tag, no compare", async () => {
+    const { port, asked } = fakeHistory({ tags: [tags[0] as TagRef] });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(1),
+    });
+    expect(found).toEqual({
+      ok: true,
+      notes: { version: "1.2.3", tag: "roc-api/v1.2.3", changes: [] },
+    });
+    expect(asked).toEqual(["tags roc-api/v"]);
+  });
+
+  it("an annotated release tag is followed to its commit", async () => {
+    const { port } = fakeHistory({
+      tags: [tags[0] as TagRef, { name: "roc-api/v1.3.0", sha: sha(77), annotated: true }],
+      annotated: { "roc-api/v1.3.0": sha(2) },
+    });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+    });
+    expect(found.ok && found.notes.version).toBe("1.3.0");
+  });
+
+  it("a tag gone between listing and compare: the deploy goes on without the list", async () => {
+    const { port } = fakeHistory({ tags, compareStatus: 404 });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+    });
+    expect(found.ok && found.notes.changes).toEqual([]);
+  });
+});

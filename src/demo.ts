@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SUMMARY_MARKER } from "./core/pr-state.js";
+import { demoFreezeWindow, playLifecycle } from "./demo-lifecycle.js";
+import { newPrivateKey, sodiumReady, toBase64 } from "./secrets/sealing.js";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startSandbox, type Sandbox } from "./sandbox/driver.js";
 
@@ -304,7 +306,10 @@ function expectAll(step: string, checks: Array<[boolean, string]>): void {
 
 const ORG = "acme";
 const REPO = `${ORG}/platform`;
+const CONFIG_REPO = `${ORG}/platform-config`;
 const TIMEOUT_MS = 30_000;
+/** The secret the operator seals in the last step: only ever compared, never printed. */
+const DEMO_SECRET = `demo-${Math.random().toString(36).slice(2)}-Pg`;
 
 const MAIN_GO = `// SPDX-License-Identifier: Apache-2.0
 package main
@@ -343,22 +348,34 @@ async function playStory(
   server: MonobotProcess,
   print: (text: string) => void,
   examplesDir: string,
+  configDir: string,
 ): Promise<void> {
-  const waitHandled = async (step: string, total: number) => {
+  // Every delivery may queue several jobs (one per handler taking the event) and those may queue
+  // follow-ups: a step is over when the queue has been empty for a moment and nothing failed.
+  const settle = async (step: string) => {
     try {
-      const done = await waitUntil(
+      let last = -1;
+      await waitUntil(
         async () => {
+          const text = await server.metrics();
+          const depth = Number(/^monobot_queue_depth (\S+)$/m.exec(text)?.[1] ?? "NaN");
           const h = await server.handled();
-          return h.success + h.error >= total ? h : undefined;
+          if (h.error > 0)
+            throw new Error(
+              `a job failed inside monobot: ${lastProblems(server) || "no log line"}`,
+            );
+          const total = h.success + h.error;
+          const quiet = depth === 0 && total === last;
+          last = depth === 0 ? total : -1;
+          return quiet ? h : undefined;
         },
         {
           timeoutMs: TIMEOUT_MS,
-          what: `monobot to finish ${total} queued job(s)`,
+          intervalMs: 250,
+          what: "monobot to finish the queued jobs",
           seen: () => lastProblems(server),
         },
       );
-      if (done.error > 0)
-        throw new Error(`a job failed inside monobot: ${lastProblems(server) || "no log line"}`);
     } catch (e) {
       throw new StepFailure(step, (e as Error).message);
     }
@@ -381,6 +398,58 @@ async function playStory(
     `  its nested plugin auth (services/roc-api/plugins/auth), web (services/web) and proto (libs/proto);`,
   );
   print(`  alice and bob are members of ${ORG}, oscar is not. The app is installed on ${ORG}.`);
+  // The config repo the monorepo deploys through, and the policy lines that connect them.
+  sandbox.createRepo({ owner: ORG, name: "platform-config", installation: true });
+  sandbox.seedFromDirectory(CONFIG_REPO, configDir, {
+    author: { name: "Alice Liddell", email: "alice@example.com" },
+    message: "Import the platform's charts",
+  });
+  const freeze = demoFreezeWindow();
+  sandbox.pushCommit(CONFIG_REPO, {
+    branch: "main",
+    author: "alice",
+    message: "Freeze deploys around the demo\n\nSigned-off-by: Alice Liddell <alice@example.com>",
+    files: {
+      ".github/monobot.yml": [
+        "deploy:",
+        "  freeze:",
+        `    - { from: "${freeze.from}", to: "${freeze.to}", timezone: UTC, reason: "release freeze" }`,
+        "",
+      ].join("\n"),
+    },
+  });
+  sandbox.setPermission(CONFIG_REPO, "alice", "admin");
+  const policy = sandbox.readFile(REPO, "main", ".github/monobot.yml") ?? "";
+  sandbox.pushCommit(REPO, {
+    branch: "main",
+    author: "alice",
+    message:
+      "Deploy roc-api through the config repo\n\nSigned-off-by: Alice Liddell <alice@example.com>",
+    files: {
+      ".github/monobot.yml": `${policy.replace(
+        "    roc-api:\n      image: ghcr.io/example/roc-api\n",
+        "    roc-api:\n      image: ghcr.io/example/roc-api\n      chart: charts/roc-api\n",
+      )}deploy:\n  config_repo: ${CONFIG_REPO}\njobs:\n  templates:\n    publish:\n      on: release\n      components: [roc-api]\n      backend: { type: github-actions, workflow: publish.yml }\n      inputs: { image: "{image}:{version}" }\n`,
+      ".github/workflows/publish.yml": [
+        "name: publish",
+        "run-name: ${{ inputs.monobot_run_id }}",
+        "on:",
+        "  workflow_dispatch:",
+        "    inputs:",
+        "      image: { required: true }",
+        "      monobot_run_id: { required: false }",
+        "jobs: {}",
+        "",
+      ].join("\n"),
+    },
+  });
+  sandbox.createTag(REPO, "roc-api/v1.2.3", "main");
+  print(
+    `  ${CONFIG_REPO} holds the charts roc-api 0.4.1 (image tag 1.2.3) and the umbrella aether 1.4.0;`,
+  );
+  print(
+    `  it is frozen from ${freeze.from} to ${freeze.to} UTC ("release freeze"); alice is its admin.`,
+  );
 
   // Step 1: a member opens a pull request.
   const step1 = "step 1 (alice opens a pull request)";
@@ -429,7 +498,7 @@ async function playStory(
   if (opened.status !== 202)
     throw new StepFailure(step1, `the webhook was answered ${opened.status}: ${opened.response}`);
   const started = Date.now();
-  await waitHandled(step1, 1);
+  await settle(step1);
   const runs1 = checkRunsOf(sandbox, REPO, pr.headSha);
   const comments1 = commentsOf(sandbox, REPO, pr.number);
   const summaries1 = comments1.filter((c) => c.body.startsWith(SUMMARY_MARKER));
@@ -502,7 +571,7 @@ async function playStory(
   print(`  GitHub → monobot: issue_comment.created, answered ${recheck.status}`);
   if (recheck.status !== 202)
     throw new StepFailure(step2, `the webhook was answered ${recheck.status}: ${recheck.response}`);
-  await waitHandled(step2, 2);
+  await settle(step2);
   const runs2 = checkRunsOf(sandbox, REPO, pr.headSha);
   const rerun = runs2.filter((r) => r.external_id === recheck.id);
   const comments2 = commentsOf(sandbox, REPO, pr.number);
@@ -546,7 +615,7 @@ async function playStory(
       step3,
       `the webhook was answered ${outsider.status}: ${outsider.response}`,
     );
-  await waitHandled(step3, 3);
+  await settle(step3);
   const runs3 = checkRunsOf(sandbox, REPO, pr.headSha);
   const comments3 = commentsOf(sandbox, REPO, pr.number);
   const replies = comments3.filter(
@@ -569,6 +638,19 @@ async function playStory(
     ],
   ]);
   print(`\n  ✔ as expected: nothing ran, and oscar was told why`);
+
+  await playLifecycle({
+    sandbox,
+    server,
+    print,
+    settle,
+    fail: (step, message) => new StepFailure(step, message),
+    expectAll,
+    repo: REPO,
+    configRepo: CONFIG_REPO,
+    pr: { number: pr.number, headSha: pr.headSha },
+    secretValue: DEMO_SECRET,
+  });
 }
 
 /** The last warnings and errors the server logged, for a failure report. */
@@ -586,6 +668,7 @@ function lastProblems(server: MonobotProcess): string {
 /** Runs the whole demo; resolves with the process exit code. */
 export async function runDemo(print: (text: string) => void = console.log): Promise<number> {
   const examplesDir = fileURLToPath(new URL("../examples/monorepo", import.meta.url));
+  const configDir = fileURLToPath(new URL("../examples/config-repo", import.meta.url));
   const began = Date.now();
   print(
     "monobot demo: a GitHub sandbox on 127.0.0.1 and the real monobot server; no network, no credentials.\n",
@@ -598,12 +681,15 @@ export async function runDemo(print: (text: string) => void = console.log): Prom
     print(
       `▸ GitHub sandbox at ${sandbox.url} (REST ${sandbox.apiBaseUrl}), app id ${sandbox.appId}`,
     );
-    server = await startMonobot({ env: sandbox.env() });
+    await sodiumReady();
+    server = await startMonobot({
+      env: { ...sandbox.env(), MONOBOT_SEALING_KEY: toBase64(newPrivateKey()) },
+    });
     sandbox.webhookUrl = server.webhookUrl;
     print(
       `▸ monobot (node dist/main.js, pid ${server.child.pid}) listening on ${server.url}, GitHub at GHE_HOST=${sandbox.host}`,
     );
-    await playStory(sandbox, server, print, examplesDir);
+    await playStory(sandbox, server, print, examplesDir, configDir);
   } catch (e) {
     failure =
       e instanceof StepFailure

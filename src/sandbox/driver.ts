@@ -462,6 +462,24 @@ export class Sandbox {
     return this.view.pull(issue, { full: true });
   }
 
+  /** Every pull request of a repository, oldest first. */
+  pullInfos(repo: string): PullInfo[] {
+    return [...this.repo(repo).issues.values()]
+      .filter((i): i is Issue & { pull: PullRequest } => i.pull !== undefined)
+      .sort((a, b) => a.number - b.number)
+      .map((i) => this.pullInfo(i));
+  }
+
+  /** A pull request's changed files with their patches, as its files listing shows them. */
+  pullFiles(repo: string, number: number): { filename: string; status: string; patch?: string }[] {
+    const issue = this.state.requirePull(this.repo(repo), number);
+    return this.state.pullFiles(issue).map((f) => ({
+      filename: f.path,
+      status: f.status,
+      ...(f.patch !== undefined ? { patch: f.patch } : {}),
+    }));
+  }
+
   pullInfoOf(repo: string, number: number): PullInfo {
     return this.pullInfo(this.state.requirePull(this.repo(repo), number));
   }

@@ -5,13 +5,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runSecretsCli } from "./cli/secrets.js";
-import type { MonobotProcess } from "./demo.js";
 import type { Sandbox } from "./sandbox/driver.js";
 
 /** What the first act leaves for the second. */
 export interface Act {
   sandbox: Sandbox;
-  server: MonobotProcess;
+  /** The server under test: its address and its log lines so far. */
+  server: { url: string; logs(): Record<string, unknown>[] };
   print: (text: string) => void;
   /** Waits until every job the last delivery caused has run; throws naming the step otherwise. */
   settle: (step: string) => Promise<void>;

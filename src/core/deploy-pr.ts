@@ -1,6 +1,7 @@
 // The deploy PR's text: branch, commit message, title and body with its hidden marker; deterministic for the same input.
 import type { DeployPlan } from "./deploy-plan.js";
 import type { DeployPreview } from "./deploy-preview.js";
+import { deployMarker, supersedesMarker, type DeployMarker } from "./pr-state.js";
 
 export const DEPLOY_BRANCH_PREFIX = "monobot/deploy-";
 
@@ -13,31 +14,13 @@ export function deployBranch(component: string): string {
   return `${DEPLOY_BRANCH_PREFIX}${safe || "component"}`;
 }
 
-/** What a deploy PR proposes, as its hidden marker carries it. */
-export interface DeployMarker {
-  component: string;
-  version: string;
-}
-
-const MARKER = /^<!-- monobot:deploy component=(\S+) version=(\S+) -->$/m;
-const SUPERSEDES = /^<!-- monobot:deploy-supersedes ((?:\S+ ?)+) -->$/m;
-
-/** The marker line: `<!-- monobot:deploy component=NAME version=X.Y.Z -->`. */
-export function deployMarker(marker: DeployMarker): string {
-  return `<!-- monobot:deploy component=${marker.component} version=${marker.version} -->`;
-}
-
-/** What an existing deploy PR proposes, from its body; undefined when it is not one. */
-export function parseDeployMarker(body: string | null | undefined): DeployMarker | undefined {
-  const m = MARKER.exec(body ?? "");
-  return m ? { component: m[1] as string, version: m[2] as string } : undefined;
-}
-
-/** Versions a deploy PR proposed before its current one, oldest first. */
-export function parseSupersedes(body: string | null | undefined): string[] {
-  const m = SUPERSEDES.exec(body ?? "");
-  return m ? (m[1] as string).trim().split(" ") : [];
-}
+export {
+  deployMarker,
+  parseDeployMarker,
+  parseSupersedes,
+  supersedesMarker,
+  type DeployMarker,
+} from "./pr-state.js";
 
 /** The trailer of monobot's deploy commits: how the workflow knows a branch tip is its own. */
 export const DEPLOY_TRAILER = "Monobot-Deploy";
@@ -192,8 +175,7 @@ export function deployPrBody(input: DeployPrInput): string {
   const { component, version, plan } = input;
   const marker = [deployMarker({ component: component.name, version: version.to })];
   const supersedes = (input.supersedes ?? []).filter((v) => v !== version.to);
-  if (supersedes.length > 0)
-    marker.push(`<!-- monobot:deploy-supersedes ${supersedes.join(" ")} -->`);
+  if (supersedes.length > 0) marker.push(supersedesMarker(supersedes));
   const values = new Map<string, string>();
   for (const e of plan.edits) {
     const folder = e.path.slice(0, e.path.lastIndexOf("/"));

@@ -233,3 +233,36 @@ export function repliedTo(
   const marker = replyMarker(deliveryId);
   return comments.some((c) => c.author === botLogin && c.body.includes(marker));
 }
+
+// ---- deploy PRs: what a monobot deploy PR on the config repo proposes, in its own body.
+
+/** What a deploy PR proposes, as its hidden marker carries it. */
+export interface DeployMarker {
+  component: string;
+  version: string;
+}
+
+const DEPLOY_LINE = /^<!-- monobot:deploy component=(\S+) version=(\S+) -->$/m;
+const SUPERSEDES_LINE = /^<!-- monobot:deploy-supersedes ((?:\S+ ?)+) -->$/m;
+
+/** The marker line: `<!-- monobot:deploy component=NAME version=X.Y.Z -->`. */
+export function deployMarker(marker: DeployMarker): string {
+  return `<!-- monobot:deploy component=${marker.component} version=${marker.version} -->`;
+}
+
+/** What an existing deploy PR proposes, from its body; undefined when it is not one. */
+export function parseDeployMarker(body: string | null | undefined): DeployMarker | undefined {
+  const m = DEPLOY_LINE.exec(body ?? "");
+  return m ? { component: m[1] as string, version: m[2] as string } : undefined;
+}
+
+/** Versions a deploy PR proposed before its current one, oldest first. */
+export function parseSupersedes(body: string | null | undefined): string[] {
+  const m = SUPERSEDES_LINE.exec(body ?? "");
+  return m ? (m[1] as string).trim().split(" ") : [];
+}
+
+/** The marker line of the versions a deploy PR proposed before its current one. */
+export function supersedesMarker(versions: readonly string[]): string {
+  return `<!-- monobot:deploy-supersedes ${versions.join(" ")} -->`;
+}

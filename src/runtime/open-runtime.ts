@@ -28,6 +28,11 @@ export interface Runtime {
 export interface RuntimeOptions {
   stateDir: string;
   redisUrl?: string;
+  /**
+   * Redis mode: how long a replica may go silent before another takes over its running job
+   * (BullMQ's lock; default 30 s). Stalled jobs are looked for four times as often.
+   */
+  redisLockMs?: number;
   runner: JobRunner;
   log: Log;
   queue: Pick<InProcessQueueOptions, "concurrency" | "onError" | "onSuperseded">;
@@ -78,9 +83,18 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
 }
 
 async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime> {
-  const queue = new RedisQueue(url, options.runner, { ...options.queue, log: options.log });
-  const timers = new RedisTimerStore(url, { log: options.log });
-  const later = new RedisTimerStore(url, { name: "later", log: options.log });
+  const lockDurationMs = options.redisLockMs ?? 30_000;
+  const locks = {
+    lockDurationMs,
+    stalledIntervalMs: Math.max(500, Math.round(lockDurationMs / 4)),
+  };
+  const queue = new RedisQueue(url, options.runner, {
+    ...options.queue,
+    ...locks,
+    log: options.log,
+  });
+  const timers = new RedisTimerStore(url, { ...locks, log: options.log });
+  const later = new RedisTimerStore(url, { ...locks, name: "later", log: options.log });
   const fires = new RedisFireStore(url);
   return {
     mode: "redis",

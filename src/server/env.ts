@@ -31,6 +31,11 @@ export interface ServerEnv {
   scheduler: boolean;
   /** Several replicas share this Redis (`REDIS_URL`); absent, one process keeps a journal. */
   redisUrl?: string;
+  /**
+   * How long a replica may go silent before another takes over its running job
+   * (`MONOBOT_REDIS_LOCK_SECONDS`, default 30; Redis mode only).
+   */
+  redisLockSeconds: number;
   /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
   redeliverySweep: boolean;
   /** The sealed-secrets key (`MONOBOT_SEALING_KEY` or `_FILE`, `_PREVIOUS`); absent when not set. */
@@ -192,6 +197,14 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     throw new EnvError(`MONOBOT_DRAIN_SECONDS must be a number of seconds, got "${drainText}".`);
   }
 
+  const lockText = env.MONOBOT_REDIS_LOCK_SECONDS ?? "30";
+  const redisLockSeconds = Number(lockText);
+  if (!Number.isFinite(redisLockSeconds) || redisLockSeconds < 1 || redisLockSeconds > 3600) {
+    throw new EnvError(
+      `MONOBOT_REDIS_LOCK_SECONDS must be a number of seconds from 1 to 3600, got "${lockText.slice(0, 20)}".`,
+    );
+  }
+
   let publicUrl: string | undefined;
   if (env.MONOBOT_PUBLIC_URL) {
     let url: URL | undefined;
@@ -226,6 +239,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     stateDir: stateDirFrom(env),
     scheduler: env.MONOBOT_SCHEDULER !== "off",
     redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
+    redisLockSeconds,
     ...(redisUrl ? { redisUrl } : {}),
     ...(sealing ? { sealing } : {}),
   };

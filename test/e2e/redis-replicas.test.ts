@@ -149,15 +149,17 @@ describe("two replicas on one Redis, end to end", () => {
   it(
     "each schedule slot fires once across the replicas",
     async () => {
-      // Both schedulers know the repository (listed at start-up) and tick at each minute.
+      // Both schedulers know the repository (listed at start-up, then a first tick) and tick
+      // just after each minute: the first minute after that is raced for by both.
+      const registered: number[] = [];
       for (const s of [a, b]) {
-        await waitUntil(
-          () => s.logs().some((l) => l.msg === "scheduler: repositories registered"),
+        const line = await waitUntil(
+          () => s.logs().find((l) => l.msg === "scheduler: repositories registered"),
           { timeoutMs: WAIT_MS, what: "the scheduler to list the installed repositories" },
         );
+        registered.push(Number(line.time));
       }
-      const bothUp = Date.now();
-      const nextSlot = Math.floor(bothUp / 60_000) * 60_000 + 60_000;
+      const nextSlot = Math.floor(Math.max(...registered) / 60_000) * 60_000 + 60_000;
       const started = () =>
         [a, b].flatMap((s) => s.logs().filter((l) => l.msg === "scheduled job started"));
       // The first minute to start after both were up, and its dispatches (one per component).

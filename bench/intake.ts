@@ -1,4 +1,5 @@
-// Benchmark: signed `pull_request` deliveries per second and acknowledgement latency, monobot vs a bare Probot app.
+// Benchmark: signed `pull_request` deliveries per second and acknowledgement latency: monobot with
+// its journal, monobot with its queue in memory, and a bare Probot app.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
@@ -149,6 +150,8 @@ function round(n: number, digits = 1): number {
   return Math.round(n * f) / f;
 }
 
+type Summary = ReturnType<typeof summarize>;
+
 function summarize(name: string, m: Measured) {
   const sorted = [...m.latenciesMs].sort((a, b) => a - b);
   return {
@@ -198,14 +201,26 @@ export async function benchIntake(): Promise<{ rows: Array<Record<string, string
     await bare.stop();
     bare = undefined;
 
-    monobot = await startMonobot({ env: sandbox.env() });
-    sandbox.webhookUrl = monobot.webhookUrl;
-    await load(monobot.webhookUrl, body, signature, WARMUP, CONCURRENCY);
-    const name = "monobot (dist/main.js, LOG_LEVEL=info)";
-    results.push(
-      summarize(name, await load(monobot.webhookUrl, body, signature, DELIVERIES, CONCURRENCY)),
-    );
-    const [b, m] = results as [ReturnType<typeof summarize>, ReturnType<typeof summarize>];
+    // The same server with its queue in memory, then journaled (fsync'd before each 202).
+    const modes: { name: string; env: Record<string, string> }[] = [
+      { name: "monobot, MONOBOT_JOURNAL=off (queue in memory)", env: { MONOBOT_JOURNAL: "off" } },
+      { name: "monobot, journal in MONOBOT_STATE_DIR (default)", env: {} },
+    ];
+    for (const mode of modes) {
+      monobot = await startMonobot({ env: { ...sandbox.env(), ...mode.env } });
+      sandbox.webhookUrl = monobot.webhookUrl;
+      await load(monobot.webhookUrl, body, signature, WARMUP, CONCURRENCY);
+      results.push(
+        summarize(
+          mode.name,
+          await load(monobot.webhookUrl, body, signature, DELIVERIES, CONCURRENCY),
+        ),
+      );
+      // Drains the verification still running for the PR (Probot paces its writes a second apart).
+      await monobot.stop(60_000);
+      monobot = undefined;
+    }
+    const [b, m, j] = results as [Summary, Summary, Summary];
     const rows: Array<Record<string, string | number>> = results.map((r) => ({
       server: r.name,
       deliveries: r.sent,
@@ -216,20 +231,21 @@ export async function benchIntake(): Promise<{ rows: Array<Record<string, string
       "max ms": round(r.max, 1),
       answers: r.statuses,
     }));
-    rows.push({
-      server: "ratio monobot / bare Probot",
+    const ratio = (name: string, x: Summary, y: Summary) => ({
+      server: name,
       deliveries: "",
       concurrency: "",
-      "accepted / s": round(m.perSecond / b.perSecond, 2),
-      "p50 ack ms": round(m.p50 / b.p50, 2),
-      "p99 ack ms": round(m.p99 / b.p99, 2),
+      "accepted / s": round(x.perSecond / y.perSecond, 2),
+      "p50 ack ms": round(x.p50 / y.p50, 2),
+      "p99 ack ms": round(x.p99 / y.p99, 2),
       "max ms": "",
       answers: "",
     });
+    rows.push(ratio("ratio journal / in memory (target >= 0.8 for / s)", j, m));
+    rows.push(ratio("ratio journal / bare Probot", j, b));
     return { rows };
   } finally {
     await bare?.stop();
-    // Drains the verification still running for the PR (Probot paces its writes a second apart).
     if (monobot) await monobot.stop(60_000);
     await sandbox.stop();
   }

@@ -7,6 +7,7 @@ import { benchCli } from "./cli.js";
 import { benchBurst } from "./burst.js";
 import { benchJournal } from "./journal.js";
 import { benchRedis } from "./redis.js";
+import { benchRecovery } from "./recovery.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     },
     {
       title:
-        "Webhook intake: monobot vs a bare Probot app (2,000 signed deliveries, concurrency 20)",
+        "Webhook intake: monobot with its journal, in memory, and a bare Probot app (2,000 signed deliveries, concurrency 20)",
       run: benchIntake,
     },
     {
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
       run: benchApiCalls,
     },
     {
-      title: "Burst: pull requests in separate installations at once (real server, sandbox)",
+      title:
+        "Burst: pull requests in separate installations at once, journal vs two Redis replicas (real servers, sandbox)",
       run: benchBurst,
     },
     {
@@ -40,6 +42,10 @@ async function main(): Promise<void> {
     },
     { title: "Job intake: in-process vs durable queue (journal fsync'd)", run: benchJournal },
     { title: "Redis queue: a burst over keys, one replica vs two", run: benchRedis },
+    {
+      title: "Recovery: deliveries accepted, kill -9, restart on the same MONOBOT_STATE_DIR",
+      run: benchRecovery,
+    },
   ];
   for (const section of sections) {
     process.stdout.write(`\n## ${section.title}\n`);

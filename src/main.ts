@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   try {
     runtime = await openRuntime({
       stateDir: env.stateDir,
+      memory: !env.journal,
       ...(env.redisUrl ? { redisUrl: env.redisUrl, redisLockMs: env.redisLockSeconds * 1000 } : {}),
       runner: (job) => runJob(job),
       log,

@@ -27,6 +27,11 @@ export interface ServerEnv {
    * the journal of accepted deliveries, run timeouts and schedule fires.
    */
   stateDir: string;
+  /**
+   * `MONOBOT_JOURNAL=off`: no journal, the queue and timers in memory (lost on a restart); for
+   * benchmarks and throwaway runs. Ignored with REDIS_URL.
+   */
+  journal: boolean;
   /** Whether the scheduler runs (`MONOBOT_SCHEDULER=off` turns it off, e.g. on extra replicas). */
   scheduler: boolean;
   /** Several replicas share this Redis (`REDIS_URL`); absent, one process keeps a journal. */
@@ -197,6 +202,12 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     throw new EnvError(`MONOBOT_DRAIN_SECONDS must be a number of seconds, got "${drainText}".`);
   }
 
+  const journalText = env.MONOBOT_JOURNAL?.trim() ?? "on";
+  if (journalText !== "on" && journalText !== "off") {
+    throw new EnvError(
+      `MONOBOT_JOURNAL must be on (the default) or off, got "${journalText.slice(0, 20)}".`,
+    );
+  }
   const lockText = env.MONOBOT_REDIS_LOCK_SECONDS ?? "30";
   const redisLockSeconds = Number(lockText);
   if (!Number.isFinite(redisLockSeconds) || redisLockSeconds < 1 || redisLockSeconds > 3600) {
@@ -237,6 +248,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     serverUrl,
     ...(publicUrl ? { publicUrl } : {}),
     stateDir: stateDirFrom(env),
+    journal: journalText === "on",
     scheduler: env.MONOBOT_SCHEDULER !== "off",
     redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
     redisLockSeconds,

@@ -34,7 +34,9 @@ beforeEach(async () => {
     files: { "services/api/VERSION": "1.1.0\n" },
   });
   const opened = sandbox.openPullRequest(REPO, { head: "change", user: "alice" });
-  const info2 = pullRequestInfo(sandbox.pullRequest(REPO, opened.number) as RestPullRequest);
+  const info2 = pullRequestInfo(
+    sandbox.pullRequest(REPO, opened.number) as unknown as RestPullRequest,
+  );
   pr = { ...info2, headSha: opened.headSha, baseSha: opened.baseSha };
   port = new GitHubRepo(
     await installationOctokit(sandbox, info.installationId as number),

@@ -24,6 +24,8 @@ describe("readServerEnv", () => {
       redisLockSeconds: 30,
     });
     expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "5" }).redisLockSeconds).toBe(5);
+    expect(readServerEnv(good()).journal).toBe(true);
+    expect(readServerEnv({ ...good(), MONOBOT_JOURNAL: "off" }).journal).toBe(false);
   });
 
   it("reads the key from PRIVATE_KEY_PATH and accepts escaped newlines", () => {
@@ -77,6 +79,11 @@ describe("readServerEnv", () => {
       name: "zero concurrency",
       change: { MONOBOT_CONCURRENCY: "0" },
       message: /^MONOBOT_CONCURRENCY must be a whole number from 1 to 256/,
+    },
+    {
+      name: "a journal neither on nor off",
+      change: { MONOBOT_JOURNAL: "no" },
+      message: /^MONOBOT_JOURNAL must be on \(the default\) or off/,
     },
     {
       name: "a Redis lock of no time",

@@ -86,7 +86,7 @@ interface Measured {
 }
 
 /** POSTs one signed body `count` times (a fresh delivery id each), `concurrency` at a time, over keep-alive. */
-export async function load(
+async function load(
   url: string,
   body: string,
   signature: string,

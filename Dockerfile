@@ -22,6 +22,10 @@ COPY --from=build /app/dist ./dist
 COPY policies ./policies
 COPY app.yml ./
 COPY bin ./bin
+# The journal of accepted deliveries (one replica; mount a volume here), writable by `node`.
+ENV MONOBOT_STATE_DIR=/var/lib/monobot
+RUN mkdir -p /var/lib/monobot && chown node:node /var/lib/monobot
+VOLUME ["/var/lib/monobot"]
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

@@ -1,102 +1,107 @@
 // Benchmark: N pull requests in N installations at once, time until every one has its checks,
-// next to one pull request alone (the real server against the sandbox).
+// next to one pull request alone; one server with its journal, then two replicas on one Redis
+// (the real servers against the sandbox).
 import { pathToFileURL } from "node:url";
-import { startMonobot, waitUntil, type MonobotProcess } from "../src/demo.js";
+import { waitUntil, type MonobotProcess } from "../src/demo.js";
+import { startRedisServer, type RedisServer } from "../src/runtime/redis-server.js";
 import { startSandbox, type Sandbox } from "../src/sandbox/driver.js";
+import {
+  createAlice,
+  deliverAll,
+  duplicatesOf,
+  seedInstallations,
+  startServer,
+  verificationOf,
+  type OpenPr,
+} from "../test/e2e/runtime-harness.js";
 
-const SIGN_OFF = "Signed-off-by: Alice Liddell <alice@example.com>";
+const N = 12;
 
-/** A small monorepo in its own organisation (so its own installation), with a PR open on it. */
-function seedInstallation(sandbox: Sandbox, org: string): { repo: string; number: number } {
-  sandbox.createOrg(org, { members: ["alice"] });
-  const files: Record<string, string> = {
-    LICENSE: "SPDX-License-Identifier: Apache-2.0\n",
-    "README.md": "# Monorepo\n",
-  };
-  for (let i = 0; i < 5; i++) {
-    files[`services/svc-${i}/VERSION`] = "1.0.0\n";
-    files[`services/svc-${i}/main.go`] =
-      `// SPDX-License-Identifier: Apache-2.0\npackage svc${i}\n`;
+async function finished(servers: MonobotProcess[]): Promise<{ done: number; errors: number }> {
+  let done = 0;
+  let errors = 0;
+  for (const s of servers) {
+    const h = await s.handled();
+    done += h.success + h.error;
+    errors += h.error;
   }
-  const repo = sandbox.createRepo({ owner: org, name: "mono", installation: true, files }).fullName;
-  sandbox.pushCommit(repo, {
-    branch: "change",
-    author: "alice",
-    message: `Change svc-0\n\n${SIGN_OFF}`,
-    files: {
-      "services/svc-0/main.go":
-        "// SPDX-License-Identifier: Apache-2.0\npackage svc0\n\n// V is 1.1.\nconst V = 1\n",
-      "services/svc-0/VERSION": "1.1.0\n",
-    },
-  });
-  return { repo, number: sandbox.openPullRequest(repo, { head: "change", user: "alice" }).number };
+  return { done, errors };
 }
 
-async function finished(server: MonobotProcess): Promise<number> {
-  const h = await server.handled();
-  return h.success + h.error;
-}
-
-/** Delivers `opened` for every PR at once; seconds until monobot finished them all. */
+/**
+ * Delivers `opened` for every PR at once, in turn to each server; seconds until every PR has its
+ * check runs and summary, and the check runs or summaries that came twice.
+ */
 async function burst(
   sandbox: Sandbox,
-  server: MonobotProcess,
-  prs: { repo: string; number: number }[],
-): Promise<number> {
-  const before = await finished(server);
-  const errors = (await server.handled()).error;
+  servers: MonobotProcess[],
+  prs: OpenPr[],
+): Promise<{ seconds: number; duplicates: number; ranPerServer: string }> {
+  const before = await Promise.all(servers.map((s) => finished([s])));
   const started = performance.now();
-  const answers = await Promise.all(
-    prs.map((p) =>
-      sandbox.deliver(
-        sandbox.events.pullRequest({ repo: p.repo, number: p.number, action: "opened" }),
-      ),
-    ),
-  );
-  if (answers.some((a) => a.status !== 202)) throw new Error("a delivery was not accepted");
-  await waitUntil(async () => (await finished(server)) >= before + prs.length, {
+  await deliverAll(sandbox, prs, (i) => servers[i % servers.length]!.webhookUrl);
+  await waitUntil(() => prs.every((p) => verificationOf(sandbox, p).complete), {
     timeoutMs: 300_000,
     intervalMs: 50,
     what: "monobot to finish every pull request",
   });
-  if ((await server.handled()).error > errors) throw new Error("a job failed in monobot");
   const seconds = (performance.now() - started) / 1000;
-  for (const p of prs) {
-    const pr = sandbox.pullRequest(p.repo, p.number) as { head: { sha: string } };
-    const runs = sandbox.checkRuns(p.repo, pr.head.sha);
-    if (runs.length < 6) throw new Error(`${p.repo}#${p.number} has ${runs.length} check runs`);
-  }
-  return seconds;
+  // Let the last jobs count themselves, and a job that would run twice show itself.
+  await new Promise((r) => setTimeout(r, 1_000));
+  const after = await Promise.all(servers.map((s) => finished([s])));
+  if (after.some((a, i) => a.errors > (before[i]?.errors ?? 0)))
+    throw new Error("a job failed in monobot");
+  const ran = after.map((a, i) => a.done - (before[i]?.done ?? 0));
+  return { seconds, duplicates: duplicatesOf(sandbox, prs).length, ranPerServer: ran.join(" / ") };
 }
+
+const round = (x: number) => Math.round(x * 10) / 10;
 
 export async function benchBurst(): Promise<{ rows: Array<Record<string, string | number>> }> {
   const sandbox = await startSandbox();
-  let server: MonobotProcess | undefined;
+  const servers: MonobotProcess[] = [];
+  let redis: RedisServer | undefined;
   try {
-    sandbox.createUser("alice", { name: "Alice Liddell", email: "alice@example.com" });
-    server = await startMonobot({ env: { ...sandbox.env(), MONOBOT_SCHEDULER: "off" } });
-    sandbox.webhookUrl = server.webhookUrl;
+    createAlice(sandbox);
+    const env = { MONOBOT_SCHEDULER: "off" };
+    const journal = await startServer(sandbox, env);
+    servers.push(journal);
     // Warm-up: app identity and the first token are not what is measured.
-    await burst(sandbox, server, [seedInstallation(sandbox, "warmup")]);
-    const one = await burst(sandbox, server, [seedInstallation(sandbox, "solo")]);
-    const n = 12;
-    const many = Array.from({ length: n }, (_, i) => seedInstallation(sandbox, `team-${i}`));
-    const all = await burst(sandbox, server, many);
+    await burst(sandbox, [journal], seedInstallations(sandbox, "warmup", 1));
+    const one = await burst(sandbox, [journal], seedInstallations(sandbox, "solo", 1));
+    const many = await burst(sandbox, [journal], seedInstallations(sandbox, "team", N));
+    await journal.stop();
+
+    redis = await startRedisServer();
+    const replicas = [
+      await startServer(sandbox, { ...env, REDIS_URL: redis.url }),
+      await startServer(sandbox, { ...env, REDIS_URL: redis.url }),
+    ];
+    servers.push(...replicas);
+    await burst(sandbox, replicas, seedInstallations(sandbox, "rwarm", 2));
+    const shared = await burst(sandbox, replicas, seedInstallations(sandbox, "redis", N));
     sandbox.assertNoViolations();
-    const round = (x: number) => Math.round(x * 10) / 10;
+    const row = (
+      scenario: string,
+      r: { seconds: number; duplicates: number; ranPerServer: string },
+    ) => ({
+      scenario,
+      "seconds until all checks": round(r.seconds),
+      "ratio to one": round(r.seconds / one.seconds),
+      "jobs run per server": r.ranPerServer,
+      duplicates: r.duplicates,
+    });
     return {
       rows: [
-        { scenario: "1 pull request, 1 installation", "seconds until all checks": round(one) },
-        {
-          scenario: `${n} pull requests in ${n} installations at once`,
-          "seconds until all checks": round(all),
-          "ratio to one": round(all / one),
-        },
+        row("1 pull request, 1 installation (journal, one server)", one),
+        row(`${N} pull requests in ${N} installations at once (journal, one server)`, many),
+        row(`${N} pull requests in ${N} installations (Redis, two replicas, alternating)`, shared),
       ],
     };
   } finally {
-    if (server) await server.stop();
+    for (const s of servers) await s.stop();
     await sandbox.stop();
+    await redis?.stop();
   }
 }
 

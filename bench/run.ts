@@ -8,6 +8,7 @@ import { benchBurst } from "./burst.js";
 import { benchJournal } from "./journal.js";
 import { benchRedis } from "./redis.js";
 import { benchCliStartup } from "./cli-startup.js";
+import { benchRecovery } from "./recovery.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     },
     {
       title:
-        "Webhook intake: monobot vs a bare Probot app (2,000 signed deliveries, concurrency 20)",
+        "Webhook intake: monobot with its journal, in memory, and a bare Probot app (2,000 signed deliveries, concurrency 20)",
       run: benchIntake,
     },
     {
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
       run: benchApiCalls,
     },
     {
-      title: "Burst: pull requests in separate installations at once (real server, sandbox)",
+      title:
+        "Burst: pull requests in separate installations at once, journal vs two Redis replicas (real servers, sandbox)",
       run: benchBurst,
     },
     {
@@ -45,6 +47,10 @@ async function main(): Promise<void> {
       title:
         "CLI start-up: monobot check on a small change of a 10-chart, 10-component repository vs a bare node start",
       run: benchCliStartup,
+    },
+    {
+      title: "Recovery: deliveries accepted, kill -9, restart on the same MONOBOT_STATE_DIR",
+      run: benchRecovery,
     },
   ];
   for (const section of sections) {

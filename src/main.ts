@@ -9,6 +9,7 @@ import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js
 import { GitHubHookDeliveries, RedeliverySweep } from "./runtime/redelivery-sweep.js";
 import { createServices, registerInstalledRepositories } from "./runtime/services.js";
 import { openRuntime, type Runtime } from "./runtime/open-runtime.js";
+import { RedisWriteSpacing } from "./runtime/redis-write-spacing.js";
 import { createMonobotServer } from "./server/http-server.js";
 import { EnvError, readServerEnv } from "./server/env.js";
 import { Metrics } from "./server/metrics.js";
@@ -43,7 +44,10 @@ async function main(): Promise<void> {
       log.warn({ retryAfter, request: `${options.method} ${options.url}`, retryCount }, what);
       return retryCount < retries && retryAfter <= 120;
     };
-  const Octokit = ProbotOctokit.plugin(metricsPlugin(metrics)).defaults(
+  // Several replicas space each installation's writes together, through Redis.
+  const spacing = env.redisUrl ? new RedisWriteSpacing(env.redisUrl, { log }) : undefined;
+  const plugins = spacing ? [metricsPlugin(metrics), spacing.plugin()] : [metricsPlugin(metrics)];
+  const Octokit = ProbotOctokit.plugin(...plugins).defaults(
     (o: Record<string, unknown> | undefined) => ({
       ...o,
       throttle: {
@@ -60,8 +64,9 @@ async function main(): Promise<void> {
     log: log.child({ name: "probot" }),
     Octokit,
     ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
-    // Several replicas share GitHub's rate limits through Redis (Probot's Bottleneck clustering).
-    ...(env.redisUrl ? { redisConfig: env.redisUrl } : {}),
+    // No `redisConfig`: Probot's clustered throttling holds a write's turn in Redis while the
+    // write waits, and a replica killed meanwhile stalls that installation's writes on every
+    // replica for a minute. The write spacing above is shared instead; the rest stays local.
   });
   // The store is opened before anything runs: a job runs only once the services exist.
   let runJob: JobRunner = () => Promise.reject(new Error("monobot is still starting"));
@@ -69,7 +74,8 @@ async function main(): Promise<void> {
   try {
     runtime = await openRuntime({
       stateDir: env.stateDir,
-      ...(env.redisUrl ? { redisUrl: env.redisUrl } : {}),
+      memory: !env.journal,
+      ...(env.redisUrl ? { redisUrl: env.redisUrl, redisLockMs: env.redisLockSeconds * 1000 } : {}),
       runner: (job) => runJob(job),
       log,
       queue: {
@@ -114,9 +120,14 @@ async function main(): Promise<void> {
     log.info({ recovered }, "accepted work that had not finished before the restart runs again");
   }
   if (env.scheduler) {
+    // Every replica may run it: a slot is claimed in the shared store before it is dispatched.
     services.scheduler.start();
     registerInstalledRepositories(services).then(
-      (count) => log.info({ repositories: count }, "scheduler: repositories registered"),
+      (count) => {
+        log.info({ repositories: count }, "scheduler: repositories registered");
+        // At once, not a minute later: a fire missed while the server was down runs now.
+        void services.scheduler.tick(new Date());
+      },
       (e: unknown) =>
         log.warn(
           { err: (e as Error).message },
@@ -132,7 +143,6 @@ async function main(): Promise<void> {
         log,
       })
     : undefined;
-  sweep?.start();
   const { server, shutdown } = createMonobotServer({
     probot,
     queue,
@@ -146,16 +156,19 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : env.port;
     log.info(
-      { port, api: env.baseUrl ?? "https://api.github.com" },
+      { port, api: env.baseUrl ?? "https://api.github.com", mode: runtime.mode },
       `monobot listening on port ${port}`,
     );
+    // Only once the port is open: GitHub sends a redelivery at once, and one sent to a server
+    // that does not listen yet fails again (and is not asked for a second time).
+    sweep?.start();
   });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping: finishing work in flight");
-    sweep?.stop();
+    void sweep?.stop();
     void (async () => {
       const { finished, handedBack } = await shutdown(env.drainSeconds * 1000);
       if (finished) log.info("all work finished");
@@ -167,6 +180,7 @@ async function main(): Promise<void> {
       await services.scheduler.stop();
       await services.timeouts.stop();
       await runtime.close();
+      await spacing?.close();
       process.exit(0);
     })();
   };

@@ -75,7 +75,8 @@ export class DurableQueue implements JobQueue {
         try {
           await runner(job);
         } finally {
-          await this.#finish(job.deliveryId);
+          // Not awaited: the key's next job need not wait for the record (written lazily).
+          this.#track(this.#finish(job.deliveryId));
         }
       },
       {
@@ -92,10 +93,18 @@ export class DurableQueue implements JobQueue {
   async recover(): Promise<number> {
     const jobs = this.#unfinished;
     this.#unfinished = [];
+    // The newest job of each supersede key: an older one (its `done`, written lazily, lost in
+    // the crash) would only be replaced, or run first if its key were free.
+    const newest = new Map<string, string>();
+    for (const job of jobs) if (job.supersedeKey) newest.set(job.supersedeKey, job.deliveryId);
     let count = 0;
     for (const job of jobs) {
-      // Work for an older head, when a newer one arrived since the start: as if queued together.
-      if (job.supersedeKey !== undefined && this.#newerHeads.has(job.supersedeKey)) {
+      // Work for an older head, when a newer one arrived since the start (or before the crash):
+      // as if queued together.
+      if (
+        job.supersedeKey !== undefined &&
+        (this.#newerHeads.has(job.supersedeKey) || newest.get(job.supersedeKey) !== job.deliveryId)
+      ) {
         this.#superseded(job);
         continue;
       }
@@ -152,6 +161,7 @@ export class DurableQueue implements JobQueue {
   async drain(timeoutMs: number): Promise<{ finished: boolean; handedBack: string[] }> {
     this.#closed = true;
     const started = Date.now();
+    void this.journal.flush().catch(() => undefined);
     await Promise.allSettled([...this.#writes]);
     const result = await this.#inner.drain(Math.max(0, timeoutMs - (Date.now() - started)));
     const handedBack = [...this.#parked, ...result.handedBack];
@@ -160,6 +170,8 @@ export class DurableQueue implements JobQueue {
 
   async idle(): Promise<void> {
     while (this.#writes.size > 0 || this.#inner.size() > 0) {
+      // The `done` records are written now rather than when the lazy timer fires.
+      void this.journal.flush().catch(() => undefined);
       await Promise.allSettled([...this.#writes]);
       await this.#inner.idle();
     }
@@ -177,9 +189,12 @@ export class DurableQueue implements JobQueue {
     this.#onSuperseded?.(job);
   }
 
-  /** Records the job done; a closed journal leaves it to run again after the restart. */
+  /**
+   * Records the job done, lazily (its loss in a crash only runs the job again); a closed journal
+   * leaves it to run again after the restart.
+   */
   #finish(deliveryId: string): Promise<void> {
-    return this.journal.append({ t: "done", id: deliveryId }).catch((e: unknown) => {
+    return this.journal.appendLater({ t: "done", id: deliveryId }).catch((e: unknown) => {
       if (e instanceof JournalClosedError) return;
       this.#log?.warn(
         { deliveryId, err: (e as Error).message },

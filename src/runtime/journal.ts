@@ -54,6 +54,11 @@ export interface JournalOptions {
    * twice the size of its last rewrite, so it stays within about max(this, 2 × live) bytes.
    */
   compactBytes?: number;
+  /**
+   * How long records appended with `appendLater` may wait for a write of their own when no
+   * `append` comes to carry them (default 100 ms).
+   */
+  lazyMs?: number;
   log?: Log;
 }
 
@@ -117,6 +122,10 @@ export class Journal {
   #records: JournalRecord[] = [];
   #waiters: Waiter[] = [];
   #flushing: Promise<void> | null = null;
+  /** An `append` waits in the buffer: the flush loop must write (`appendLater` alone may wait). */
+  #urgent = false;
+  #lazyTimer: NodeJS.Timeout | undefined;
+  readonly #lazyMs: number;
   /** A failed write may have left a partial line: the next flush rewrites the file whole. */
   #mustRewrite = false;
   #closed = false;
@@ -128,6 +137,7 @@ export class Journal {
     this.#path = join(this.dir, JOURNAL_FILE);
     this.#remember = options.rememberDeliveries ?? 10_000;
     this.#compactBytes = options.compactBytes ?? 1 << 20;
+    this.#lazyMs = options.lazyMs ?? 100;
     this.#log = options.log;
     if (!Number.isInteger(this.#remember) || this.#remember < 0) {
       throw new Error(`journal: rememberDeliveries must be a whole number (got ${this.#remember})`);
@@ -177,29 +187,65 @@ export class Journal {
    * flight share the next write and fsync (group commit).
    */
   append(...records: JournalRecord[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new JournalClosedError());
-    for (const r of records) {
-      this.#records.push(r);
-      this.#lines.push(`${JSON.stringify(r)}\n`);
-    }
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    this.#flushing ??= this.#flushLoop();
+    const done = this.#buffer(records);
+    this.#urgent = true;
+    this.#write();
     return done;
+  }
+
+  /**
+   * Appends records whose loss in a crash only repeats work (a job's `done`: the job runs again,
+   * and jobs are idempotent). They ride with the next `append`'s write and fsync, or are written
+   * within `lazyMs`; so finishing jobs costs intake no fsync of its own. Resolves once on disk.
+   */
+  appendLater(...records: JournalRecord[]): Promise<void> {
+    const done = this.#buffer(records);
+    if (!this.#flushing) this.#armLazy();
+    return done;
+  }
+
+  /** Writes what is buffered now, `appendLater`'s records too; resolves once on disk. */
+  async flush(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#lines.length > 0) {
+      this.#urgent = true;
+      this.#write();
+    }
+    while (this.#flushing) await this.#flushing;
   }
 
   /** Writes what is buffered, closes the file and releases the lock. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#flushing) await this.#flushing;
+    await this.flush();
     this.#closed = true;
+    clearTimeout(this.#lazyTimer);
     closeSync(this.#fd);
     releaseLock(this.dir);
+  }
+
+  #buffer(records: JournalRecord[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new JournalClosedError());
+    for (const r of records) {
+      this.#records.push(r);
+      this.#lines.push(`${JSON.stringify(r)}\n`);
+    }
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #write(): void {
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
+    this.#flushing ??= this.#flushLoop();
   }
 
   async #flushLoop(): Promise<void> {
     // Let the appends of the current tick join the first batch.
     await Promise.resolve();
-    while (this.#lines.length > 0) {
+    // Each pass writes everything buffered (lazy records too) with one fsync; records that
+    // arrive meanwhile go in the next pass, when one of them is urgent (group commit).
+    while (this.#lines.length > 0 && this.#urgent) {
+      this.#urgent = false;
       const lines = this.#lines.splice(0);
       const records = this.#records.splice(0);
       const waiters = this.#waiters.splice(0);
@@ -227,6 +273,17 @@ export class Journal {
       }
     }
     this.#flushing = null;
+    // Only lazy records arrived during the last pass: they wait for a carrier, or the timer.
+    if (this.#lines.length > 0) this.#armLazy();
+  }
+
+  #armLazy(): void {
+    if (this.#lazyTimer || this.#closed) return;
+    this.#lazyTimer = setTimeout(() => {
+      this.#lazyTimer = undefined;
+      this.#urgent = true;
+      this.#write();
+    }, this.#lazyMs);
   }
 
   #dueForCompaction(adding: number): boolean {

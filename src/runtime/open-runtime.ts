@@ -3,15 +3,16 @@
 import { access, constants } from "node:fs/promises";
 import type { Log } from "../log.js";
 import type { JobQueue, JobRunner } from "./job.js";
-import type { InProcessQueueOptions } from "./in-process-queue.js";
+import { InProcessQueue, type InProcessQueueOptions } from "./in-process-queue.js";
 import { RedisQueue } from "./redis-queue.js";
 import { RedisFireStore, RedisTimerStore } from "./redis-stores.js";
 import { openStateDir, type StateDir } from "./state-dir.js";
-import { JournalTimerStore } from "./timer-store.js";
+import { MemoryFireStore } from "./scheduler.js";
+import { JournalTimerStore, MemoryTimerStore } from "./timer-store.js";
 import type { FireStore, TimerStore } from "./stores.js";
 
 export interface Runtime {
-  mode: "journal" | "redis";
+  mode: "journal" | "redis" | "memory";
   queue: JobQueue;
   timers: TimerStore;
   /** Timers that queue a job when due (follow-ups at a time). */
@@ -28,13 +29,43 @@ export interface Runtime {
 export interface RuntimeOptions {
   stateDir: string;
   redisUrl?: string;
+  /** No journal: jobs, timers and fires in memory, lost on a restart (benchmarks, throwaway runs). */
+  memory?: boolean;
+  /**
+   * Redis mode: how long a replica may go silent before another takes over its running job
+   * (BullMQ's lock; default 30 s). Stalled jobs are looked for four times as often.
+   */
+  redisLockMs?: number;
   runner: JobRunner;
   log: Log;
   queue: Pick<InProcessQueueOptions, "concurrency" | "onError" | "onSuperseded">;
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
-  return options.redisUrl ? openRedis(options, options.redisUrl) : openJournal(options);
+  if (options.redisUrl) return openRedis(options, options.redisUrl);
+  return options.memory ? openMemory(options) : openJournal(options);
+}
+
+function openMemory(options: RuntimeOptions): Runtime {
+  options.log.warn(
+    "MONOBOT_JOURNAL=off: accepted deliveries, run timeouts and schedule fires are kept in memory only; a restart loses them",
+  );
+  const queue = new InProcessQueue(options.runner, options.queue);
+  const timers = new MemoryTimerStore(options.log);
+  const later = new MemoryTimerStore(options.log);
+  return {
+    mode: "memory",
+    queue,
+    timers,
+    later,
+    fires: new MemoryFireStore(),
+    recover: () => Promise.resolve(0),
+    unready: () => Promise.resolve(null),
+    close: async () => {
+      await timers.stop();
+      await later.stop();
+    },
+  };
 }
 
 async function openJournal(options: RuntimeOptions): Promise<Runtime> {
@@ -78,9 +109,18 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
 }
 
 async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime> {
-  const queue = new RedisQueue(url, options.runner, { ...options.queue, log: options.log });
-  const timers = new RedisTimerStore(url, { log: options.log });
-  const later = new RedisTimerStore(url, { name: "later", log: options.log });
+  const lockDurationMs = options.redisLockMs ?? 30_000;
+  const locks = {
+    lockDurationMs,
+    stalledIntervalMs: Math.max(500, Math.round(lockDurationMs / 4)),
+  };
+  const queue = new RedisQueue(url, options.runner, {
+    ...options.queue,
+    ...locks,
+    log: options.log,
+  });
+  const timers = new RedisTimerStore(url, { ...locks, log: options.log });
+  const later = new RedisTimerStore(url, { ...locks, name: "later", log: options.log });
   const fires = new RedisFireStore(url);
   return {
     mode: "redis",

@@ -59,7 +59,8 @@ interface DrainData {
   key: string;
 }
 
-// KEYS: seen, items, inbox, supersede, pending, keys. ARGV: id, job, key, supersedeKey, ttl, max, inbox prefix.
+// KEYS: seen, items, inbox, supersede, pending, keys, waiting since. ARGV: id, job, key,
+// supersedeKey, ttl, max, inbox prefix, now (epoch ms).
 const ENQUEUE = new LuaScript(`
 if redis.call("EXISTS", KEYS[1]) == 1 then return {"duplicate"} end
 local older, olderInbox, olderJob = false, false, false
@@ -79,10 +80,12 @@ if pending >= tonumber(ARGV[6]) then return {"full"} end
 if older then
   redis.call("LREM", olderInbox, 1, older)
   redis.call("HDEL", KEYS[2], older)
+  redis.call("ZREM", KEYS[7], older)
   redis.call("DECR", KEYS[5])
 end
 redis.call("SET", KEYS[1], "1", "PX", ARGV[5])
 redis.call("HSET", KEYS[2], ARGV[1], ARGV[2])
+redis.call("ZADD", KEYS[7], ARGV[8], ARGV[1])
 redis.call("RPUSH", KEYS[3], ARGV[1])
 redis.call("SADD", KEYS[6], ARGV[3])
 redis.call("INCR", KEYS[5])
@@ -90,7 +93,8 @@ if ARGV[4] ~= "" then redis.call("HSET", KEYS[4], ARGV[4], ARGV[1]) end
 return {"queued", olderJob or ""}
 `);
 
-// KEYS: inbox, inflight, items, supersede, pending, keys, drain job lock, crashes. ARGV: token, key.
+// KEYS: inbox, inflight, items, supersede, pending, keys, drain job lock, crashes, waiting since.
+// ARGV: token, key.
 const TAKE = new LuaScript(`
 if redis.call("GET", KEYS[7]) ~= ARGV[1] then return {"lost"} end
 local current = redis.call("GET", KEYS[2])
@@ -106,6 +110,7 @@ while true do
     return {"empty"}
   end
   redis.call("DECR", KEYS[5])
+  redis.call("ZREM", KEYS[9], id)
   local job = redis.call("HGET", KEYS[3], id)
   if job then
     redis.call("SET", KEYS[2], id)
@@ -161,6 +166,7 @@ export class RedisQueue implements JobQueue {
   #ended = false;
   readonly #timers: NodeJS.Timeout[] = [];
   #polling = false;
+  #oldestAcceptedAt: number | null = null;
 
   constructor(connection: RedisConnection, runner: JobRunner, options: RedisQueueOptions = {}) {
     this.#runner = runner;
@@ -177,9 +183,11 @@ export class RedisQueue implements JobQueue {
     this.#worker = options.work === false ? undefined : this.#startWorker(connection, prefix, name);
     const sweep = setInterval(() => void this.#sweep(), options.sweepIntervalMs ?? 30_000);
     const poll = setInterval(() => void this.#poll(), options.pollIntervalMs ?? 250);
+    const oldest = setInterval(() => void this.#readOldest(), 1000);
     sweep.unref();
     poll.unref();
-    this.#timers.push(sweep, poll);
+    oldest.unref();
+    this.#timers.push(sweep, poll, oldest);
     void this.#sweep();
   }
 
@@ -212,7 +220,15 @@ export class RedisQueue implements JobQueue {
     const k = this.#keys(job.key);
     const reply = (await ENQUEUE.run(
       this.#redis,
-      [`${this.#base}seen:${job.deliveryId}`, k.items, k.inbox, k.supersede, k.pending, k.keys],
+      [
+        `${this.#base}seen:${job.deliveryId}`,
+        k.items,
+        k.inbox,
+        k.supersede,
+        k.pending,
+        k.keys,
+        k.waitingSince,
+      ],
       [
         job.deliveryId,
         JSON.stringify(job),
@@ -221,6 +237,7 @@ export class RedisQueue implements JobQueue {
         this.#options.rememberDeliveriesMs ?? 3 * 24 * 3600_000,
         this.#options.maxPending ?? 10_000,
         `${this.#base}inbox:`,
+        Date.now(),
       ],
     )) as [string, string?];
     const [result, superseded] = reply;
@@ -238,6 +255,16 @@ export class RedisQueue implements JobQueue {
       this.#log(`could not offer key ${job.key} to the workers (the sweep retries)`, e);
     }
     return "queued";
+  }
+
+  /**
+   * How long the oldest job waiting in Redis has waited, whichever replica accepted it (refreshed
+   * about every second while this replica runs); null when none waits.
+   */
+  oldestWaitingMs(): number | null {
+    return this.#oldestAcceptedAt === null
+      ? null
+      : Math.max(0, Date.now() - this.#oldestAcceptedAt);
   }
 
   size(): number {
@@ -305,6 +332,8 @@ export class RedisQueue implements JobQueue {
     const b = this.#base;
     return {
       items: `${b}items`,
+      /** Waiting jobs by the time they were accepted (the oldest one's age, for metrics). */
+      waitingSince: `${b}waiting-since`,
       supersede: `${b}supersede`,
       pending: `${b}pending`,
       keys: `${b}keys`,
@@ -367,7 +396,17 @@ export class RedisQueue implements JobQueue {
     const k = this.#keys(key);
     const reply = (await TAKE.run(
       this.#redis,
-      [k.inbox, k.inflight, k.items, k.supersede, k.pending, k.keys, lock, k.crashes],
+      [
+        k.inbox,
+        k.inflight,
+        k.items,
+        k.supersede,
+        k.pending,
+        k.keys,
+        lock,
+        k.crashes,
+        k.waitingSince,
+      ],
       [token, key],
     )) as [string, string?, string?, number?];
     const [kind, id = "", job = "", crashes = 0] = reply;
@@ -406,6 +445,16 @@ export class RedisQueue implements JobQueue {
       this.#log("could not check which jobs finished", e);
     } finally {
       this.#polling = false;
+    }
+  }
+
+  async #readOldest(): Promise<void> {
+    if (this.#ended) return;
+    try {
+      const [, score] = await this.#redis.zrange(this.#keys("").waitingSince, 0, 0, "WITHSCORES");
+      this.#oldestAcceptedAt = score === undefined ? null : Number(score);
+    } catch {
+      // Redis away: the last figure stands; /readyz tells.
     }
   }
 

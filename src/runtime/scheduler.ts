@@ -57,6 +57,15 @@ export class FileFireStore extends MemoryFireStore {
   }
 }
 
+/** A tick lands this long after a boundary, so clocks a little behind still see the new minute. */
+export const TICK_OFFSET_MS = 250;
+
+/** Milliseconds from `nowMs` to the next tick: the next multiple of `intervalMs`, plus the offset. */
+export function nextTickDelay(nowMs: number, intervalMs: number): number {
+  const boundary = Math.floor(nowMs / intervalMs) * intervalMs + TICK_OFFSET_MS;
+  return boundary > nowMs ? boundary - nowMs : boundary + intervalMs - nowMs;
+}
+
 /** What the scheduler needs of one repository, read once and kept until a push changes it. */
 export interface ScheduledRepo {
   owner: string;
@@ -89,6 +98,7 @@ export class Scheduler {
   readonly #targets = new Map<string, ScheduledRepo>();
   readonly #loaded = new Map<string, Loaded | null>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = true;
   #ticking = false;
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -109,13 +119,34 @@ export class Scheduler {
     this.#loaded.delete(Scheduler.repoKey(target));
   }
 
+  /**
+   * Ticks just after each multiple of `intervalMs` on the clock (a cron minute fires as it
+   * starts, not up to a minute late), until `stop`.
+   */
   start(intervalMs = 60_000): void {
-    this.#timer = setInterval(() => void this.tick(new Date()), intervalMs);
-    this.#timer.unref();
+    if (!Number.isInteger(intervalMs) || intervalMs < 1) {
+      throw new Error(`scheduler: intervalMs must be a positive whole number (got ${intervalMs})`);
+    }
+    this.stop();
+    this.#stopped = false;
+    const next = (): void => {
+      if (this.#stopped) return;
+      this.#timer = setTimeout(
+        () => {
+          void this.tick(new Date());
+          next();
+        },
+        nextTickDelay(Date.now(), intervalMs),
+      );
+      this.#timer.unref();
+    };
+    next();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Fires every schedule due up to `now`; returns the runs started, for tests and logs. */

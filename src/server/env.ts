@@ -27,10 +27,20 @@ export interface ServerEnv {
    * the journal of accepted deliveries, run timeouts and schedule fires.
    */
   stateDir: string;
+  /**
+   * `MONOBOT_JOURNAL=off`: no journal, the queue and timers in memory (lost on a restart); for
+   * benchmarks and throwaway runs. Ignored with REDIS_URL.
+   */
+  journal: boolean;
   /** Whether the scheduler runs (`MONOBOT_SCHEDULER=off` turns it off, e.g. on extra replicas). */
   scheduler: boolean;
   /** Several replicas share this Redis (`REDIS_URL`); absent, one process keeps a journal. */
   redisUrl?: string;
+  /**
+   * How long a replica may go silent before another takes over its running job
+   * (`MONOBOT_REDIS_LOCK_SECONDS`, default 30; Redis mode only).
+   */
+  redisLockSeconds: number;
   /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
   redeliverySweep: boolean;
   /** The sealed-secrets key (`MONOBOT_SEALING_KEY` or `_FILE`, `_PREVIOUS`); absent when not set. */
@@ -192,6 +202,20 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     throw new EnvError(`MONOBOT_DRAIN_SECONDS must be a number of seconds, got "${drainText}".`);
   }
 
+  const journalText = env.MONOBOT_JOURNAL?.trim() ?? "on";
+  if (journalText !== "on" && journalText !== "off") {
+    throw new EnvError(
+      `MONOBOT_JOURNAL must be on (the default) or off, got "${journalText.slice(0, 20)}".`,
+    );
+  }
+  const lockText = env.MONOBOT_REDIS_LOCK_SECONDS ?? "30";
+  const redisLockSeconds = Number(lockText);
+  if (!Number.isFinite(redisLockSeconds) || redisLockSeconds < 1 || redisLockSeconds > 3600) {
+    throw new EnvError(
+      `MONOBOT_REDIS_LOCK_SECONDS must be a number of seconds from 1 to 3600, got "${lockText.slice(0, 20)}".`,
+    );
+  }
+
   let publicUrl: string | undefined;
   if (env.MONOBOT_PUBLIC_URL) {
     let url: URL | undefined;
@@ -224,8 +248,10 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     serverUrl,
     ...(publicUrl ? { publicUrl } : {}),
     stateDir: stateDirFrom(env),
+    journal: journalText === "on",
     scheduler: env.MONOBOT_SCHEDULER !== "off",
     redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
+    redisLockSeconds,
     ...(redisUrl ? { redisUrl } : {}),
     ...(sealing ? { sealing } : {}),
   };

@@ -68,13 +68,26 @@ export async function verifyPullRequest(
 ): Promise<VerifyOutcome> {
   const { pr, policy } = req;
   const existingRuns = await port.listCheckRuns(pr.headSha);
-  if (existingRuns.some((r) => r.externalId === req.deliveryId)) {
-    log.info({ headSha: pr.headSha }, "delivery already verified this head; nothing to do");
-    return { results: [], skipped: [], alreadyDone: true, ciAllowed: false };
-  }
+  // Check runs this delivery posted already: all of them when it is a redelivery of finished
+  // work, some when a run was cut off (kill -9, a replica lost) and the job runs again.
+  const posted = new Set(
+    existingRuns.filter((r) => r.externalId === req.deliveryId).map((r) => r.name),
+  );
   const comments = req.comments ?? (await port.listComments(pr.number));
   const mine = ownSummaries(comments, req.botLogin);
   const recorded = readPrState(mine, req.botLogin);
+  // The summary is written last: once it names this head, the delivery's work is done.
+  if (posted.size > 0 && recorded.verifiedSha === pr.headSha) {
+    log.info({ headSha: pr.headSha }, "delivery already verified this head; nothing to do");
+    return { results: [], skipped: [], alreadyDone: true, ciAllowed: false };
+  }
+  const resumed = posted.size > 0;
+  if (resumed) {
+    log.info(
+      { headSha: pr.headSha, posted: [...posted] },
+      "resuming a verification cut off after some check runs: posting the rest",
+    );
+  }
   const approval = req.approval ?? recorded.approval;
   const skipped: string[] = [];
   let results: CheckResult[];
@@ -141,7 +154,11 @@ export async function verifyPullRequest(
   });
   const configOk = results[0]?.conclusion !== "failure" && policy.result.ok;
   if (!ci.allowed) skipped.push(`CI jobs: ${ci.reason}`);
-  else if (req.ci && configOk && evaluated && policy.result.ok) {
+  else if (resumed) {
+    // CI starts before the first check run is posted: the cut-off attempt did that step, and
+    // starting it again would run every job twice. The commit statuses show what it started.
+    log.info({ headSha: pr.headSha }, "CI: started by the attempt that was cut off");
+  } else if (req.ci && configOk && evaluated && policy.result.ok) {
     const headVersions: Record<string, string> = {};
     for (const [name, v] of evaluated.versions) if (v.head) headVersions[name] = v.head;
     const outcome = await runPullRequestCi({
@@ -163,7 +180,9 @@ export async function verifyPullRequest(
       sections.push(["**CI**", "", ...outcome.lines.map((l) => `- ${l}`)].join("\n"));
   }
 
-  for (const result of results) await postCheckRun(port, pr.headSha, req.deliveryId, result);
+  for (const result of results) {
+    if (!posted.has(result.name)) await postCheckRun(port, pr.headSha, req.deliveryId, result);
+  }
 
   // State others recorded (a /deploy-anyway override) is kept: spread what was read.
   const state = renderPrState({ ...recorded, verifiedSha: pr.headSha, approval, ci: ciState });

@@ -123,6 +123,26 @@ describe("DurableQueue", () => {
     await restarted.close();
   });
 
+  it("recovers only the newest of jobs that supersede each other, even when their key is free", async () => {
+    const dir = stateDir();
+    // Killed right after two heads of one PR were accepted: their `done` records (written
+    // lazily) are not on disk, so the journal holds both as not done.
+    const crashed = await DurableQueue.open(dir, recorder(new Set(["busy"])).runner);
+    await crashed.enqueue(job("busy", "o/r#1"));
+    await crashed.enqueue(job("head1", "o/r#2", "verify:o/r#2"));
+    await crashed.enqueue(job("head2", "o/r#2", "verify:o/r#2"));
+    const journal = readFileSync(join(dir, JOURNAL_FILE), "utf8");
+    expect(journal).toContain('"deliveryId":"head1"');
+
+    const { ran, runner } = recorder();
+    const restarted = await DurableQueue.open(dir, runner);
+    // head1's `done` (it was superseded) may not have reached the disk: it is superseded again.
+    expect(await restarted.recover()).toBe(2);
+    await restarted.idle();
+    expect(ran.sort()).toEqual(["busy", "head2"]);
+    await restarted.close();
+  });
+
   it("does not recover work for an older head once a newer one arrived since the start", async () => {
     const dir = stateDir();
     const crashed = await DurableQueue.open(dir, recorder(new Set(["busy"])).runner);

@@ -171,6 +171,48 @@ describe("Journal", () => {
     await j.close();
   });
 
+  it("writes appendLater's records with the next append: one fsync for both", async () => {
+    const dir = stateDir();
+    const j = Journal.open(dir, { lazyMs: 60_000 });
+    await j.append({ t: "job", job: job("a") });
+    const before = j.stats.flushes;
+    const lazy = j.appendLater({ t: "done", id: "a" });
+    await new Promise((r) => setTimeout(r, 30));
+    // Nothing carried it yet: not written.
+    expect(j.stats.flushes).toBe(before);
+    await j.append({ t: "job", job: job("b") });
+    await lazy;
+    expect(j.stats.flushes - before).toBe(1);
+    expect(ids(j)).toEqual(["b"]);
+    await j.close();
+  });
+
+  it("writes appendLater's records within lazyMs when no append comes, and on close", async () => {
+    const dir = stateDir();
+    const j = Journal.open(dir, { lazyMs: 20 });
+    const started = Date.now();
+    await j.appendLater({ t: "done", id: "alone" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+    expect(j.state.seen.has("alone")).toBe(true);
+    const pending = j.appendLater({ t: "done", id: "at-close" });
+    await j.close();
+    await pending;
+    const reopened = Journal.open(dir);
+    expect([...reopened.state.seen]).toEqual(["alone", "at-close"]);
+    await reopened.close();
+  });
+
+  it("a crash before appendLater's record was carried loses it (the job runs again)", async () => {
+    const dir = stateDir();
+    const crashed = Journal.open(dir, { lazyMs: 60_000 });
+    await crashed.append({ t: "job", job: job("a") });
+    void crashed.appendLater({ t: "done", id: "a" });
+    // No close: the process died. The next one finds the job not done.
+    const next = Journal.open(dir);
+    expect(ids(next)).toEqual(["a"]);
+    await next.close();
+  });
+
   it("refuses appends once closed", async () => {
     const j = Journal.open(stateDir());
     await j.close();

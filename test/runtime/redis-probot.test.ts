@@ -1,4 +1,8 @@
-// Probot 14 with REDIS_URL: its throttling is clustered through Redis with the ioredis we ship.
+// Probot 14 with `redisConfig`: its throttling is clustered through Redis with the ioredis we ship.
+// main.ts no longer passes `redisConfig` (a replica killed while a write waits for its turn holds
+// that installation's writes on every replica for a minute): replicas share the spacing of writes
+// through RedisWriteSpacing instead (test/runtime/redis-write-spacing.test.ts). This keeps what
+// Probot does with it on record, for whoever weighs going back.
 import { Redis } from "ioredis";
 import nock from "nock";
 import { pino } from "pino";

@@ -83,6 +83,35 @@ describe("RedisQueue across replicas", () => {
     expect(superseded).toEqual(["head2"]);
   });
 
+  it("reports the age of the oldest job waiting in Redis on every replica, none once it started", async () => {
+    const prefix = redis.prefix("oldest");
+    const a = replica(prefix, "a");
+    const b = replica(prefix, "b");
+    r.gate.hold("w0");
+    await a.enqueue(job("w0", "one"));
+    const log = client();
+    await within(
+      5000,
+      "w0 starts",
+      waitFor(async () => (await readRunLog(log, prefix)).length > 0),
+    );
+    // w0 runs (it is not waiting); w1 waits behind it on the same key.
+    await a.enqueue(job("w1", "one"));
+    await within(
+      5000,
+      "b to see w1 waiting",
+      waitFor(async () => (b.oldestWaitingMs() ?? -1) >= 1000, 100),
+    );
+    expect(a.oldestWaitingMs()).toBeGreaterThanOrEqual(1000);
+    r.gate.release("w0");
+    await within(10_000, "idle", Promise.all([a.idle(), b.idle()]));
+    await within(
+      5000,
+      "no job waiting",
+      waitFor(async () => b.oldestWaitingMs() === null, 100),
+    );
+  });
+
   it("refuses work past maxPending across replicas, and takes it again once there is room", async () => {
     const prefix = redis.prefix("full");
     const a = replica(prefix, "a", { maxPending: 3 });

@@ -12,7 +12,9 @@ import {
   FileFireStore,
   type FireStore,
   MemoryFireStore,
+  nextTickDelay,
   Scheduler,
+  TICK_OFFSET_MS,
   type ScheduledRepo,
 } from "../../src/runtime/scheduler.js";
 
@@ -162,5 +164,19 @@ describe.each([
     expect(await store.claim("k", day(11))).toBe(true);
     expect(await store.lastFire("k")).toEqual(day(11));
     await expect(store.claim("k", new Date("nope"))).rejects.toThrow("not a date");
+  });
+});
+
+describe("nextTickDelay", () => {
+  // Ticks land TICK_OFFSET_MS after each multiple of the interval on the clock.
+  it.each([
+    { now: Date.UTC(2026, 2, 10, 1, 0, 0, 0), interval: 60_000, delay: TICK_OFFSET_MS },
+    { now: Date.UTC(2026, 2, 10, 1, 0, 0, 100), interval: 60_000, delay: TICK_OFFSET_MS - 100 },
+    { now: Date.UTC(2026, 2, 10, 1, 0, 0, TICK_OFFSET_MS), interval: 60_000, delay: 60_000 },
+    { now: Date.UTC(2026, 2, 10, 1, 0, 30, 0), interval: 60_000, delay: 30_000 + TICK_OFFSET_MS },
+    { now: Date.UTC(2026, 2, 10, 1, 0, 59, 999), interval: 60_000, delay: 1 + TICK_OFFSET_MS },
+    { now: 1_000, interval: 1_000, delay: TICK_OFFSET_MS },
+  ])("$now every $interval ms: next tick in $delay ms", ({ now, interval, delay }) => {
+    expect(nextTickDelay(now, interval)).toBe(delay);
   });
 });

@@ -21,7 +21,11 @@ describe("readServerEnv", () => {
       baseUrl: "http://127.0.0.1:9000/api/v3",
       logLevel: "info",
       concurrency: 16,
+      redisLockSeconds: 30,
     });
+    expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "5" }).redisLockSeconds).toBe(5);
+    expect(readServerEnv(good()).journal).toBe(true);
+    expect(readServerEnv({ ...good(), MONOBOT_JOURNAL: "off" }).journal).toBe(false);
   });
 
   it("reads the key from PRIVATE_KEY_PATH and accepts escaped newlines", () => {
@@ -75,6 +79,16 @@ describe("readServerEnv", () => {
       name: "zero concurrency",
       change: { MONOBOT_CONCURRENCY: "0" },
       message: /^MONOBOT_CONCURRENCY must be a whole number from 1 to 256/,
+    },
+    {
+      name: "a journal neither on nor off",
+      change: { MONOBOT_JOURNAL: "no" },
+      message: /^MONOBOT_JOURNAL must be on \(the default\) or off/,
+    },
+    {
+      name: "a Redis lock of no time",
+      change: { MONOBOT_REDIS_LOCK_SECONDS: "0" },
+      message: /^MONOBOT_REDIS_LOCK_SECONDS must be a number of seconds from 1 to 3600/,
     },
   ])("stops on $name with one clear line", ({ change, message }) => {
     const env = { ...good(), ...change } as Record<string, string | undefined> as NodeJS.ProcessEnv;

@@ -13,13 +13,13 @@ import {
 } from "./charts.js";
 import {
   chartsOf,
+  editSet,
   type ChainLink,
   type DeployPlan,
-  type FileEdit,
   type PendingPublish,
 } from "./deploy-plan.js";
 import { DEPLOY_TRAILER, deployMarker } from "./deploy-pr.js";
-import { setChartVersion, setDependencyPin, type EditResult } from "./edits.js";
+import { setChartVersion, setDependencyPin } from "./edits.js";
 import { bumpVersion } from "./versions.js";
 
 /** The marker key of a chart's follow-up PR (`chart:roc-api`): its branch is `monobot/deploy-chart-roc-api`. */
@@ -106,24 +106,7 @@ export function planChartFollowUp(input: ChartFollowUpInput): ChartFollowUpPlan 
     return plan;
   }
 
-  const working = new Map<string, FileEdit>();
-  const apply = (path: string, edit: (text: string) => EditResult, change: string): boolean => {
-    const before = working.get(path)?.after ?? files.get(path) ?? "";
-    const r = edit(before);
-    if (!r.ok) {
-      plan.problems.push(`${path}: ${r.reason}`);
-      return false;
-    }
-    if (!r.changed) return true;
-    const entry = working.get(path);
-    if (entry) {
-      entry.after = r.content;
-      entry.changes.push(change);
-    } else {
-      working.set(path, { path, before, after: r.content, changes: [change] });
-    }
-    return true;
-  };
+  const { apply, edits } = editSet(files, plan.problems);
   const movePin = (dep: ChartDependency, to: string): { from: string; to: string } | undefined => {
     const pin = dep.version?.value;
     if (pin === undefined || pinAdmits(pin, to) === true) return undefined;
@@ -222,7 +205,7 @@ export function planChartFollowUp(input: ChartFollowUpInput): ChartFollowUpPlan 
       plan.pendingPublish.push(entry);
     }
   }
-  plan.edits = [...working.values()];
+  plan.edits = edits();
   return plan;
 }
 

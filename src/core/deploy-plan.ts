@@ -114,6 +114,35 @@ export function umbrellaEdges(
 // ---------------------------------------------------------------------------------------------
 // The plan.
 
+/**
+ * The files a plan edits, each edit applied to the text the previous ones left: `apply` records
+ * a verified edit (or a problem), `textOf` reads the current text, `edits` lists the changed files.
+ */
+export function editSet(files: ReadonlyMap<string, string>, problems: string[]) {
+  const working = new Map<string, FileEdit>();
+  const textOf = (path: string): string | undefined => working.get(path)?.after ?? files.get(path);
+  const apply = (path: string, edit: (text: string) => EditResult, change: string): boolean => {
+    const before = textOf(path);
+    const r = edit(before ?? "");
+    if (!r.ok) {
+      problems.push(`${path}: ${r.reason}`);
+      return false;
+    }
+    if (!r.changed) return true;
+    const entry = working.get(path);
+    if (entry) {
+      entry.after = r.content;
+      entry.changes.push(change);
+    } else {
+      const fresh: FileEdit = { path, before: before ?? "", after: r.content, changes: [change] };
+      if (before === undefined) fresh.created = true;
+      working.set(path, fresh);
+    }
+    return true;
+  };
+  return { apply, textOf, edits: () => [...working.values()] };
+}
+
 export interface DeployPlanInput {
   /**
    * Files of the config repo at its base, by path: every Chart.yaml and requirements.yaml, and
@@ -319,28 +348,7 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
   }
   const key = valuesPath(component.valuesKey);
   const charts = chartsOf(files);
-  const working = new Map<string, FileEdit>();
-  const textOf = (path: string): string | undefined => working.get(path)?.after ?? files.get(path);
-  const apply = (path: string, edit: (text: string) => EditResult, change: string): boolean => {
-    const before = textOf(path);
-    const r = edit(before ?? "");
-    if (!r.ok) {
-      plan.problems.push(`${path}: ${r.reason}`);
-      return false;
-    }
-    if (!r.changed) return true;
-    const entry = working.get(path);
-    if (entry) {
-      entry.after = r.content;
-      entry.changes.push(change);
-    } else {
-      const created = before === undefined;
-      const fresh: FileEdit = { path, before: before ?? "", after: r.content, changes: [change] };
-      if (created) fresh.created = true;
-      working.set(path, fresh);
-    }
-    return true;
-  };
+  const { apply, textOf, edits } = editSet(files, plan.problems);
 
   // Which of the component's charts move: those running an older (or unreadable) version.
   const moving: string[] = [];
@@ -564,6 +572,6 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
     );
   }
 
-  plan.edits = [...working.values()];
+  plan.edits = edits();
   return plan;
 }

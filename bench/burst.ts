@@ -9,6 +9,7 @@ import {
   createAlice,
   deliverAll,
   duplicatesOf,
+  killHard,
   seedInstallations,
   startServer,
   verificationOf,
@@ -36,10 +37,18 @@ async function burst(
   sandbox: Sandbox,
   servers: MonobotProcess[],
   prs: OpenPr[],
+  killAfterMs?: number,
 ): Promise<{ seconds: number; duplicates: number; ranPerServer: string }> {
   const before = await Promise.all(servers.map((s) => finished([s])));
   const started = performance.now();
   await deliverAll(sandbox, prs, (i) => servers[i % servers.length]!.webhookUrl);
+  // Failover: the first server dies with SIGKILL mid-burst; the others must finish its jobs.
+  const victim = killAfterMs === undefined ? undefined : servers[0];
+  let killed: Promise<void> | undefined;
+  if (victim) {
+    await new Promise((r) => setTimeout(r, killAfterMs));
+    killed = killHard(victim);
+  }
   await waitUntil(() => prs.every((p) => verificationOf(sandbox, p).complete), {
     timeoutMs: 300_000,
     intervalMs: 50,
@@ -48,11 +57,15 @@ async function burst(
   const seconds = (performance.now() - started) / 1000;
   // Let the last jobs count themselves, and a job that would run twice show itself.
   await new Promise((r) => setTimeout(r, 1_000));
-  const after = await Promise.all(servers.map((s) => finished([s])));
-  if (after.some((a, i) => a.errors > (before[i]?.errors ?? 0)))
+  await killed;
+  const alive = servers.filter((s) => s !== victim);
+  const after = await Promise.all(alive.map((s) => finished([s])));
+  const beforeAlive = before.filter((_, i) => servers[i] !== victim);
+  if (after.some((a, i) => a.errors > (beforeAlive[i]?.errors ?? 0)))
     throw new Error("a job failed in monobot");
-  const ran = after.map((a, i) => a.done - (before[i]?.done ?? 0));
-  return { seconds, duplicates: duplicatesOf(sandbox, prs).length, ranPerServer: ran.join(" / ") };
+  const ran = after.map((a, i) => a.done - (beforeAlive[i]?.done ?? 0));
+  const ranPerServer = (victim ? ["killed"] : []).concat(ran.map(String)).join(" / ");
+  return { seconds, duplicates: duplicatesOf(sandbox, prs).length, ranPerServer };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -80,6 +93,25 @@ export async function benchBurst(): Promise<{ rows: Array<Record<string, string 
     servers.push(...replicas);
     await burst(sandbox, replicas, seedInstallations(sandbox, "rwarm", 2));
     const shared = await burst(sandbox, replicas, seedInstallations(sandbox, "redis", N));
+    // One replica killed 3 s into the burst, with the default lock and with the old 30 s one.
+    const failover = async (lockSeconds?: string) => {
+      const lock: Record<string, string> = lockSeconds
+        ? { MONOBOT_REDIS_LOCK_SECONDS: lockSeconds }
+        : {};
+      const pair = [
+        await startServer(sandbox, { ...env, ...lock, REDIS_URL: redis!.url }),
+        await startServer(sandbox, { ...env, ...lock, REDIS_URL: redis!.url }),
+      ];
+      servers.push(...pair);
+      await burst(sandbox, pair, seedInstallations(sandbox, `fwarm${lockSeconds ?? ""}`, 2));
+      const prs = seedInstallations(sandbox, `failover${lockSeconds ?? ""}`, N);
+      const r = await burst(sandbox, pair, prs, 3_000);
+      await pair[1]!.stop();
+      return r;
+    };
+    await Promise.all(replicas.map((s) => s.stop()));
+    const fast = await failover();
+    const slow = await failover("30");
     sandbox.assertNoViolations();
     const row = (
       scenario: string,
@@ -96,6 +128,11 @@ export async function benchBurst(): Promise<{ rows: Array<Record<string, string 
         row("1 pull request, 1 installation (journal, one server)", one),
         row(`${N} pull requests in ${N} installations at once (journal, one server)`, many),
         row(`${N} pull requests in ${N} installations (Redis, two replicas, alternating)`, shared),
+        row(`same, one replica killed 3 s in (default lock, 5 s)`, fast),
+        row(
+          `same, one replica killed 3 s in (MONOBOT_REDIS_LOCK_SECONDS=30, the old default)`,
+          slow,
+        ),
       ],
     };
   } finally {

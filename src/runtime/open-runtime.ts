@@ -33,7 +33,7 @@ export interface RuntimeOptions {
   memory?: boolean;
   /**
    * Redis mode: how long a replica may go silent before another takes over its running job
-   * (BullMQ's lock; default 30 s). Stalled jobs are looked for four times as often.
+   * (BullMQ's lock; default 5 s). Stalled jobs are looked for four times as often.
    */
   redisLockMs?: number;
   runner: JobRunner;
@@ -108,10 +108,19 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
+/**
+ * How long a replica may go silent before another takes over its running job. Short, so that a
+ * failover costs seconds: renewal every 2.5 s keeps a slow job owned; only an event loop blocked
+ * for 5 s loses it (and the take step's lock fence keeps that replica from running more).
+ */
+export const DEFAULT_REDIS_LOCK_MS = 5_000;
+
 async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime> {
-  const lockDurationMs = options.redisLockMs ?? 30_000;
+  const lockDurationMs = options.redisLockMs ?? DEFAULT_REDIS_LOCK_MS;
   const locks = {
     lockDurationMs,
+    // A dead replica's job is taken over within about lock + lock / 4. BullMQ renews a live
+    // worker's lock every lock / 2, so a slow job on a live replica keeps its lock.
     stalledIntervalMs: Math.max(500, Math.round(lockDurationMs / 4)),
   };
   const queue = new RedisQueue(url, options.runner, {

@@ -36,9 +36,9 @@ export interface RedisQueueOptions {
   maxPending?: number;
   /** How long a delivery id is remembered across replicas (default 3 days, GitHub's redelivery window). */
   rememberDeliveriesMs?: number;
-  /** BullMQ's lock on a running drain job: a replica silent this long is taken over (default 30 s). */
+  /** BullMQ's lock on a running drain job: a replica silent this long is taken over (default 5 s). */
   lockDurationMs?: number;
-  /** How often this replica looks for drain jobs whose replica died (default 30 s). */
+  /** How often this replica looks for drain jobs whose replica died (default 1.25 s). */
   stalledIntervalMs?: number;
   /** Jobs of one key run back to back before the key goes to the back of the line (default 20). */
   batch?: number;
@@ -200,8 +200,8 @@ export class RedisQueue implements JobQueue {
         connection: bullConnection(connection),
         prefix,
         concurrency: options.concurrency ?? 4,
-        lockDuration: options.lockDurationMs ?? 30_000,
-        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        lockDuration: options.lockDurationMs ?? 5_000,
+        stalledInterval: options.stalledIntervalMs ?? 1_250,
         // The drain job only carries its key; a job cut off is resumed from Redis by the next
         // drain job, which counts the cut-offs itself (maxCrashes), so BullMQ may retry freely.
         maxStalledCount: 1000,

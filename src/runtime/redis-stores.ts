@@ -16,9 +16,9 @@ export interface RedisTimerStoreOptions {
   prefix?: string;
   /** BullMQ queue name of the timers (default "timers"). */
   name?: string;
-  /** BullMQ's lock on a firing timer: a replica silent this long is taken over (default 30 s). */
+  /** BullMQ's lock on a firing timer: a replica silent this long is taken over (default 5 s). */
   lockDurationMs?: number;
-  /** How often this replica looks for timers whose replica died while firing (default 30 s). */
+  /** How often this replica looks for timers whose replica died while firing (default 1.25 s). */
   stalledIntervalMs?: number;
   log?: Log;
 }
@@ -131,8 +131,8 @@ export class RedisTimerStore implements TimerStore {
         connection: bullConnection(this.#connection),
         prefix: this.#prefix,
         concurrency: 4,
-        lockDuration: this.#options.lockDurationMs ?? 30_000,
-        stalledInterval: this.#options.stalledIntervalMs ?? 30_000,
+        lockDuration: this.#options.lockDurationMs ?? 5_000,
+        stalledInterval: this.#options.stalledIntervalMs ?? 1_250,
         maxStalledCount: 5,
       },
     );

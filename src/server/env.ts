@@ -38,7 +38,7 @@ export interface ServerEnv {
   redisUrl?: string;
   /**
    * How long a replica may go silent before another takes over its running job
-   * (`MONOBOT_REDIS_LOCK_SECONDS`, default 30; Redis mode only).
+   * (`MONOBOT_REDIS_LOCK_SECONDS`, default 5; Redis mode only).
    */
   redisLockSeconds: number;
   /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
@@ -208,7 +208,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
       `MONOBOT_JOURNAL must be on (the default) or off, got "${journalText.slice(0, 20)}".`,
     );
   }
-  const lockText = env.MONOBOT_REDIS_LOCK_SECONDS ?? "30";
+  const lockText = env.MONOBOT_REDIS_LOCK_SECONDS ?? "5";
   const redisLockSeconds = Number(lockText);
   if (!Number.isFinite(redisLockSeconds) || redisLockSeconds < 1 || redisLockSeconds > 3600) {
     throw new EnvError(

@@ -86,6 +86,34 @@ describe("RedisQueue with a replica in a child process", () => {
     expect(survivor.size()).toBe(0);
   });
 
+  it("leaves a live replica's job that outlasts the lock four times to that replica (renewal)", async () => {
+    const prefix = redis.prefix("slow");
+    const locks = { lockMs: 1000, stalledMs: 250 };
+    const child = startChildReplica({
+      url: redis.url,
+      prefix,
+      replica: "slowpoke",
+      ...locks,
+      jobs: [job("slow", "pr#3", { spec: { msOn: { slowpoke: 4000 } } })],
+    });
+    r.children.push(child);
+    await within(15_000, "the child starts the job", child.line("started slow"));
+    // A second replica looking for stalled jobs every 250 ms, with the same 1 s lock.
+    replica(prefix, "watcher", { lockDurationMs: 1000, stalledIntervalMs: 250 });
+    const log = client();
+    await within(
+      15_000,
+      "the slow job ends",
+      waitFor(async () => (await readRunLog(log, prefix)).some((e) => e.phase === "end")),
+    );
+    await new Promise((res) => setTimeout(res, 500));
+    const events = await readRunLog(log, prefix);
+    expect(events.map((e) => `${e.replica} ${e.id} ${e.phase}`)).toEqual([
+      "slowpoke slow start",
+      "slowpoke slow end",
+    ]);
+  });
+
   it("gives up a job whose replica died maxCrashes times, and goes on with its key", async () => {
     const prefix = redis.prefix("poison");
     const child = startChildReplica({

@@ -21,9 +21,9 @@ describe("readServerEnv", () => {
       baseUrl: "http://127.0.0.1:9000/api/v3",
       logLevel: "info",
       concurrency: 16,
-      redisLockSeconds: 30,
+      redisLockSeconds: 5,
     });
-    expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "5" }).redisLockSeconds).toBe(5);
+    expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "30" }).redisLockSeconds).toBe(30);
     expect(readServerEnv(good()).journal).toBe(true);
     expect(readServerEnv({ ...good(), MONOBOT_JOURNAL: "off" }).journal).toBe(false);
   });

@@ -21,6 +21,13 @@ if (!lastUser || /^USER\s+(root|0)\b/i.test(lastUser))
 if (!has(/^HEALTHCHECK\s.*\/healthz/)) problems.push(`${file}: HEALTHCHECK must probe /healthz`);
 if (stages.some((l) => /:latest\b|^FROM\s+[^:\s]+(\s|$)/i.test(l)))
   problems.push(`${file}: pin base image tags`);
+// Node.js 20 reached its end of life in April 2026: the image runs a supported LTS line (the code
+// keeps to what Node 20 has too, since the tests run there).
+for (const l of stages) {
+  const major = /^FROM\s+node:(\d+)/i.exec(l)?.[1];
+  if (major !== undefined && Number(major) < 22)
+    problems.push(`${file}: node:${major} is past its end of life; use node:22 (LTS) or later`);
+}
 
 if (problems.length > 0) {
   process.stderr.write(`${problems.join("\n")}\n`);

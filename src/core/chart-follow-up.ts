@@ -1,11 +1,11 @@
 // The follow-up PR after a chart is published: umbrellas that take it from a chart repository move their pin and go up, with every umbrella that packages them.
 import { chartGraph, chartNameIndex } from "./charts.js";
 import {
+  chainLink,
   chartBump,
   chartsOf,
   manifestsOf,
   pendingPublish,
-  type ChainLink,
   type DeployPlan,
 } from "./deploy-plan.js";
 import { DEPLOY_TRAILER, deployMarker } from "./deploy-pr.js";
@@ -116,19 +116,10 @@ export function planChartFollowUp(input: ChartFollowUpInput): ChartFollowUpPlan 
   plan.notes.push(...umbrellas.notes);
   const writer = updateWriter((path) => files.get(path), plan.problems);
   for (const update of umbrellas.updates) writer.apply(update);
-  for (const step of umbrellas.charts) {
-    const link: ChainLink = {
-      chart: step.chart,
-      role: "umbrella",
-      from: step.from ?? "?",
-      to: step.to,
-      tagKeys: [],
-      takes: step.takes,
-    };
-    const name = charts.get(step.chart)?.manifest.name;
-    if (name !== undefined) link.name = name;
-    plan.chain.push(link);
-  }
+  // Every chart of a follow-up is an umbrella: the published chart itself is not edited.
+  plan.chain = umbrellas.charts.map((step) =>
+    chainLink(step, charts, { role: "umbrella", tagKeys: [] }),
+  );
   // Repository pins on a chart of the chain wait for its publish, unless the umbrella goes up here.
   const inChain = new Set(plan.chain.map((l) => l.chart));
   const pending = new Set<string>();

@@ -24,6 +24,7 @@ import {
   planUmbrellas,
   type AwaitingPublish,
   type ChartMove,
+  type MovedChart,
   type PackagingRoute,
   type UmbrellaTake,
 } from "./umbrella.js";
@@ -232,6 +233,25 @@ export function chartBump(
 /** The manifests of the charts, for the chart graph. */
 export function manifestsOf(charts: ReadonlyMap<string, ChartInfo>): Map<string, ChartManifest> {
   return new Map([...charts].map(([folder, info]) => [folder, info.manifest]));
+}
+
+/** A chart of the plan's chain, as the PR body and the preview show it. */
+export function chainLink(
+  step: MovedChart,
+  charts: ReadonlyMap<string, ChartInfo>,
+  shown: Pick<ChainLink, "role" | "tagKeys">,
+): ChainLink {
+  const link: ChainLink = {
+    chart: step.chart,
+    role: shown.role,
+    from: step.from ?? "?",
+    to: step.to,
+    tagKeys: shown.tagKeys,
+    takes: step.takes,
+  };
+  const name = charts.get(step.chart)?.manifest.name;
+  if (name !== undefined) link.name = name;
+  return link;
 }
 
 /** The pending publish entry of a repository dependency on a chart of the chain. */
@@ -443,22 +463,15 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
   for (const update of umbrellas.updates) writer.apply(update);
 
   const routes = packagingRoutes(graph, umbrellas, moving);
-  for (const step of umbrellas.charts) {
-    const link: ChainLink = {
-      chart: step.chart,
+  plan.chain = umbrellas.charts.map((step) =>
+    chainLink(step, charts, {
       role: step.role,
-      from: step.from ?? "?",
-      to: step.to,
       tagKeys:
         step.role === "chart"
           ? [{ key, via: [step.chart] }]
           : (routes.get(step.chart) ?? []).map((r) => ({ key: [...r.prefix, ...key], via: r.via })),
-      takes: step.takes,
-    };
-    const name = charts.get(step.chart)?.manifest.name;
-    if (name !== undefined) link.name = name;
-    plan.chain.push(link);
-  }
+    }),
+  );
   plan.pendingPublish = umbrellas.published.map(pendingPublish);
   umbrellaOverrides(plan, routes, writer, input, key);
 

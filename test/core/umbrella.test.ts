@@ -188,8 +188,17 @@ function planOf(
 
 const APP = { "charts/app/Chart.yaml": chartYaml("app", "1.0.0") };
 
+interface WalkCase {
+  name: string;
+  files: Record<string, string>;
+  start?: string;
+  versions: string[];
+  edits: string[];
+  published: string[];
+}
+
 describe("planUmbrellas: Helm's rule, walked once", () => {
-  it.each([
+  it.each<WalkCase>([
     {
       name: "a file:// dependency: the umbrella goes up and its pin follows",
       files: {
@@ -354,7 +363,7 @@ describe("planUmbrellas: Helm's rule, walked once", () => {
 });
 
 describe("planUmbrellas: what stops it is a clear error, never a hang", () => {
-  it.each([
+  it.each<{ name: string; files: Record<string, string>; start: string; problems: unknown[] }>([
     {
       name: "a cycle (Helm refuses one)",
       files: {

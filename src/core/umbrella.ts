@@ -271,6 +271,12 @@ export interface UmbrellaPlan {
  * `move` gives no version stops the walk there. Repository dependencies on a moved chart are
  * `published`, never edited: they move in a follow-up once the version is published. Nothing is
  * applied: the caller hands `updates` to one writer, which verifies each edit.
+ *
+ * A promotion composes it so: the pin it moves is an update of the chart holding it (a values
+ * key of an environment's chart, the dependency version of an environment's umbrella, built with
+ * {@link pinUpdate}), given as that chart's change; a pin outside any chart (a Fleet
+ * `targetCustomizations` key in a fleet.yaml) changes no chart, so its update goes to the writer
+ * alongside the plan's.
  */
 export function planUmbrellas(input: UmbrellaPlanInput): UmbrellaPlan {
   const { graph, changes, move } = input;

@@ -258,6 +258,22 @@ describe("planUmbrellas: Helm's rule, walked once", () => {
       published: [],
     },
     {
+      name: "a repository entry matched to a copy in the umbrella's charts/: packaged, its published pin stays",
+      files: {
+        "charts/umbrella/charts/redis/Chart.yaml": chartYaml("redis", "17.1.0"),
+        "charts/umbrella/Chart.yaml": chartYaml("umbrella", "2.0.0", [
+          ["redis", "17.1.0", "https://charts.bitnami.com/bitnami"],
+        ]),
+      },
+      start: "charts/umbrella/charts/redis",
+      versions: ["charts/umbrella/charts/redis 17.1.0 -> 17.1.1", "charts/umbrella 2.0.0 -> 2.0.1"],
+      edits: [
+        "charts/umbrella/charts/redis/Chart.yaml: version 17.1.0 -> 17.1.1",
+        "charts/umbrella/Chart.yaml: version 2.0.0 -> 2.0.1",
+      ],
+      published: [],
+    },
+    {
       name: "a repository dependency that admits the version: not packaged, it waits for the publish",
       files: {
         ...APP,

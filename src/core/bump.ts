@@ -1,22 +1,17 @@
 // Plans a `/bump`: which VERSION files, Chart.yaml versions, appVersions and umbrella pins change to what.
-import {
-  chartPath,
-  nextPin,
-  pinAdmits,
-  pinIsChecked,
-  REQUIREMENTS_FILE,
-  type ChartEdge,
-} from "./charts.js";
+import { pinIsChecked } from "./charts.js";
 import { versionsModel, type ChartState, type VersionsModel } from "./checks/versions.js";
 import type { CheckInput } from "./checks/registry.js";
 import {
   setChartAppVersion,
-  setChartVersion,
-  setDependencyPin,
   setVersionFile,
+  updateWriter,
   type EditResult,
+  type FileEdit,
+  type UpdateWriter,
 } from "./edits.js";
 import { contentKey, type Component } from "./types.js";
+import { pinUpdate, planUmbrellas, type ChartMove } from "./umbrella.js";
 import { bumpVersion, compareVersions, parseVersionFile, type BumpLevel } from "./versions.js";
 
 export interface BumpRequest {
@@ -25,13 +20,7 @@ export interface BumpRequest {
   names: readonly string[];
 }
 
-/** One file of the commit: its text at the head, the new text, and what changed in words. */
-export interface FileEdit {
-  path: string;
-  before: string;
-  after: string;
-  changes: string[];
-}
+export type { FileEdit } from "./edits.js";
 
 /** A version that changes, for the commit message and the reply. */
 export interface VersionChange {
@@ -61,6 +50,130 @@ function list(names: readonly string[], max = 15): string {
   return names.length > max ? `${shown.join(", ")} …` : shown.join(", ");
 }
 
+/** What a `/bump` moves: the components, and the charts named or failing monobot/versions. */
+function bumpTargets(
+  input: CheckInput,
+  model: VersionsModel,
+  request: BumpRequest,
+  problems: string[],
+): { components: Component[]; charts: Set<string> } {
+  const components: Component[] = [];
+  const charts = new Set<string>();
+  const all = input.components.components;
+  if (request.names.length === 0) {
+    for (const state of model.components) {
+      // Not bumped, a regression, an invalid VERSION, a forbidden pre-release: LEVEL fixes each.
+      if (state.needsBump || (!state.ok && state.head !== null)) components.push(state.component);
+    }
+    for (const chart of model.charts.values()) {
+      if (chart.needsBump && chart.files.length > 0) charts.add(chart.folder);
+    }
+    return { components, charts };
+  }
+  for (const name of request.names) {
+    const component = all.find((c) => c.name === name);
+    if (component) {
+      components.push(component);
+      continue;
+    }
+    const folder = normalizeFolder(name);
+    const chart =
+      model.charts.get(folder) ?? [...model.charts.values()].find((c) => c.head?.name === name);
+    if (chart) {
+      charts.add(chart.folder);
+      continue;
+    }
+    problems.push(
+      `there is no component or chart named \`${name}\`. Components: ${list(all.map((c) => c.name)) || "none"}; charts: ${list([...model.charts.keys()]) || "none"}.`,
+    );
+  }
+  return { components, charts };
+}
+
+/** Each component's VERSION: LEVEL above its base version. Returns the versions written, by name. */
+function bumpComponents(
+  input: CheckInput,
+  targets: readonly Component[],
+  level: BumpLevel,
+  writer: UpdateWriter,
+  out: { problems: string[]; versions: VersionChange[] },
+): Map<string, string> {
+  const written = new Map<string, string>();
+  const preid = input.policy.versions.preid;
+  for (const component of targets) {
+    const file = component.versionFile;
+    const baseText = input.snapshot.contents.get(contentKey("base", file)) ?? null;
+    const base = baseText === null ? null : parseVersionFile(baseText);
+    if (base === null) {
+      out.problems.push(
+        `${component.name} is new in this pull request, so there is no released version to bump from; write its first version in \`${file}\`.`,
+      );
+      continue;
+    }
+    if (!base.ok) {
+      out.problems.push(
+        `\`${file}\` is not valid on the base branch (${base.message}), so there is no version to bump from; write the new version by hand.`,
+      );
+      continue;
+    }
+    const target = bumpVersion(base.version, level, preid);
+    const current = writer.textOf(file) ?? null;
+    const head = current === null ? null : parseVersionFile(current);
+    const from = head?.ok ? head.version : (current ?? "").split(/\r?\n/, 1)[0] || "(empty)";
+    // An unreadable VERSION holds one line at most worth keeping: the whole file is the value.
+    const edit = head?.ok
+      ? (t: string) => setVersionFile(t, target)
+      : (): EditResult => ({ ok: true, content: `${target}\n`, changed: true });
+    if (writer.apply({ path: file, edit, change: `${from} -> ${target}` })) {
+      written.set(component.name, target);
+      if (from !== target) {
+        out.versions.push({
+          kind: "component",
+          name: component.name,
+          path: file,
+          from,
+          to: target,
+        });
+      }
+    }
+  }
+  return written;
+}
+
+/** appVersion of the charts tied to a component (`charts.app_version`); returns the charts it changed. */
+function syncAppVersions(
+  input: CheckInput,
+  model: VersionsModel,
+  request: BumpRequest,
+  componentVersion: ReadonlyMap<string, string>,
+  writer: UpdateWriter,
+): Set<string> {
+  const moved = new Set<string>();
+  for (const tie of model.ties) {
+    const chart = model.charts.get(tie.chart);
+    const component = input.components.components.find((c) => c.name === tie.component);
+    if (!chart?.head || !component) continue;
+    let version = componentVersion.get(component.name);
+    if (version === undefined && request.names.length === 0) {
+      const involved =
+        chart.files.length > 0 || model.components.some((s) => s.component === component);
+      const text = writer.textOf(component.versionFile);
+      const parsed = text === undefined ? null : parseVersionFile(text);
+      if (involved && parsed?.ok) version = parsed.version;
+    }
+    if (version === undefined || chart.head.appVersion?.value === version) continue;
+    const old = chart.head.appVersion?.value ?? "(none)";
+    const target = version;
+    const update = {
+      path: chart.file,
+      edit: (t: string) => setChartAppVersion(t, target),
+      change: `appVersion ${old} -> ${target}`,
+    };
+    if (writer.apply(update)) moved.add(chart.folder);
+  }
+  return moved;
+}
+
 /**
  * The plan of a `/bump LEVEL [name...]` on the change in `input`. Named components (and charts)
  * go to LEVEL above their base version; without names, every component and chart that fails
@@ -69,14 +182,9 @@ function list(names: readonly string[], max = 15): string {
  * the root. Charts that already went up in the pull request keep their version.
  */
 export function planBump(input: CheckInput, request: BumpRequest): BumpPlan {
-  const { policy, components, snapshot } = input;
+  const { policy, snapshot } = input;
   const model: VersionsModel = versionsModel(input);
   const level = request.level;
-  const preid = policy.versions.preid;
-  const problems: string[] = [];
-  const versions: VersionChange[] = [];
-  const working = new Map<string, FileEdit>();
-
   if (level === "prerelease" && policy.versions.prerelease === "forbid") {
     return {
       edits: [],
@@ -86,192 +194,64 @@ export function planBump(input: CheckInput, request: BumpRequest): BumpPlan {
       ],
     };
   }
+  const out = { problems: [] as string[], versions: [] as VersionChange[] };
+  const writer = updateWriter(
+    (path) => snapshot.contents.get(contentKey("head", path)) ?? undefined,
+    out.problems,
+    {
+      missing: (path) => `\`${path}\` could not be read at the head of the pull request.`,
+      refused: (path, reason) => `\`${path}\`: ${reason}.`,
+    },
+  );
+  const targets = bumpTargets(input, model, request, out.problems);
+  const componentVersion = bumpComponents(input, targets.components, level, writer, out);
+  const tiedMoved = syncAppVersions(input, model, request, componentVersion, writer);
 
-  const headText = (path: string): string | null =>
-    working.get(path)?.after ?? snapshot.contents.get(contentKey("head", path)) ?? null;
-
-  const apply = (path: string, edit: (text: string) => EditResult, change: string): boolean => {
-    const current = headText(path);
-    if (current === null) {
-      problems.push(`\`${path}\` could not be read at the head of the pull request.`);
-      return false;
-    }
-    const result = edit(current);
-    if (!result.ok) {
-      problems.push(`\`${path}\`: ${result.reason}.`);
-      return false;
-    }
-    if (!result.changed) return true;
-    const entry = working.get(path);
-    if (entry) {
-      entry.after = result.content;
-      entry.changes.push(change);
-    } else {
-      working.set(path, { path, before: current, after: result.content, changes: [change] });
-    }
-    return true;
-  };
-
-  // What to bump.
-  const componentTargets: Component[] = [];
-  const namedCharts = new Set<string>();
-  if (request.names.length > 0) {
-    for (const name of request.names) {
-      const component = components.components.find((c) => c.name === name);
-      if (component) {
-        componentTargets.push(component);
-        continue;
-      }
-      const folder = normalizeFolder(name);
-      const chart =
-        model.charts.get(folder) ?? [...model.charts.values()].find((c) => c.head?.name === name);
-      if (chart) {
-        namedCharts.add(chart.folder);
-        continue;
-      }
-      problems.push(
-        `there is no component or chart named \`${name}\`. Components: ${list(components.components.map((c) => c.name)) || "none"}; charts: ${list([...model.charts.keys()]) || "none"}.`,
-      );
-    }
-  } else {
-    for (const state of model.components) {
-      // Not bumped, a regression, an invalid VERSION, a forbidden pre-release: LEVEL fixes each.
-      if (state.needsBump || (!state.ok && state.head !== null)) {
-        componentTargets.push(state.component);
-      }
-    }
-    for (const chart of model.charts.values()) {
-      if (chart.needsBump && chart.files.length > 0) namedCharts.add(chart.folder);
-    }
-  }
-
-  // Components: LEVEL above the base version.
-  const componentVersion = new Map<string, string>();
-  for (const component of componentTargets) {
-    const file = component.versionFile;
-    const baseText = snapshot.contents.get(contentKey("base", file)) ?? null;
-    const base = baseText === null ? null : parseVersionFile(baseText);
-    if (base === null) {
-      problems.push(
-        `${component.name} is new in this pull request, so there is no released version to bump from; write its first version in \`${file}\`.`,
-      );
-      continue;
-    }
-    if (!base.ok) {
-      problems.push(
-        `\`${file}\` is not valid on the base branch (${base.message}), so there is no version to bump from; write the new version by hand.`,
-      );
-      continue;
-    }
-    const target = bumpVersion(base.version, level, preid);
-    const current = headText(file);
-    const head = current === null ? null : parseVersionFile(current);
-    const from = head?.ok ? head.version : (current ?? "").split(/\r?\n/, 1)[0] || "(empty)";
-    // An unreadable VERSION holds one line at most worth keeping: the whole file is the value.
-    const edit = head?.ok
-      ? (t: string) => setVersionFile(t, target)
-      : (): EditResult => ({ ok: true, content: `${target}\n`, changed: true });
-    if (apply(file, edit, `${from} -> ${target}`)) {
-      componentVersion.set(component.name, target);
-      if (from !== target) {
-        versions.push({ kind: "component", name: component.name, path: file, from, to: target });
-      }
-    }
-  }
-
-  // appVersion of charts tied to a component.
-  const tiedMoved = new Set<string>();
-  for (const tie of model.ties) {
-    const chart = model.charts.get(tie.chart);
-    const component = components.components.find((c) => c.name === tie.component);
-    if (!chart?.head || !component) continue;
-    let version = componentVersion.get(component.name);
-    if (version === undefined && request.names.length === 0) {
-      const involved =
-        chart.files.length > 0 || model.components.some((s) => s.component === component);
-      const text = headText(component.versionFile);
-      const parsed = text === null ? null : parseVersionFile(text);
-      if (involved && parsed?.ok) version = parsed.version;
-    }
-    if (version === undefined || chart.head.appVersion?.value === version) continue;
-    const old = chart.head.appVersion?.value ?? "(none)";
-    const target = version;
-    if (apply(chart.file, (t) => setChartAppVersion(t, target), `appVersion ${old} -> ${target}`)) {
-      tiedMoved.add(chart.folder);
-    }
-  }
-
-  // Charts, then their umbrellas, breadth-first up to the roots.
-  const queue: string[] = [];
-  const seen = new Set<string>();
-  const enqueue = (folder: string) => {
-    if (seen.has(folder)) return;
-    seen.add(folder);
-    queue.push(folder);
-  };
-  for (const folder of [...namedCharts].sort()) enqueue(folder);
-  for (const folder of [...tiedMoved].sort()) enqueue(folder);
+  // Charts, then their umbrellas up to the roots.
+  const starts = [...[...targets.charts].sort(), ...[...tiedMoved].sort()];
   if (request.names.length === 0) {
     for (const chart of model.charts.values()) {
       const moved =
         !chart.isNew && chart.headVersion !== undefined && chart.headVersion !== chart.baseVersion;
       // Umbrellas reached through a chain come after the charts below them.
-      if ((moved || chart.needsBump) && chart.chain === undefined) enqueue(chart.folder);
+      if ((moved || chart.needsBump) && chart.chain === undefined) starts.push(chart.folder);
     }
   }
+  const preid = policy.versions.preid;
+  const umbrellas = planUmbrellas({
+    graph: model.graph,
+    changes: [...new Set(starts)].map((chart) => ({ chart })),
+    move: (folder) => {
+      const chart = model.charts.get(folder);
+      return chart ? chartTarget(chart, targets.charts.has(folder), level, preid) : {};
+    },
+    umbrellaVersion: "last",
+  });
+  out.problems.push(...umbrellas.problems);
+  for (const update of umbrellas.updates) writer.apply(update);
   const chartVersion = new Map<string, string>();
-  const writePin = (edge: ChartEdge, version: string) => {
-    if (!pinIsChecked(edge)) return;
-    const dep = edge.dependency;
-    const pin = dep.version?.value;
-    if (pinAdmits(pin, version) === true) return;
-    const next = nextPin(pin, version);
-    const kind = dep.file === chartPath(edge.parent, REQUIREMENTS_FILE) ? "requirements" : "chart";
-    apply(
-      dep.file,
-      (t) => setDependencyPin(t, kind, { index: dep.index, name: dep.name }, next),
-      `${dep.name} pin ${pin ?? "(none)"} -> ${next}`,
-    );
-  };
-  for (let i = 0; i < queue.length; i++) {
-    const folder = queue[i] as string;
-    const chart = model.charts.get(folder);
-    if (!chart) continue;
-    const target = chartTarget(chart, namedCharts.has(folder), level, preid, problems);
-    if (target === undefined) continue;
-    const head = chart.headVersion;
-    if (head !== target) {
-      const ok = apply(
-        chart.file,
-        (t) => setChartVersion(t, target),
-        `version ${head ?? "(invalid)"} -> ${target}`,
-      );
-      if (!ok) continue;
-      versions.push({
-        kind: "chart",
-        name: folder,
-        path: chart.file,
-        from: head ?? "?",
-        to: target,
-      });
-    }
-    chartVersion.set(folder, target);
-    // Only umbrellas that package the chart (file:// or embedded) follow it; a repository
-    // dependency pins a published version, which this commit does not publish.
-    for (const edge of model.parents.get(folder) ?? []) {
-      writePin(edge, target);
-      enqueue(edge.parent);
-    }
+  for (const step of umbrellas.charts) {
+    chartVersion.set(step.chart, step.to);
+    if (step.from === step.to) continue;
+    const path = model.charts.get(step.chart)?.file ?? step.chart;
+    out.versions.push({
+      kind: "chart",
+      name: step.chart,
+      path,
+      from: step.from ?? "?",
+      to: step.to,
+    });
   }
   // Pins that do not admit a chart that did not move (the pin changed, or was wrong before).
   for (const edge of model.pins) {
-    const child = model.charts.get(edge.child);
-    const version = chartVersion.get(edge.child) ?? child?.headVersion;
-    if (version !== undefined) writePin(edge, version);
+    const version = chartVersion.get(edge.child) ?? model.charts.get(edge.child)?.headVersion;
+    if (version === undefined || !pinIsChecked(edge)) continue;
+    const pin = pinUpdate(edge.dependency, version);
+    if (pin) writer.apply(pin.update);
   }
 
-  const edits = [...working.values()].filter((e) => e.after !== e.before);
-  return { edits, versions, problems: [...new Set(problems)] };
+  const edits = writer.edits().filter((e) => e.after !== e.before);
+  return { edits, versions: out.versions, problems: [...new Set(out.problems)] };
 }
 
 /** The version a chart goes to: LEVEL above its base when named or not yet up, else its head. */
@@ -280,29 +260,29 @@ function chartTarget(
   named: boolean,
   level: BumpLevel,
   preid: string,
-  problems: string[],
-): string | undefined {
+): ChartMove {
   const { baseVersion: base, headVersion: head } = chart;
+  const stays: ChartMove = head === undefined ? {} : { from: head, to: head };
   if (chart.isNew) {
-    if (named) {
-      problems.push(
-        `${chart.folder} is new in this pull request, so there is no released version to bump from; write its first version in \`${chart.file}\`.`,
-      );
-    }
-    return head;
+    if (!named) return stays;
+    return {
+      ...stays,
+      problem: `${chart.folder} is new in this pull request, so there is no released version to bump from; write its first version in \`${chart.file}\`.`,
+    };
   }
   if (chart.headError && !chart.head?.version) {
-    problems.push(`\`${chart.headError.path}\`: ${chart.headError.message}; fix it by hand first.`);
-    return undefined;
+    return {
+      problem: `\`${chart.headError.path}\`: ${chart.headError.message}; fix it by hand first.`,
+    };
   }
   if (base === undefined) {
-    problems.push(
-      `\`${chart.file}\` has no valid version on the base branch, so there is no version to bump from; write the new version by hand.`,
-    );
-    return undefined;
+    return {
+      problem: `\`${chart.file}\` has no valid version on the base branch, so there is no version to bump from; write the new version by hand.`,
+    };
   }
-  if (!named && head !== undefined && compareVersions(head, base) > 0) return head;
-  return bumpVersion(base, level, preid);
+  if (!named && head !== undefined && compareVersions(head, base) > 0) return stays;
+  const to = bumpVersion(base, level, preid);
+  return head === undefined ? { to } : { from: head, to };
 }
 
 /** A commit message that says what changed, who asked, and how the versions were computed. */

@@ -1,26 +1,16 @@
 // The follow-up PR after a chart is published: umbrellas that take it from a chart repository move their pin and go up, with every umbrella that packages them.
+import { chartGraph, chartNameIndex } from "./charts.js";
 import {
-  CHART_FILE,
-  chartGraph,
-  chartNameIndex,
-  chartPath,
-  chartVersionProblem,
-  nextPin,
-  packagingChain,
-  pinAdmits,
-  REQUIREMENTS_FILE,
-  type ChartDependency,
-} from "./charts.js";
-import {
+  chainLink,
+  chartBump,
   chartsOf,
-  editSet,
-  type ChainLink,
+  manifestsOf,
+  pendingPublish,
   type DeployPlan,
-  type PendingPublish,
 } from "./deploy-plan.js";
 import { DEPLOY_TRAILER, deployMarker } from "./deploy-pr.js";
-import { setChartVersion, setDependencyPin } from "./edits.js";
-import { bumpVersion } from "./versions.js";
+import { updateWriter, type FileUpdate } from "./edits.js";
+import { pinUpdate, planUmbrellas } from "./umbrella.js";
 
 /** The marker key of a chart's follow-up PR (`chart:roc-api`): its branch is `monobot/deploy-chart-roc-api`. */
 export function followUpKey(chartName: string): string {
@@ -56,14 +46,6 @@ export interface ChartFollowUpInput {
   version: string;
 }
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
-function show(folder: string): string {
-  return folder === "" ? "the root chart" : folder;
-}
-
 /**
  * The follow-up of a published chart: each umbrella that takes it from a chart repository has
  * its pin moved when it does not admit the version (a pin that admits it stays) and its version
@@ -84,7 +66,7 @@ export function planChartFollowUp(input: ChartFollowUpInput): ChartFollowUpPlan 
     taken: [],
   };
   const charts = chartsOf(files);
-  const manifests = new Map([...charts].map(([f, i]) => [f, i.manifest]));
+  const manifests = manifestsOf(charts);
   const folders = chartNameIndex(manifests).get(input.chart) ?? [];
   if (folders.length !== 1) {
     plan.problems.push(
@@ -106,106 +88,48 @@ export function planChartFollowUp(input: ChartFollowUpInput): ChartFollowUpPlan 
     return plan;
   }
 
-  const { apply, edits } = editSet(files, plan.problems);
-  const movePin = (dep: ChartDependency, to: string): { from: string; to: string } | undefined => {
-    const pin = dep.version?.value;
-    if (pin === undefined || pinAdmits(pin, to) === true) return undefined;
-    const written = nextPin(pin, to);
-    const kind = baseName(dep.file) === REQUIREMENTS_FILE ? "requirements" : "chart";
-    const ok = apply(
-      dep.file,
-      (t) => setDependencyPin(t, kind, { index: dep.index, name: dep.name }, written),
-      `${dep.name} pin ${pin} -> ${written}`,
-    );
-    if (pinAdmits(pin, to) === undefined) {
-      plan.notes.push(
-        `${dep.file} pinned ${dep.name} to ${JSON.stringify(pin)}, which is not a version constraint; monobot wrote ${written}.`,
-      );
-    }
-    return ok ? { from: pin, to: written } : undefined;
-  };
-  const links = new Map<string, ChainLink>();
-  const bump = (umbrella: string): ChainLink | undefined => {
-    const existing = links.get(umbrella);
-    if (existing) return existing;
-    const info = charts.get(umbrella);
-    if (!info) return undefined;
-    if (info.problem) {
-      plan.problems.push(`${info.problem} (this follow-up must bump ${show(umbrella)})`);
-      return undefined;
-    }
-    const problem = chartVersionProblem(info.manifest);
-    if (problem) {
-      plan.problems.push(
-        `${chartPath(umbrella, CHART_FILE)} line ${problem.line}: ${problem.message}`,
-      );
-      return undefined;
-    }
-    const from = info.manifest.version?.value as string;
-    const to = bumpVersion(from, "patch");
-    if (
-      !apply(
-        chartPath(umbrella, CHART_FILE),
-        (t) => setChartVersion(t, to),
-        `version ${from} -> ${to}`,
-      )
-    )
-      return undefined;
-    const link: ChainLink = { chart: umbrella, role: "umbrella", from, to, tagKeys: [], takes: [] };
-    if (info.manifest.name !== undefined) link.name = info.manifest.name;
-    links.set(umbrella, link);
-    plan.chain.push(link);
-    return link;
-  };
-
+  // The takers change (their pin, when it must move), then go up with every umbrella above them.
+  const changes = new Map<string, FileUpdate[]>();
   for (const p of pins) {
     const taken: TakenFromRepository = {
       umbrella: p.parent,
       dependency: p.dependency.name,
       repository: p.dependency.repository ?? "",
     };
-    const pin = movePin(p.dependency, version);
-    if (pin) taken.pin = pin;
+    const updates = changes.get(p.parent) ?? [];
+    changes.set(p.parent, updates);
+    const pin = pinUpdate(p.dependency, version);
+    if (pin) {
+      updates.push(pin.update);
+      taken.pin = { from: pin.from, to: pin.to };
+      if (pin.note) plan.notes.push(pin.note);
+    }
     plan.taken.push(taken);
-    bump(p.parent);
   }
-
-  // Up from each bumped umbrella, bottom-up, each chart once; repository pins on them wait.
+  const umbrellas = planUmbrellas({
+    graph,
+    changes: [...changes].map(([chart, updates]) => ({ chart, updates })),
+    move: (chart) => chartBump(charts, chart, "patch", "follow-up"),
+    umbrellaVersion: "first",
+  });
+  plan.problems.push(...umbrellas.problems);
+  plan.notes.push(...umbrellas.notes);
+  const writer = updateWriter((path) => files.get(path), plan.problems);
+  for (const update of umbrellas.updates) writer.apply(update);
+  // Every chart of a follow-up is an umbrella: the published chart itself is not edited.
+  plan.chain = umbrellas.charts.map((step) =>
+    chainLink(step, charts, { role: "umbrella", tagKeys: [] }),
+  );
+  // Repository pins on a chart of the chain wait for its publish, unless the umbrella goes up here.
+  const inChain = new Set(plan.chain.map((l) => l.chart));
   const pending = new Set<string>();
-  for (let i = 0; i < plan.chain.length; i++) {
-    const start = (plan.chain[i] as ChainLink).chart;
-    for (const edge of packagingChain(graph, start)) {
-      const child = links.get(edge.child);
-      if (!child) continue;
-      const parent = bump(edge.parent);
-      if (!parent || parent.takes.some((t) => t.child === edge.child)) continue;
-      const take: ChainLink["takes"][number] = { child: edge.child, how: edge.via };
-      if (edge.dependency) {
-        take.dependency = edge.dependency.name;
-        const pin = movePin(edge.dependency, child.to);
-        if (pin) take.pin = pin;
-      }
-      parent.takes.push(take);
-    }
+  for (const p of umbrellas.published) {
+    const key = `${p.pin.parent}\u0000${p.pin.local}`;
+    if (pending.has(key) || inChain.has(p.pin.parent)) continue;
+    pending.add(key);
+    plan.pendingPublish.push(pendingPublish(p));
   }
-  for (const link of plan.chain) {
-    for (const p of graph.published.get(link.chart) ?? []) {
-      const key = `${p.parent}\u0000${link.chart}`;
-      if (pending.has(key) || links.has(p.parent)) continue;
-      pending.add(key);
-      const entry: PendingPublish = {
-        umbrella: p.parent,
-        chart: link.chart,
-        dependency: p.dependency.name,
-        repository: p.dependency.repository ?? "",
-        version: link.to,
-        admits: pinAdmits(p.dependency.version?.value, link.to) === true,
-      };
-      if (p.dependency.version) entry.pin = p.dependency.version.value;
-      plan.pendingPublish.push(entry);
-    }
-  }
-  plan.edits = edits();
+  plan.edits = writer.edits();
   return plan;
 }
 

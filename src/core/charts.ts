@@ -425,56 +425,6 @@ export function chartParents(charts: ReadonlyMap<string, ChartManifest>): Map<st
   return chartGraph(charts).parents as Map<string, ChartEdge[]>;
 }
 
-/** One step of a packaging chain: `umbrella` packages `child` through `via` (and `dependency`). */
-export interface PackagingLink extends ChartEdge {
-  /** The longest distance from the start chart to `parent` (1: a direct umbrella). */
-  depth: number;
-}
-
-/**
- * Which umbrellas package the chart at `folder`, transitively up to the roots, and through which
- * dependency entry: every packaging edge reachable upwards, ordered so that each edge comes after
- * every edge into its child (bottom-up: when an edge is reached, its child's new version is known
- * and the parent's pin and version can be written). Repository dependencies are not in it: they
- * pin published versions. A cycle (which Helm refuses) does not loop: its edges come last.
- */
-export function packagingChain(graph: ChartGraph, folder: string): PackagingLink[] {
-  // The charts reachable upwards, and how many packaging edges lead into each from below.
-  const reach = new Set<string>([folder]);
-  const incoming = new Map<string, number>();
-  const queue = [folder];
-  for (let i = 0; i < queue.length; i++) {
-    for (const edge of graph.parents.get(queue[i] as string) ?? []) {
-      incoming.set(edge.parent, (incoming.get(edge.parent) ?? 0) + 1);
-      if (reach.has(edge.parent)) continue;
-      reach.add(edge.parent);
-      queue.push(edge.parent);
-    }
-  }
-  const out: PackagingLink[] = [];
-  const depth = new Map<string, number>([[folder, 0]]);
-  const ready = [folder];
-  const done = new Set<string>();
-  const emit = (child: string) => {
-    done.add(child);
-    const d = depth.get(child) ?? 0;
-    for (const edge of graph.parents.get(child) ?? []) {
-      out.push({ ...edge, depth: d + 1 });
-      depth.set(edge.parent, Math.max(depth.get(edge.parent) ?? 0, d + 1));
-      const left = (incoming.get(edge.parent) ?? 1) - 1;
-      incoming.set(edge.parent, left);
-      if (left === 0 && !done.has(edge.parent)) ready.push(edge.parent);
-    }
-  };
-  for (let i = 0; i < ready.length; i++) {
-    const child = ready[i] as string;
-    if (!done.has(child)) emit(child);
-  }
-  // Left over only in a cycle: the rest in breadth-first order, each chart once.
-  for (const child of queue) if (!done.has(child)) emit(child);
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Pins: Helm's constraints (Masterminds semver) read with node-semver, commas meaning "and".
 

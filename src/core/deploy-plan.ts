@@ -5,21 +5,35 @@ import {
   chartGraph,
   chartPath,
   chartVersionProblem,
-  nextPin,
   parseChart,
   parseRequirements,
-  pinAdmits,
   REQUIREMENTS_FILE,
-  type ChartDependency,
   type ChartManifest,
 } from "./charts.js";
-import { setChartAppVersion, setChartVersion, setDependencyPin, type EditResult } from "./edits.js";
+import {
+  setChartAppVersion,
+  updateWriter,
+  type FileEdit,
+  type FileUpdate,
+  type UpdateWriter,
+} from "./edits.js";
 import type { Policy } from "./policy.js";
 import type { Component } from "./types.js";
+import {
+  packagingRoutes,
+  planUmbrellas,
+  type AwaitingPublish,
+  type ChartMove,
+  type MovedChart,
+  type PackagingRoute,
+  type UmbrellaTake,
+} from "./umbrella.js";
 import { readValuesKey, setValuesKey, valuesPath } from "./values-edit.js";
 import { bumpVersion, compareVersions, isSemver, type BumpLevel } from "./versions.js";
 
 export const VALUES_FILE = "values.yaml";
+
+export type { FileEdit } from "./edits.js";
 
 /** What a deploy needs to know of a component, from the monorepo's policy. */
 export interface DeployComponent {
@@ -67,81 +81,7 @@ export function deployComponent(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Helm's packaging rule.
-
-/** How an umbrella takes a chart: packaged into it (`file://`, embedded) or from a chart repository. */
-export interface UmbrellaEdge {
-  parent: string;
-  child: string;
-  /** The dependency entry; absent for an embedded chart that `dependencies` does not list. */
-  dependency?: ChartDependency;
-  how: "file" | "embedded" | "repository";
-}
-
-/**
- * Helm's rule, from the shared chart graph of src/core/charts.ts: `helm package` puts into an
- * umbrella the dependencies with `repository: file://...` and the charts embedded in its own
- * `charts/` folder (listed in `dependencies` or not); any other dependency on a chart this
- * repository holds pins a published version, and moves only once that version is published.
- */
-export function umbrellaEdges(
-  charts: ReadonlyMap<string, ChartManifest>,
-): Map<string, UmbrellaEdge[]> {
-  const graph = chartGraph(charts);
-  const out = new Map<string, UmbrellaEdge[]>();
-  const add = (edge: UmbrellaEdge) => {
-    const list = out.get(edge.child) ?? [];
-    list.push(edge);
-    out.set(edge.child, list);
-  };
-  for (const [child, edges] of graph.parents) {
-    for (const e of edges) {
-      add({
-        parent: e.parent,
-        child,
-        how: e.via,
-        ...(e.dependency ? { dependency: e.dependency } : {}),
-      });
-    }
-  }
-  for (const [local, pins] of graph.published) {
-    for (const pin of pins)
-      add({ parent: pin.parent, child: local, dependency: pin.dependency, how: "repository" });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The plan.
-
-/**
- * The files a plan edits, each edit applied to the text the previous ones left: `apply` records
- * a verified edit (or a problem), `textOf` reads the current text, `edits` lists the changed files.
- */
-export function editSet(files: ReadonlyMap<string, string>, problems: string[]) {
-  const working = new Map<string, FileEdit>();
-  const textOf = (path: string): string | undefined => working.get(path)?.after ?? files.get(path);
-  const apply = (path: string, edit: (text: string) => EditResult, change: string): boolean => {
-    const before = textOf(path);
-    const r = edit(before ?? "");
-    if (!r.ok) {
-      problems.push(`${path}: ${r.reason}`);
-      return false;
-    }
-    if (!r.changed) return true;
-    const entry = working.get(path);
-    if (entry) {
-      entry.after = r.content;
-      entry.changes.push(change);
-    } else {
-      const fresh: FileEdit = { path, before: before ?? "", after: r.content, changes: [change] };
-      if (before === undefined) fresh.created = true;
-      working.set(path, fresh);
-    }
-    return true;
-  };
-  return { apply, textOf, edits: () => [...working.values()] };
-}
 
 export interface DeployPlanInput {
   /**
@@ -152,16 +92,6 @@ export interface DeployPlanInput {
   component: DeployComponent;
   /** The previous release (when known) and the version to deploy. */
   version: { from?: string; to: string };
-}
-
-/** One file of the commit. `before` is "" for a file the plan creates. */
-export interface FileEdit {
-  path: string;
-  before: string;
-  after: string;
-  /** What changed, in words, e.g. "image.tag 1.2.3 -> 1.3.0". */
-  changes: string[];
-  created?: boolean;
 }
 
 /** A chart whose version goes up, in the order the plan reached it. */
@@ -178,12 +108,7 @@ export interface ChainLink {
    */
   tagKeys: { key: string[]; via: string[] }[];
   /** For an umbrella: the packaged charts of the chain it takes, and its pins. */
-  takes: {
-    child: string;
-    dependency?: string;
-    how: "file" | "embedded";
-    pin?: { from: string; to: string };
-  }[];
+  takes: UmbrellaTake[];
 }
 
 /** An umbrella that takes a chart of the chain from a chart repository: a follow-up moves its pin. */
@@ -241,7 +166,7 @@ export function deployPlanReads(paths: readonly string[]): string[] {
     .sort();
 }
 
-interface ChartInfo {
+export interface ChartInfo {
   manifest: ChartManifest;
   /** Parse problem of Chart.yaml (or requirements.yaml), when any. */
   problem?: string;
@@ -284,79 +209,83 @@ export function componentLevel(from: string | undefined, to: string): BumpLevel 
   return "patch";
 }
 
-interface ValuesRoute {
-  start: string;
-  /** Keys from the umbrella's values down to the start chart's. */
-  prefix: string[];
-  /** Chart folders from the umbrella down to the start chart. */
-  via: string[];
+/**
+ * A chart's version up by `level`, or why it cannot go up (its Chart.yaml does not parse, or
+ * holds no SemVer version); `plan` names the plan in the problem ("deploy", "follow-up").
+ */
+export function chartBump(
+  charts: ReadonlyMap<string, ChartInfo>,
+  folder: string,
+  level: BumpLevel,
+  plan: string,
+): ChartMove {
+  const info = charts.get(folder);
+  if (!info) return {};
+  if (info.problem) return { problem: `${info.problem} (this ${plan} must bump ${show(folder)})` };
+  const problem = chartVersionProblem(info.manifest);
+  if (problem) {
+    return { problem: `${chartPath(folder, CHART_FILE)} line ${problem.line}: ${problem.message}` };
+  }
+  const from = info.manifest.version?.value as string;
+  return { from, to: bumpVersion(from, level) };
 }
 
-/** Packaged routes from component charts up to each chart: the values keys of the chart, seen from there. */
-function valuesRoutes(
-  starts: readonly string[],
-  edges: ReadonlyMap<string, UmbrellaEdge[]>,
+/** The manifests of the charts, for the chart graph. */
+export function manifestsOf(charts: ReadonlyMap<string, ChartInfo>): Map<string, ChartManifest> {
+  return new Map([...charts].map(([folder, info]) => [folder, info.manifest]));
+}
+
+/** A chart of the plan's chain, as the PR body and the preview show it. */
+export function chainLink(
+  step: MovedChart,
   charts: ReadonlyMap<string, ChartInfo>,
-): Map<string, ValuesRoute[]> {
-  const MAX_ROUTES = 16;
-  const routes = new Map<string, ValuesRoute[]>();
-  const walk = (start: string, folder: string, prefix: string[], via: string[]) => {
-    for (const edge of edges.get(folder) ?? []) {
-      if (edge.how === "repository" || via.includes(edge.parent)) continue;
-      const key =
-        edge.dependency?.alias ??
-        edge.dependency?.name ??
-        charts.get(folder)?.manifest.name ??
-        baseName(folder);
-      const list = routes.get(edge.parent) ?? [];
-      if (list.length >= MAX_ROUTES) continue;
-      const route = { start, prefix: [key, ...prefix], via: [edge.parent, ...via] };
-      list.push(route);
-      routes.set(edge.parent, list);
-      walk(start, edge.parent, route.prefix, route.via);
-    }
+  shown: Pick<ChainLink, "role" | "tagKeys">,
+): ChainLink {
+  const link: ChainLink = {
+    chart: step.chart,
+    role: shown.role,
+    from: step.from ?? "?",
+    to: step.to,
+    tagKeys: shown.tagKeys,
+    takes: step.takes,
   };
-  for (const s of starts) walk(s, s, [], [s]);
-  return routes;
+  const name = charts.get(step.chart)?.manifest.name;
+  if (name !== undefined) link.name = name;
+  return link;
+}
+
+/** The pending publish entry of a repository dependency on a chart of the chain. */
+export function pendingPublish(p: AwaitingPublish): PendingPublish {
+  const dep = p.pin.dependency;
+  const out: PendingPublish = {
+    umbrella: p.pin.parent,
+    chart: p.pin.local,
+    dependency: dep.name,
+    repository: dep.repository ?? "",
+    version: p.version,
+    admits: p.admits,
+  };
+  if (dep.version) out.pin = dep.version.value;
+  return out;
 }
 
 /**
- * The plan of a deploy PR for `component` at `version.to`: for each of its charts, the values
- * key set to the version (the chart's appVersion too when it followed the image) and the chart's
- * version up by patch (or by the component's own level with `chart_bump: follow`); then each
- * umbrella that packages a chart of the chain, transitively up to the root, its pin moved when
- * it does not admit the new version and its version up. Every chart goes up once, however many
- * routes reach it. Umbrellas that take a chart from a chart repository are listed as pending
- * publish. A version the config repo runs already, or a lower one, plans nothing.
+ * Which of the component's charts move (those running an older or unreadable version), with
+ * notes and problems on `plan`; sets `plan.skipped` when none does.
  */
-export function planDeploy(input: DeployPlanInput): DeployPlan {
-  const { files, component, version } = input;
-  const to = version.to;
-  const plan: DeployPlan = {
-    edits: [],
-    chain: [],
-    pendingPublish: [],
-    running: {},
-    problems: [],
-    notes: [],
-  };
-  if (!isSemver(to)) {
-    plan.problems.push(
-      `${JSON.stringify(to)} is not a SemVer 2.0.0 version; nothing can be deployed`,
-    );
-    return plan;
-  }
-  const key = valuesPath(component.valuesKey);
-  const charts = chartsOf(files);
-  const { apply, textOf, edits } = editSet(files, plan.problems);
-
-  // Which of the component's charts move: those running an older (or unreadable) version.
+function movingCharts(
+  input: DeployPlanInput,
+  charts: ReadonlyMap<string, ChartInfo>,
+  key: string[],
+  plan: DeployPlan,
+): string[] {
+  const { files, component } = input;
+  const to = input.version.to;
   const moving: string[] = [];
   const ahead: string[] = [];
   const current: string[] = [];
   for (const folder of component.charts) {
-    const info = charts.get(folder);
-    if (!info) {
+    if (!charts.has(folder)) {
       plan.problems.push(
         `${chartPath(folder, CHART_FILE)} does not exist in the config repo; correct \`chart\` of components.define.${component.name} in the monorepo's .github/monobot.yml`,
       );
@@ -387,7 +316,7 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
     }
     moving.push(folder);
   }
-  if (plan.problems.length > 0) return plan;
+  if (plan.problems.length > 0) return [];
   for (const a of ahead) {
     plan.notes.push(
       `${a}, newer than ${to}: a rollback, so that chart is left as is (roll back in the config repo by hand).`,
@@ -404,149 +333,51 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
             kind: "current",
             reason: `the config repo runs ${component.name} ${to} already (${current.join(", ")}); nothing to propose.`,
           };
-    return plan;
   }
+  return moving;
+}
 
-  const manifests = new Map([...charts].map(([f, i]) => [f, i.manifest]));
-  const edges = umbrellaEdges(manifests);
-  const routes = valuesRoutes(moving, edges, charts);
-  const next = new Map<string, string>();
-
-  const bumpChart = (folder: string, level: BumpLevel): string | undefined => {
-    const info = charts.get(folder) as ChartInfo;
-    if (info.problem) {
-      plan.problems.push(`${info.problem} (this deploy must bump ${show(folder)})`);
-      return undefined;
-    }
-    const problem = chartVersionProblem(info.manifest);
-    if (problem) {
-      plan.problems.push(
-        `${chartPath(folder, CHART_FILE)} line ${problem.line}: ${problem.message}`,
-      );
-      return undefined;
-    }
-    const from = info.manifest.version?.value as string;
-    const target = bumpVersion(from, level);
-    const file = chartPath(folder, CHART_FILE);
-    if (!apply(file, (t) => setChartVersion(t, target), `version ${from} -> ${target}`))
-      return undefined;
-    next.set(folder, target);
-    return target;
-  };
-
-  // The component's charts: values key, appVersion when it followed the image, version.
-  const queue: string[] = [];
-  for (const folder of moving) {
-    const running = plan.running[folder];
-    const level =
-      component.chartBump === "follow" ? componentLevel(running ?? version.from, to) : "patch";
-    const valuesFile = chartPath(folder, VALUES_FILE);
-    apply(
-      valuesFile,
-      (t) => setValuesKey(t, key, to),
-      `${component.valuesKey} ${running ?? "(unset)"} -> ${to}`,
-    );
-    const info = charts.get(folder) as ChartInfo;
-    const app = info.manifest.appVersion?.value;
-    if (app !== undefined && app !== to && (app === running || app === version.from)) {
-      apply(
-        chartPath(folder, CHART_FILE),
-        (t) => setChartAppVersion(t, to),
-        `appVersion ${app} -> ${to}`,
-      );
-    }
-    const from = info.manifest.version?.value ?? "?";
-    const target = bumpChart(folder, level);
-    if (target === undefined) continue;
-    const link: ChainLink = {
-      chart: folder,
-      role: "chart",
-      from,
-      to: target,
-      tagKeys: [{ key, via: [folder] }],
-      takes: [],
-    };
-    if (info.manifest.name !== undefined) link.name = info.manifest.name;
-    plan.chain.push(link);
-    queue.push(folder);
+/** A component chart's own updates: the values key, and appVersion when it followed the image. */
+function imageUpdates(
+  input: DeployPlanInput,
+  info: ChartInfo,
+  folder: string,
+  key: string[],
+  running: string | undefined,
+): FileUpdate[] {
+  const { component, version } = input;
+  const to = version.to;
+  const updates: FileUpdate[] = [
+    {
+      path: chartPath(folder, VALUES_FILE),
+      edit: (t) => setValuesKey(t, key, to),
+      change: `${component.valuesKey} ${running ?? "(unset)"} -> ${to}`,
+    },
+  ];
+  const app = info.manifest.appVersion?.value;
+  if (app !== undefined && app !== to && (app === running || app === version.from)) {
+    updates.push({
+      path: chartPath(folder, CHART_FILE),
+      edit: (t) => setChartAppVersion(t, to),
+      change: `appVersion ${app} -> ${to}`,
+    });
   }
+  return updates;
+}
 
-  // Umbrellas, breadth-first up to the root; each goes up once.
-  const level =
-    component.chartBump === "follow"
-      ? componentLevel(plan.running[moving[0] as string] ?? version.from, to)
-      : "patch";
-  const links = new Map(plan.chain.map((l) => [l.chart, l]));
-  for (let i = 0; i < queue.length; i++) {
-    const child = queue[i] as string;
-    const childVersion = next.get(child) as string;
-    for (const edge of edges.get(child) ?? []) {
-      const dep = edge.dependency;
-      if (edge.how === "repository") {
-        const pending: PendingPublish = {
-          umbrella: edge.parent,
-          chart: child,
-          dependency: dep?.name ?? baseName(child),
-          repository: dep?.repository ?? "",
-          version: childVersion,
-          admits: pinAdmits(dep?.version?.value, childVersion) === true,
-        };
-        if (dep?.version) pending.pin = dep.version.value;
-        plan.pendingPublish.push(pending);
-        continue;
-      }
-      let link = links.get(edge.parent);
-      if (!link) {
-        const info = charts.get(edge.parent) as ChartInfo;
-        const from = info.manifest.version?.value ?? "?";
-        const target = bumpChart(edge.parent, level);
-        if (target === undefined) continue;
-        link = {
-          chart: edge.parent,
-          role: "umbrella",
-          from,
-          to: target,
-          tagKeys: (routes.get(edge.parent) ?? []).map((r) => ({
-            key: [...r.prefix, ...key],
-            via: r.via,
-          })),
-          takes: [],
-        };
-        if (info.manifest.name !== undefined) link.name = info.manifest.name;
-        links.set(edge.parent, link);
-        plan.chain.push(link);
-        queue.push(edge.parent);
-      }
-      const take: ChainLink["takes"][number] = { child, how: edge.how };
-      if (dep) take.dependency = dep.name;
-      const pin = dep?.version?.value;
-      if (dep && pin !== undefined) {
-        const admits = pinAdmits(pin, childVersion);
-        if (admits !== true) {
-          const written = nextPin(pin, childVersion);
-          const kind = baseName(dep.file) === REQUIREMENTS_FILE ? "requirements" : "chart";
-          const ok = apply(
-            dep.file,
-            (t) => setDependencyPin(t, kind, { index: dep.index, name: dep.name }, written),
-            `${dep.name} pin ${pin} -> ${written}`,
-          );
-          if (ok) take.pin = { from: pin, to: written };
-          if (admits === undefined) {
-            plan.notes.push(
-              `${dep.file} pinned ${dep.name} to ${JSON.stringify(pin)}, which is not a version constraint; monobot wrote ${written}.`,
-            );
-          }
-        }
-      }
-      link.takes.push(take);
-    }
-  }
-
-  // Umbrella values that override the chart's tag: otherwise the umbrella would keep deploying the old one.
+/** Umbrella values that override the chart's tag: otherwise the umbrella would keep deploying the old one. */
+function umbrellaOverrides(
+  plan: DeployPlan,
+  routes: ReadonlyMap<string, PackagingRoute[]>,
+  writer: UpdateWriter,
+  input: DeployPlanInput,
+  key: string[],
+): void {
+  const to = input.version.to;
   for (const link of plan.chain) {
     if (link.role !== "umbrella") continue;
     const file = chartPath(link.chart, VALUES_FILE);
-    const text = textOf(file);
+    const text = writer.textOf(file);
     if (text === undefined) continue;
     for (const route of routes.get(link.chart) ?? []) {
       const full = [...route.prefix, ...key];
@@ -554,14 +385,95 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
       if (value === undefined || value === to) continue;
       const name = full.join(".");
       if (isSemver(value) && compareVersions(value, to) < 0) {
-        apply(file, (t) => setValuesKey(t, full, to), `${name} ${value} -> ${to}`);
+        writer.apply({
+          path: file,
+          edit: (t) => setValuesKey(t, full, to),
+          change: `${name} ${value} -> ${to}`,
+        });
       } else {
         plan.notes.push(
-          `${file} sets ${name}: ${value}, which overrides ${route.start}'s ${component.valuesKey} in ${show(link.chart)}; left as is.`,
+          `${file} sets ${name}: ${value}, which overrides ${route.start}'s ${input.component.valuesKey} in ${show(link.chart)}; left as is.`,
         );
       }
     }
   }
+}
+
+/**
+ * The plan of a deploy PR for `component` at `version.to`: for each of its charts, the values
+ * key set to the version (the chart's appVersion too when it followed the image) and the chart's
+ * version up by patch (or by the component's own level with `chart_bump: follow`); then each
+ * umbrella that packages a chart of the chain, transitively up to the root, its pin moved when
+ * it does not admit the new version and its version up. Every chart goes up once, however many
+ * routes reach it. Umbrellas that take a chart from a chart repository are listed as pending
+ * publish. A version the config repo runs already, or a lower one, plans nothing.
+ */
+export function planDeploy(input: DeployPlanInput): DeployPlan {
+  const { files, component, version } = input;
+  const to = version.to;
+  const plan: DeployPlan = {
+    edits: [],
+    chain: [],
+    pendingPublish: [],
+    running: {},
+    problems: [],
+    notes: [],
+  };
+  if (!isSemver(to)) {
+    plan.problems.push(
+      `${JSON.stringify(to)} is not a SemVer 2.0.0 version; nothing can be deployed`,
+    );
+    return plan;
+  }
+  const key = valuesPath(component.valuesKey);
+  const charts = chartsOf(files);
+  const moving = movingCharts(input, charts, key, plan);
+  if (moving.length === 0) return plan;
+
+  const levelOf = (folder: string): BumpLevel =>
+    component.chartBump === "follow"
+      ? componentLevel(plan.running[folder] ?? version.from, to)
+      : "patch";
+  const graph = chartGraph(manifestsOf(charts));
+  const umbrellas = planUmbrellas({
+    graph,
+    changes: moving.map((folder) => ({
+      chart: folder,
+      updates: imageUpdates(
+        input,
+        charts.get(folder) as ChartInfo,
+        folder,
+        key,
+        plan.running[folder],
+      ),
+    })),
+    // Umbrellas go up by the level of the first chart, whichever chart reaches them.
+    move: (folder, role) =>
+      chartBump(
+        charts,
+        folder,
+        levelOf(role === "chart" ? folder : (moving[0] as string)),
+        "deploy",
+      ),
+    umbrellaVersion: "first",
+  });
+  plan.problems.push(...umbrellas.problems);
+  plan.notes.push(...umbrellas.notes);
+  const writer = updateWriter((path) => files.get(path), plan.problems);
+  for (const update of umbrellas.updates) writer.apply(update);
+
+  const routes = packagingRoutes(graph, umbrellas, moving);
+  plan.chain = umbrellas.charts.map((step) =>
+    chainLink(step, charts, {
+      role: step.role,
+      tagKeys:
+        step.role === "chart"
+          ? [{ key, via: [step.chart] }]
+          : (routes.get(step.chart) ?? []).map((r) => ({ key: [...r.prefix, ...key], via: r.via })),
+    }),
+  );
+  plan.pendingPublish = umbrellas.published.map(pendingPublish);
+  umbrellaOverrides(plan, routes, writer, input, key);
 
   // Charts whose dependencies could not be read may package the chain without the plan knowing.
   const reached = new Set(plan.chain.map((l) => l.chart));
@@ -571,7 +483,6 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
       `${info.problem}; if ${show(folder)} packages a chart of this deploy, it was not bumped.`,
     );
   }
-
-  plan.edits = edits();
+  plan.edits = writer.edits();
   return plan;
 }

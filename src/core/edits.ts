@@ -1,4 +1,4 @@
-// Pure `content -> content` updaters for VERSION files and charts: one exact replacement, verified by parsing again.
+// Pure `content -> content` updaters for VERSION files and charts (one exact replacement, verified by parsing again), and the one writer that applies them.
 import { isDeepStrictEqual } from "node:util";
 import { isMap, parseDocument } from "yaml";
 import {
@@ -235,4 +235,83 @@ export function setDependencyPin(
     (t) => dependenciesOf(t, kind)?.[dependency.index]?.version,
     `the ${dependency.name} dependency's version`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one writer: updates applied in order to in-memory files, as one commit's worth of edits.
+
+/**
+ * One change to one file, as release-please's updaters: a pure edit of the file's text and what
+ * it changes in words ("version 1.4.0 -> 1.4.1"). A plan is a list of these; the writer applies
+ * them in order, each to the text the previous ones left.
+ */
+export interface FileUpdate {
+  path: string;
+  edit: (content: string) => EditResult;
+  change?: string;
+}
+
+/** One file of a commit. `before` is "" for a file the commit creates. */
+export interface FileEdit {
+  path: string;
+  before: string;
+  after: string;
+  /** What changed, in words, in the order the updates were applied. */
+  changes: string[];
+  created?: boolean;
+}
+
+export interface UpdateWriter {
+  /** Applies one update; false when its edit refuses (the reason is added to the problems). */
+  apply(update: FileUpdate): boolean;
+  /** The file's text with the updates applied so far; undefined when it does not exist. */
+  textOf(path: string): string | undefined;
+  /** The files that changed, in the order they were first changed. */
+  edits(): FileEdit[];
+}
+
+export interface WriterOptions {
+  /** The problem for an update of a file that does not exist; without it, the file is created. */
+  missing?: (path: string) => string;
+  /** How a refused edit reads in the problems. */
+  refused?: (path: string, reason: string) => string;
+}
+
+/** The writer every plan shares: `read` gives a file's text at the start, `problems` collects refusals. */
+export function updateWriter(
+  read: (path: string) => string | undefined,
+  problems: string[],
+  options: WriterOptions = {},
+): UpdateWriter {
+  const working = new Map<string, FileEdit>();
+  const textOf = (path: string): string | undefined => working.get(path)?.after ?? read(path);
+  const apply = ({ path, edit, change }: FileUpdate): boolean => {
+    const before = textOf(path);
+    if (before === undefined && options.missing) {
+      problems.push(options.missing(path));
+      return false;
+    }
+    const r = edit(before ?? "");
+    if (!r.ok) {
+      problems.push(options.refused ? options.refused(path, r.reason) : `${path}: ${r.reason}`);
+      return false;
+    }
+    if (!r.changed) return true;
+    const entry = working.get(path);
+    if (entry) {
+      entry.after = r.content;
+      if (change !== undefined) entry.changes.push(change);
+    } else {
+      const fresh: FileEdit = {
+        path,
+        before: before ?? "",
+        after: r.content,
+        changes: change === undefined ? [] : [change],
+      };
+      if (before === undefined) fresh.created = true;
+      working.set(path, fresh);
+    }
+    return true;
+  };
+  return { apply, textOf, edits: () => [...working.values()] };
 }

@@ -5,11 +5,10 @@ import {
   deployPlanReads,
   deployTarget,
   planDeploy,
-  umbrellaEdges,
   type DeployComponent,
   type DeployPlan,
 } from "../../src/core/deploy-plan.js";
-import { parseChart, type ChartManifest } from "../../src/core/charts.js";
+import { chartGraph, parseChart, type ChartManifest } from "../../src/core/charts.js";
 import { contentKey, type ChangeSnapshot, type ChangedFile } from "../../src/core/types.js";
 import { unifiedPatch } from "../../src/sandbox/diff.js";
 import { policyFrom } from "../helpers/check-harness.js";
@@ -464,7 +463,7 @@ describe("the planned commit passes monobot/versions on the config repo", () => 
   });
 });
 
-describe("umbrellaEdges: Helm's packaging rule", () => {
+describe("the chart graph: Helm's packaging rule", () => {
   it("file:// and embedded charts are packaged; chart-repository dependencies are not", () => {
     const files = withEdge(configRepo());
     const charts = new Map<string, ChartManifest>();
@@ -473,14 +472,17 @@ describe("umbrellaEdges: Helm's packaging rule", () => {
       const parsed = parseChart(text, path);
       if (parsed.ok) charts.set(path.slice(0, -"/Chart.yaml".length), parsed.chart);
     }
-    const edges = umbrellaEdges(charts);
-    expect(edges.get("charts/roc-api")?.map((e) => [e.parent, e.how])).toEqual([
+    // The one chart graph the walk reads: packaging edges, and repository pins apart.
+    const graph = chartGraph(charts);
+    const edges = (child: string) => [
+      ...(graph.parents.get(child) ?? []).map((e) => [e.parent, e.via]),
+      ...(graph.published.get(child) ?? []).map((p) => [p.parent, "repository"]),
+    ];
+    expect(edges("charts/roc-api")).toEqual([
       ["charts/aether", "file"],
       ["charts/edge", "repository"],
     ]);
-    expect(edges.get("charts/aether/charts/metrics-agent")?.map((e) => [e.parent, e.how])).toEqual([
-      ["charts/aether", "embedded"],
-    ]);
+    expect(edges("charts/aether/charts/metrics-agent")).toEqual([["charts/aether", "embedded"]]);
   });
 });
 

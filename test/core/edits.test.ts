@@ -4,6 +4,7 @@ import {
   setChartVersion,
   setDependencyPin,
   setVersionFile,
+  updateWriter,
   type EditResult,
 } from "../../src/core/edits.js";
 
@@ -174,5 +175,61 @@ describe("setDependencyPin", () => {
     const result = setChartVersion(before, "1.0.1");
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(/would change other values/);
+  });
+});
+
+describe("updateWriter: the one writer of every plan", () => {
+  const files = new Map([
+    ["charts/a/Chart.yaml", "name: a\nversion: 1.0.0\n"],
+    ["VERSION", "1.0.0\n"],
+  ]);
+  const version = (path: string, to: string) => ({
+    path,
+    edit: (t: string) => setChartVersion(t, to),
+    change: `version -> ${to}`,
+  });
+
+  it("applies updates in order, each on the text the previous left, and lists each file once", () => {
+    const problems: string[] = [];
+    const writer = updateWriter((p) => files.get(p), problems);
+    expect(writer.apply(version("charts/a/Chart.yaml", "1.0.1"))).toBe(true);
+    expect(writer.apply(version("charts/a/Chart.yaml", "1.0.2"))).toBe(true);
+    // Already right: applied, but nothing to record.
+    expect(writer.apply(version("charts/a/Chart.yaml", "1.0.2"))).toBe(true);
+    expect(writer.textOf("charts/a/Chart.yaml")).toBe("name: a\nversion: 1.0.2\n");
+    expect(writer.edits()).toEqual([
+      {
+        path: "charts/a/Chart.yaml",
+        before: "name: a\nversion: 1.0.0\n",
+        after: "name: a\nversion: 1.0.2\n",
+        changes: ["version -> 1.0.1", "version -> 1.0.2"],
+      },
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("creates a missing file, or refuses it when told to", () => {
+    const created = updateWriter((p) => files.get(p), []);
+    created.apply({ path: "new.txt", edit: () => ({ ok: true, content: "x\n", changed: true }) });
+    expect(created.edits()).toEqual([
+      { path: "new.txt", before: "", after: "x\n", changes: [], created: true },
+    ]);
+    const problems: string[] = [];
+    const strict = updateWriter((p) => files.get(p), problems, {
+      missing: (p) => `${p} could not be read`,
+    });
+    expect(strict.apply(version("charts/b/Chart.yaml", "1.0.0"))).toBe(false);
+    expect(problems).toEqual(["charts/b/Chart.yaml could not be read"]);
+    expect(strict.edits()).toEqual([]);
+  });
+
+  it("turns a refused edit into a problem, worded as the plan words them", () => {
+    const problems: string[] = [];
+    const writer = updateWriter((p) => files.get(p), problems, {
+      refused: (p, reason) => `\`${p}\`: ${reason}.`,
+    });
+    expect(writer.apply(version("VERSION", "1.0.1"))).toBe(false);
+    expect(problems).toEqual(["`VERSION`: Chart.yaml does not parse; fix it by hand first."]);
+    expect(writer.edits()).toEqual([]);
   });
 });

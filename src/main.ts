@@ -100,6 +100,10 @@ async function main(): Promise<void> {
       ...(env.redisUrl ? { redisUrl: env.redisUrl, redisLockMs: env.redisLockSeconds * 1000 } : {}),
       runner: (job) => runJob(job),
       log,
+      onLockLost: (e) => {
+        say(`${e.message}: stopping`);
+        void exit(sink, 1);
+      },
       queue: {
         // Each installation has its own write lane, so jobs of different installations overlap.
         concurrency: env.concurrency,

@@ -38,6 +38,8 @@ export interface RuntimeOptions {
   redisLockMs?: number;
   runner: JobRunner;
   log: Log;
+  /** Journal mode: another process took the state directory over; this one must stop. */
+  onLockLost?: (error: Error) => void;
   queue: Pick<InProcessQueueOptions, "concurrency" | "onError" | "onSuperseded">;
 }
 
@@ -71,6 +73,7 @@ function openMemory(options: RuntimeOptions): Runtime {
 async function openJournal(options: RuntimeOptions): Promise<Runtime> {
   const state: StateDir = await openStateDir(options.stateDir, options.runner, {
     ...options.queue,
+    ...(options.onLockLost ? { onLockLost: options.onLockLost } : {}),
     log: options.log,
   });
   const { recovery } = state;
@@ -80,6 +83,7 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
         tornTail: recovery.tornTail,
         skipped: recovery.skipped,
         staleLockPid: recovery.staleLockPid,
+        ...(recovery.staleLockHost ? { staleLockHost: recovery.staleLockHost } : {}),
       },
       "state directory: recovered from an unclean stop",
     );

@@ -2,7 +2,6 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  fsyncSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -266,11 +265,14 @@ export class StateDirLock {
   }
 }
 
+/**
+ * Not fsync'd: other processes see the entry without it (and a network volume's close flushes it);
+ * after a machine crash a lost entry only means nobody holds the lock, which is true.
+ */
 function writeEntry(path: string, owner: LockOwner, flag: "w" | "wx"): void {
   const fd = openSync(path, flag);
   try {
     writeSync(fd, `${JSON.stringify(owner)}\n`);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

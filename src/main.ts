@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     timers: runtime.timers,
     fires: runtime.fires,
     later: runtime.later,
+    ...(runtime.repositories ? { repositories: runtime.repositories } : {}),
     ...(sealingKeys ? { sealingKeys } : {}),
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });

@@ -33,7 +33,9 @@ export type JournalRecord =
   /** A timer cleared or fired. */
   | { t: "untimer"; key: string }
   /** The latest fire claimed for a schedule key (epoch ms). */
-  | { t: "fire"; key: string; at: number };
+  | { t: "fire"; key: string; at: number }
+  /** A schedule's fires forgotten (the schedule or its repository is gone). */
+  | { t: "unfire"; key: string };
 
 /** What the journal holds once replayed: the live records only. */
 export interface JournalState {
@@ -388,6 +390,9 @@ export class Journal {
       case "fire":
         this.#fires.set(r.key, Math.max(r.at, this.#fires.get(r.key) ?? r.at));
         break;
+      case "unfire":
+        this.#fires.delete(r.key);
+        break;
     }
   }
 
@@ -447,7 +452,8 @@ export function parseRecord(line: string): JournalRecord | null {
         ? { t: "timer", key: value.key, due: value.due as number, data: value.data as Json }
         : null;
     case "untimer":
-      return typeof value.key === "string" ? { t: "untimer", key: value.key } : null;
+    case "unfire":
+      return typeof value.key === "string" ? { t: value.t, key: value.key } : null;
     case "fire":
       return typeof value.key === "string" && Number.isFinite(value.at)
         ? { t: "fire", key: value.key, at: value.at as number }

@@ -5,9 +5,9 @@ import type { Log } from "../log.js";
 import type { JobQueue, JobRunner } from "./job.js";
 import { InProcessQueue, type InProcessQueueOptions } from "./in-process-queue.js";
 import { RedisQueue } from "./redis-queue.js";
-import { RedisFireStore, RedisTimerStore } from "./redis-stores.js";
+import { RedisFireStore, RedisScheduledRepos, RedisTimerStore } from "./redis-stores.js";
 import { openStateDir, type StateDir } from "./state-dir.js";
-import { MemoryFireStore } from "./scheduler.js";
+import { MemoryFireStore, type SharedRepositories } from "./scheduler.js";
 import { JournalTimerStore, MemoryTimerStore } from "./timer-store.js";
 import type { FireStore, TimerStore } from "./stores.js";
 
@@ -18,6 +18,8 @@ export interface Runtime {
   /** Timers that queue a job when due (follow-ups at a time). */
   later: TimerStore;
   fires: FireStore;
+  /** Redis mode: the repositories every replica schedules (one process needs none). */
+  repositories?: SharedRepositories;
   /** Runs again the work accepted before a restart and not finished; how many jobs. */
   recover(): Promise<number>;
   /** Null when the store takes work; otherwise why not (for /readyz). */
@@ -126,12 +128,14 @@ async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime>
   const timers = new RedisTimerStore(url, { ...locks, log: options.log });
   const later = new RedisTimerStore(url, { ...locks, name: "later", log: options.log });
   const fires = new RedisFireStore(url);
+  const repositories = new RedisScheduledRepos(url);
   return {
     mode: "redis",
     queue,
     timers,
     later,
     fires,
+    repositories,
     // Redis keeps the jobs; a stalled job of a killed replica is taken over by the workers.
     recover: () => Promise.resolve(0),
     unready: async () => ((await queue.ping()) ? null : "Redis does not answer (REDIS_URL)"),
@@ -140,6 +144,7 @@ async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime>
       await timers.stop();
       await later.stop();
       await fires.close();
+      await repositories.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,8 @@ afterEach(() => {
   cleanup();
 });
 
-const STALE_MS = 1000;
+/** Long enough that a loaded machine's holder still refreshes in time. */
+const STALE_MS = 3000;
 
 /** A lock entry as another process wrote it (epoch 1). */
 function writeEntry(dir: string, owner: Record<string, unknown>): string {
@@ -43,7 +44,12 @@ function refresher(path: string) {
     await exited;
   };
   children.push({ kill: () => child.kill("SIGKILL") });
-  return { stop };
+  // Refreshing once it has touched the entry (a loaded machine starts node slowly).
+  const before = statSync(path).mtimeMs;
+  const started = (async () => {
+    while (statSync(path).mtimeMs === before) await new Promise((r) => setTimeout(r, 20));
+  })();
+  return { stop, started };
 }
 
 function openError(dir: string): unknown {

@@ -1,11 +1,14 @@
-// Benchmark: enqueue throughput and latency, the in-process queue vs the durable (journaled) one.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Benchmark: enqueue throughput and latency, the in-process queue vs the durable (journaled) one;
+// and what the state directory's lock costs a start-up.
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DurableQueue } from "../src/runtime/durable-queue.js";
 import { InProcessQueue } from "../src/runtime/in-process-queue.js";
 import type { JobQueue, JobRunner, QueuedJob } from "../src/runtime/job.js";
+import { Journal, LOCK_FILE } from "../src/runtime/journal.js";
+import { readLockOwner, StateDirLock } from "../src/runtime/state-dir-lock.js";
 
 const JOBS = 5_000;
 const CONCURRENCY = 20;
@@ -162,7 +165,75 @@ export async function benchJournal(): Promise<{ rows: Array<Record<string, strin
   };
 }
 
+const LOCK_ROUNDS = 200;
+
+/** Median milliseconds of `round` over LOCK_ROUNDS fresh folders (`prepare` runs untimed). */
+function timed(prepare: (dir: string) => void, round: (dir: string) => void): number {
+  const times: number[] = [];
+  for (let i = 0; i < LOCK_ROUNDS; i++) {
+    const dir = mkdtempSync(join(tmpdir(), "monobot-bench-lock-"));
+    try {
+      prepare(dir);
+      const started = process.hrtime.bigint();
+      round(dir);
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? 0;
+}
+
+/**
+ * Start-up cost of the lock: taking and releasing it alone, against the pid file it replaced
+ * (one exclusive create and one unlink), and a whole journal open and close with it.
+ */
+export async function benchLock(): Promise<{ rows: Array<Record<string, string | number>> }> {
+  const nothing = () => undefined;
+  const pidFile = timed(nothing, (dir) => {
+    const path = join(dir, LOCK_FILE);
+    writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+    unlinkSync(path);
+  });
+  const fresh = timed(nothing, (dir) => StateDirLock.take(dir).release());
+  const released = timed(
+    (dir) => StateDirLock.take(dir).release(),
+    (dir) => StateDirLock.take(dir).release(),
+  );
+  // A holder killed in this pid namespace: its pid no longer runs, so no wait.
+  const killed = timed(
+    (dir) => {
+      const first = StateDirLock.take(dir);
+      const { place } = readLockOwner(dir) ?? { place: "" };
+      first.release();
+      mkdirSync(join(dir, LOCK_FILE), { recursive: true });
+      writeFileSync(
+        join(dir, LOCK_FILE, "000000000009"),
+        JSON.stringify({ pid: 999_999_999, host: hostname(), place, token: "gone" }),
+      );
+    },
+    (dir) => StateDirLock.take(dir).release(),
+  );
+  const journal = timed(nothing, (dir) => void Journal.open(dir).close());
+  const ms = (n: number) => round(n, 3);
+  return {
+    rows: [
+      { "start-up step": "pid file (before): create + unlink", "median ms": ms(pidFile) },
+      { "start-up step": "lock: take + release, empty folder", "median ms": ms(fresh) },
+      { "start-up step": "lock: take after a clean stop", "median ms": ms(released) },
+      { "start-up step": "lock: take after kill -9 (same host)", "median ms": ms(killed) },
+      { "start-up step": "journal open + close (with the lock)", "median ms": ms(journal) },
+      {
+        "start-up step": "lock: take after kill -9 on another host",
+        "median ms": "waits the stale time (10 s): the entry must be seen unchanged",
+      },
+    ],
+  };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { rows } = await benchJournal();
   console.table(rows);
+  console.table((await benchLock()).rows);
 }

@@ -5,7 +5,7 @@ import { benchIntake } from "./intake.js";
 import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
 import { benchBurst } from "./burst.js";
-import { benchJournal } from "./journal.js";
+import { benchJournal, benchLock } from "./journal.js";
 import { benchRedis } from "./redis.js";
 import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       run: benchCli,
     },
     { title: "Job intake: in-process vs durable queue (journal fsync'd)", run: benchJournal },
+    { title: "State directory lock: what it adds to a start-up", run: benchLock },
     { title: "Redis queue: a burst over keys, one replica vs two", run: benchRedis },
     {
       title:

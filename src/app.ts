@@ -17,6 +17,8 @@ export function createApp(options: AppOptions) {
   return (app: Probot): void => {
     // Every event tells the scheduler about its repository (no polling to find them).
     app.onAny(async (context) => {
+      // Repositories added to (or removed from) the App are scheduled (or not) on every replica.
+      services.scheduler.followInstallation(context.name, context.payload);
       const payload = context.payload as {
         repository?: { name: string; owner: { login: string }; default_branch?: string };
         installation?: { id: number };

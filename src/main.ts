@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { createApp } from "./app.js";
 import { handlers } from "./handlers/index.js";
 import { jobRunner } from "./handlers/run-job.js";
+import type { Log } from "./log.js";
 import type { JobRunner } from "./runtime/job.js";
 import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js";
 import { GitHubHookDeliveries, RedeliverySweep } from "./runtime/redelivery-sweep.js";
@@ -16,21 +17,42 @@ import { Metrics } from "./server/metrics.js";
 import { metricsPlugin } from "./server/octokit-metrics.js";
 import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
 import { secretsPublicKeyRoute } from "./server/secrets-route.js";
+import { LogSink } from "./server/log-sink.js";
 import { loadKeyRing } from "./secrets/sealing.js";
 
+/** Writes one line for the operator; a closed stderr (the reader went away) is not a crash. */
+function say(line: string): void {
+  try {
+    process.stderr.write(`monobot: ${line}\n`);
+  } catch {
+    // Nobody reads stderr any more: there is no one left to tell.
+  }
+}
+
+/** Exits once the log lines already written have left (or a second has passed). */
+async function exit(sink: LogSink, code: number): Promise<never> {
+  await sink.flush(1000);
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
+  // A reader of stdout or stderr that goes away must not crash (or stall) the server.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   let env;
   try {
     env = readServerEnv(process.env);
   } catch (e) {
     if (e instanceof EnvError) {
-      process.stderr.write(`monobot: ${e.message}\n`);
+      say(e.message);
       process.exit(1);
     }
     throw e;
   }
-  const log = pino({ level: env.logLevel, name: "monobot" });
+  const sink = new LogSink();
+  const log = pino({ level: env.logLevel, name: "monobot" }, sink);
   const metrics = new Metrics({ defaultMetrics: true });
+  metrics.watchLog(sink);
   // Probot only logs a secondary rate limit; monobot waits as GitHub's retry-after asks and
   // retries a few times, so an event is not lost to a burst.
   const retryWithin =
@@ -78,6 +100,10 @@ async function main(): Promise<void> {
       ...(env.redisUrl ? { redisUrl: env.redisUrl, redisLockMs: env.redisLockSeconds * 1000 } : {}),
       runner: (job) => runJob(job),
       log,
+      onLockLost: (e) => {
+        say(`${e.message}: stopping`);
+        void exit(sink, 1);
+      },
       queue: {
         // Each installation has its own write lane, so jobs of different installations overlap.
         concurrency: env.concurrency,
@@ -92,8 +118,8 @@ async function main(): Promise<void> {
     });
   } catch (e) {
     if (e instanceof StateDirLockedError || e instanceof StateDirUnusableError) {
-      process.stderr.write(`monobot: ${e.message}\n`);
-      process.exit(1);
+      say(e.message);
+      await exit(sink, 1);
     }
     throw e;
   }
@@ -107,6 +133,7 @@ async function main(): Promise<void> {
     timers: runtime.timers,
     fires: runtime.fires,
     later: runtime.later,
+    ...(runtime.repositories ? { repositories: runtime.repositories } : {}),
     ...(sealingKeys ? { sealingKeys } : {}),
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });
@@ -149,8 +176,31 @@ async function main(): Promise<void> {
     metrics,
     log,
     webhookPath: env.webhookPath,
+    // What monobot subscribes to, and what GitHub sends an App besides: nothing else is labelled.
+    knownEvents: [
+      ...handlers.flatMap((h) => h.events.map((e) => e.split(".")[0] ?? e)),
+      "ping",
+      "installation",
+      "installation_repositories",
+    ],
     unready: () => runtime.unready(),
     routes: [ciCallbackRoute({ queue, env: process.env, log }), secretsPublicKeyRoute(sealingKeys)],
+  });
+  // Stops everything this process opened, in order; the journal's lock is released last.
+  const close = async () => {
+    await services.scheduler.stop();
+    await services.timeouts.stop();
+    await runtime.close();
+    await spacing?.close();
+  };
+  server.once("error", (e: NodeJS.ErrnoException) => {
+    const where = `${env.host ?? "all addresses"} port ${env.port}`;
+    say(
+      e.code === "EADDRINUSE"
+        ? `${where} is already in use by another process: stop it, or set PORT (or HOST) to a free one`
+        : `cannot listen on ${where} (${e.code ?? e.message}): set PORT (or HOST) to one this process may open`,
+    );
+    void close().finally(() => exit(sink, 1));
   });
   server.listen(env.port, env.host, () => {
     const address = server.address();
@@ -163,25 +213,46 @@ async function main(): Promise<void> {
     // that does not listen yet fails again (and is not asked for a second time).
     sweep?.start();
   });
+  stopOnSignals({ drainMs: env.drainSeconds * 1000, log, sink, shutdown, sweep, close });
+}
+
+/** Past the drain, closing the stores gets this long before the process ends regardless. */
+const CLOSE_MARGIN_MS = 2000;
+
+/**
+ * SIGTERM and SIGINT: stop taking deliveries, drain, close. A watchdog ends the process if
+ * closing hangs (a store that does not answer), so a stop never outlives the drain by more than
+ * CLOSE_MARGIN_MS.
+ */
+function stopOnSignals(deps: {
+  drainMs: number;
+  log: Log;
+  sink: LogSink;
+  shutdown: (drainMs: number) => Promise<{ finished: boolean; handedBack: string[] }>;
+  sweep: RedeliverySweep | undefined;
+  close: () => Promise<void>;
+}): void {
+  const { log, sink } = deps;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping: finishing work in flight");
-    void sweep?.stop();
+    setTimeout(() => {
+      say("could not stop within the drain: exiting now; unfinished work runs after the restart");
+      process.exit(1);
+    }, deps.drainMs + CLOSE_MARGIN_MS).unref();
+    void deps.sweep?.stop();
     void (async () => {
-      const { finished, handedBack } = await shutdown(env.drainSeconds * 1000);
+      const { finished, handedBack } = await deps.shutdown(deps.drainMs);
       if (finished) log.info("all work finished");
       else
         log.warn(
           { handedBack },
           "drain timed out: these jobs stay in the journal and run after the restart",
         );
-      await services.scheduler.stop();
-      await services.timeouts.stop();
-      await runtime.close();
-      await spacing?.close();
-      process.exit(0);
+      await deps.close();
+      await exit(sink, 0);
     })();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
@@ -189,6 +260,6 @@ async function main(): Promise<void> {
 }
 
 void main().catch((e: unknown) => {
-  process.stderr.write(`monobot: failed to start: ${(e as Error).message}\n`);
+  say(`failed to start: ${(e as Error).message}`);
   process.exit(1);
 });

@@ -33,4 +33,13 @@ export class JournalFireStore implements FireStore {
     }
     return true;
   }
+
+  async prune(forget: (key: string) => boolean): Promise<number> {
+    const keys = [...this.#fires.keys()].filter(forget);
+    if (keys.length === 0) return 0;
+    for (const key of keys) this.#fires.delete(key);
+    // A crash before this is written only leaves the records for the next prune.
+    await this.journal.append(...keys.map((key) => ({ t: "unfire" as const, key })));
+    return keys.length;
+  }
 }

@@ -7,9 +7,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  unlinkSync,
   write,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import { open, rename } from "node:fs/promises";
@@ -17,6 +15,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "../log.js";
 import type { Json, QueuedJob } from "./job.js";
+import { LOCK_FILE, StateDirLock, StateDirLockedError } from "./state-dir-lock.js";
 
 const writeAsync = promisify(write);
 const fsyncAsync = promisify(fsync);
@@ -34,7 +33,9 @@ export type JournalRecord =
   /** A timer cleared or fired. */
   | { t: "untimer"; key: string }
   /** The latest fire claimed for a schedule key (epoch ms). */
-  | { t: "fire"; key: string; at: number };
+  | { t: "fire"; key: string; at: number }
+  /** A schedule's fires forgotten (the schedule or its repository is gone). */
+  | { t: "unfire"; key: string };
 
 /** What the journal holds once replayed: the live records only. */
 export interface JournalState {
@@ -59,6 +60,16 @@ export interface JournalOptions {
    * `append` comes to carry them (default 100 ms).
    */
   lazyMs?: number;
+  /**
+   * How long the state directory's lock may go unrefreshed before another process takes it
+   * over (default 10 s); also how long opening may wait to tell a gone holder from a live one.
+   */
+  lockStaleMs?: number;
+  /**
+   * Called if another process took the lock over (this one stalled past `lockStaleMs`): the
+   * journal has closed itself by then, and the process should stop.
+   */
+  onLockLost?: (error: Error) => void;
   log?: Log;
 }
 
@@ -70,22 +81,10 @@ export interface JournalRecovery {
   skipped: number;
   /** Whether the last line was cut short (a write torn by a crash; ignored). */
   tornTail: boolean;
-  /** The pid of a dead process whose lock was taken over, if any. */
+  /** The pid of a process that stopped uncleanly and whose lock was taken over, if known. */
   staleLockPid?: number;
-}
-
-/** Another live process holds the state directory. */
-export class StateDirLockedError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
-    super(
-      `the state directory ${dir} is in use by another monobot process (pid ${pid}): stop that ` +
-        `process, or give this one its own MONOBOT_STATE_DIR`,
-    );
-    this.name = "StateDirLockedError";
-  }
+  /** The host that process ran on, if known. */
+  staleLockHost?: string;
 }
 
 /** The journal was closed; what was not written runs again after a restart. */
@@ -97,7 +96,7 @@ export class JournalClosedError extends Error {
 }
 
 export const JOURNAL_FILE = "journal.jsonl";
-export const LOCK_FILE = "monobot.lock";
+export { LOCK_FILE, StateDirLockedError };
 
 interface Waiter {
   resolve: () => void;
@@ -115,6 +114,7 @@ export class Journal {
   readonly #seen = new Set<string>();
   readonly #timers = new Map<string, { due: number; data: Json }>();
   readonly #fires = new Map<string, number>();
+  readonly #lock: StateDirLock;
   #fd: number;
   #bytes = 0;
   #liveBytes = 0;
@@ -142,16 +142,24 @@ export class Journal {
     if (!Number.isInteger(this.#remember) || this.#remember < 0) {
       throw new Error(`journal: rememberDeliveries must be a whole number (got ${this.#remember})`);
     }
-    const staleLockPid = usable(this.dir, () => {
+    this.#lock = usable(this.dir, () => {
       mkdirSync(this.dir, { recursive: true });
-      return takeLock(this.dir);
+      return StateDirLock.take(this.dir, {
+        ...(options.lockStaleMs !== undefined ? { staleMs: options.lockStaleMs } : {}),
+        onLost: (e) => this.#lockLost(e, options.onLockLost),
+      });
     });
+    const stale = this.#lock.stale;
     try {
-      this.recovery = { ...this.#replay(), ...(staleLockPid ? { staleLockPid } : {}) };
+      this.recovery = {
+        ...this.#replay(),
+        ...(stale?.pid !== undefined ? { staleLockPid: stale.pid } : {}),
+        ...(stale?.host ? { staleLockHost: stale.host } : {}),
+      };
       // Start from a clean file: drops a torn tail, so later appends begin on a fresh line.
       this.#fd = usable(this.dir, () => this.#rewrite([]));
     } catch (e) {
-      releaseLock(this.dir);
+      this.#lock.release();
       throw e;
     }
   }
@@ -221,7 +229,19 @@ export class Journal {
     this.#closed = true;
     clearTimeout(this.#lazyTimer);
     closeSync(this.#fd);
-    releaseLock(this.dir);
+    this.#lock.release();
+  }
+
+  /** Another process holds the folder now: nothing more is written here (it is theirs). */
+  #lockLost(error: Error, onLost: ((error: Error) => void) | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#lazyTimer);
+    this.#log?.error({ err: error.message, dir: this.dir }, "state directory: lock lost");
+    for (const w of this.#waiters.splice(0)) w.reject(new JournalClosedError());
+    this.#lines = [];
+    this.#records = [];
+    onLost?.(error);
   }
 
   #buffer(records: JournalRecord[]): Promise<void> {
@@ -370,10 +390,13 @@ export class Journal {
       case "fire":
         this.#fires.set(r.key, Math.max(r.at, this.#fires.get(r.key) ?? r.at));
         break;
+      case "unfire":
+        this.#fires.delete(r.key);
+        break;
     }
   }
 
-  #replay(): Omit<JournalRecovery, "staleLockPid"> {
+  #replay(): Omit<JournalRecovery, "staleLockPid" | "staleLockHost"> {
     let text: string;
     try {
       text = readFileSync(this.#path, "utf8");
@@ -429,7 +452,8 @@ export function parseRecord(line: string): JournalRecord | null {
         ? { t: "timer", key: value.key, due: value.due as number, data: value.data as Json }
         : null;
     case "untimer":
-      return typeof value.key === "string" ? { t: "untimer", key: value.key } : null;
+    case "unfire":
+      return typeof value.key === "string" ? { t: value.t, key: value.key } : null;
     case "fire":
       return typeof value.key === "string" && Number.isFinite(value.at)
         ? { t: "fire", key: value.key, at: value.at as number }
@@ -501,62 +525,5 @@ function usable<T>(dir: string, use: () => T): T {
       throw new StateDirUnusableError(dir, code);
     }
     throw e;
-  }
-}
-
-/** Whether a process with this pid runs (EPERM: it runs as another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Takes `dir`'s lock file (holding our pid). A lock whose process is gone (or is this very pid,
- * as after a container restart) is taken over; its pid is returned. A live holder throws.
- */
-function takeLock(dir: string): number | undefined {
-  const path = join(dir, LOCK_FILE);
-  let stale: number | undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
-      return stale;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    let content: string;
-    try {
-      content = readFileSync(path, "utf8").trim();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw e;
-    }
-    const pid = /^\d+$/.test(content) ? Number(content) : NaN;
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new StateDirLockedError(dir, pid);
-    }
-    // An empty or garbled lock is a crash while it was written: as stale as a dead pid.
-    stale = Number.isSafeInteger(pid) && pid > 0 ? pid : stale;
-    try {
-      unlinkSync(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    }
-  }
-  throw new Error(
-    `could not take the lock ${path}: it keeps changing; is another process starting?`,
-  );
-}
-
-function releaseLock(dir: string): void {
-  const path = join(dir, LOCK_FILE);
-  try {
-    if (readFileSync(path, "utf8").trim() === String(process.pid)) unlinkSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
 }

@@ -5,9 +5,9 @@ import type { Log } from "../log.js";
 import type { JobQueue, JobRunner } from "./job.js";
 import { InProcessQueue, type InProcessQueueOptions } from "./in-process-queue.js";
 import { RedisQueue } from "./redis-queue.js";
-import { RedisFireStore, RedisTimerStore } from "./redis-stores.js";
+import { RedisFireStore, RedisScheduledRepos, RedisTimerStore } from "./redis-stores.js";
 import { openStateDir, type StateDir } from "./state-dir.js";
-import { MemoryFireStore } from "./scheduler.js";
+import { MemoryFireStore, type SharedRepositories } from "./scheduler.js";
 import { JournalTimerStore, MemoryTimerStore } from "./timer-store.js";
 import type { FireStore, TimerStore } from "./stores.js";
 
@@ -18,6 +18,8 @@ export interface Runtime {
   /** Timers that queue a job when due (follow-ups at a time). */
   later: TimerStore;
   fires: FireStore;
+  /** Redis mode: the repositories every replica schedules (one process needs none). */
+  repositories?: SharedRepositories;
   /** Runs again the work accepted before a restart and not finished; how many jobs. */
   recover(): Promise<number>;
   /** Null when the store takes work; otherwise why not (for /readyz). */
@@ -38,6 +40,8 @@ export interface RuntimeOptions {
   redisLockMs?: number;
   runner: JobRunner;
   log: Log;
+  /** Journal mode: another process took the state directory over; this one must stop. */
+  onLockLost?: (error: Error) => void;
   queue: Pick<InProcessQueueOptions, "concurrency" | "onError" | "onSuperseded">;
 }
 
@@ -71,6 +75,7 @@ function openMemory(options: RuntimeOptions): Runtime {
 async function openJournal(options: RuntimeOptions): Promise<Runtime> {
   const state: StateDir = await openStateDir(options.stateDir, options.runner, {
     ...options.queue,
+    ...(options.onLockLost ? { onLockLost: options.onLockLost } : {}),
     log: options.log,
   });
   const { recovery } = state;
@@ -80,6 +85,7 @@ async function openJournal(options: RuntimeOptions): Promise<Runtime> {
         tornTail: recovery.tornTail,
         skipped: recovery.skipped,
         staleLockPid: recovery.staleLockPid,
+        ...(recovery.staleLockHost ? { staleLockHost: recovery.staleLockHost } : {}),
       },
       "state directory: recovered from an unclean stop",
     );
@@ -131,12 +137,14 @@ async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime>
   const timers = new RedisTimerStore(url, { ...locks, log: options.log });
   const later = new RedisTimerStore(url, { ...locks, name: "later", log: options.log });
   const fires = new RedisFireStore(url);
+  const repositories = new RedisScheduledRepos(url);
   return {
     mode: "redis",
     queue,
     timers,
     later,
     fires,
+    repositories,
     // Redis keeps the jobs; a stalled job of a killed replica is taken over by the workers.
     recover: () => Promise.resolve(0),
     unready: async () => ((await queue.ping()) ? null : "Redis does not answer (REDIS_URL)"),
@@ -145,6 +153,7 @@ async function openRedis(options: RuntimeOptions, url: string): Promise<Runtime>
       await timers.stop();
       await later.stop();
       await fires.close();
+      await repositories.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-// Run timeouts and schedule fires shared by replicas: BullMQ delayed jobs, and a fire claim in Redis.
+// Run timeouts and schedule fires shared by replicas: BullMQ delayed jobs, a fire claim in Redis,
+// and the repositories every replica schedules.
 import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Log } from "../log.js";
@@ -10,6 +11,12 @@ import {
   type RedisConnection,
 } from "./redis-client.js";
 import type { FireStore, TimerStore } from "./stores.js";
+import {
+  parseScheduledRepo,
+  Scheduler,
+  type ScheduledRepo,
+  type SharedRepositories,
+} from "./scheduler.js";
 
 export interface RedisTimerStoreOptions {
   /** Prefix of every key (the same as the queue's, so one `{prefix}` keeps a cluster slot). */
@@ -246,6 +253,53 @@ export class RedisFireStore implements FireStore {
       throw new TypeError(`RedisFireStore.claim: the fire time of ${key} must be a valid Date`);
     }
     return (await CLAIM_FIRE.run(this.#redis, [this.#fires], [key, at.getTime()])) === 1;
+  }
+
+  async prune(forget: (key: string) => boolean): Promise<number> {
+    let cursor = "0";
+    let forgotten = 0;
+    do {
+      const [next, flat] = await this.#redis.hscan(this.#fires, cursor, "COUNT", 500);
+      cursor = next;
+      const keys = flat.filter((_, i) => i % 2 === 0).filter(forget);
+      if (keys.length > 0) forgotten += await this.#redis.hdel(this.#fires, ...keys);
+    } while (cursor !== "0");
+    return forgotten;
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+}
+
+/**
+ * The repositories every replica schedules, shared: one replica learns a repository (an event,
+ * an installation, its start-up listing) and every replica ticks it from its next tick on.
+ */
+export class RedisScheduledRepos implements SharedRepositories {
+  readonly #redis: Redis;
+  readonly #repos: string;
+
+  constructor(connection: RedisConnection, options: { prefix?: string } = {}) {
+    this.#repos = `${options.prefix ?? "monobot"}:schedule:repos`;
+    this.#redis = createRedisClient(connection, "monobot-scheduled-repos");
+  }
+
+  async add(target: ScheduledRepo): Promise<void> {
+    await this.#redis.hset(this.#repos, Scheduler.repoKey(target), JSON.stringify(target));
+  }
+
+  async remove(repoKey: string): Promise<void> {
+    await this.#redis.hdel(this.#repos, repoKey);
+  }
+
+  async all(): Promise<ScheduledRepo[]> {
+    const out: ScheduledRepo[] = [];
+    for (const value of Object.values(await this.#redis.hgetall(this.#repos))) {
+      const target = parseScheduledRepo(value);
+      if (target) out.push(target);
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,12 @@ import type { BackendOptions, Services } from "../handlers/handler.js";
 import type { Log } from "../log.js";
 import type { KeyRing } from "../secrets/sealing.js";
 import { RunTimeouts, type TrackedRun } from "./run-timeouts.js";
-import { MemoryFireStore, Scheduler, type ScheduledRepo } from "./scheduler.js";
+import {
+  MemoryFireStore,
+  Scheduler,
+  type ScheduledRepo,
+  type SharedRepositories,
+} from "./scheduler.js";
 import { FollowUps } from "./follow-ups.js";
 import type { FireStore, TimerStore } from "./stores.js";
 import { MemoryTimerStore } from "./timer-store.js";
@@ -29,6 +34,8 @@ export interface ServiceOptions {
   timers?: TimerStore;
   /** The scheduler's last fires (the journal or Redis); in memory when absent. */
   fires?: FireStore;
+  /** Redis mode: the repositories every replica schedules. */
+  repositories?: SharedRepositories;
   /** Timers of follow-up jobs (the journal or Redis); in memory when absent. */
   later?: TimerStore;
   /** monobot's sealing keys, to open sealed secrets; absent: sealed secrets are not provisioned. */
@@ -64,17 +71,27 @@ export function createServices(options: ServiceOptions): Services {
     source: {
       load: async (t: ScheduledRepo) => {
         const port = await clients.forRepo(t.owner, t.repo, t.installationId);
-        const loaded = await port.loadPolicy(t.defaultBranch);
+        // An installation event names the repository but not its default branch.
+        const defaultBranch =
+          t.defaultBranch ||
+          (await port.octokit.rest.repos.get({ owner: t.owner, repo: t.repo })).data.default_branch;
+        const loaded = await port.loadPolicy(defaultBranch);
         if (!loaded.result.ok) return null;
         // Most repositories schedule nothing: spare them the branch and tree reads.
         const templates = Object.values(loaded.result.policy.jobs.templates);
         if (!templates.some((j) => jobTriggers(j).includes("schedule"))) return null;
-        const headSha = await port.branchSha(t.defaultBranch);
-        return { policy: loaded.result.policy, paths: await port.paths(headSha), headSha };
+        const headSha = await port.branchSha(defaultBranch);
+        return {
+          policy: loaded.result.policy,
+          paths: await port.paths(headSha),
+          headSha,
+          defaultBranch,
+        };
       },
       port: (t: ScheduledRepo) => clients.forRepo(t.owner, t.repo, t.installationId),
     },
     store: options.fires ?? new MemoryFireStore(),
+    ...(options.repositories ? { repositories: options.repositories } : {}),
     backend,
     log,
   });

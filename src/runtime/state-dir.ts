@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { DurableQueue, type DurableQueueOptions } from "./durable-queue.js";
 import { JournalFireStore } from "./fire-store.js";
 import type { JobRunner } from "./job.js";
-import type { Journal, JournalRecovery } from "./journal.js";
+import { Journal, type JournalOptions, type JournalRecovery } from "./journal.js";
 import { JournalTimerStore } from "./timer-store.js";
 
 /** Where the state lives: `MONOBOT_STATE_DIR`, else `.monobot` in the working directory. */
@@ -34,10 +34,19 @@ export interface StateDir {
 export async function openStateDir(
   dir: string,
   runner: JobRunner,
-  options: DurableQueueOptions = {},
+  options: DurableQueueOptions & Pick<JournalOptions, "lockStaleMs" | "onLockLost"> = {},
 ): Promise<StateDir> {
-  const queue = await DurableQueue.open(dir, runner, options);
-  const { journal } = queue;
+  const journal = Journal.open(dir, {
+    ...(options.rememberDeliveries !== undefined
+      ? { rememberDeliveries: options.rememberDeliveries }
+      : {}),
+    ...(options.compactBytes !== undefined ? { compactBytes: options.compactBytes } : {}),
+    ...(options.lockStaleMs !== undefined ? { lockStaleMs: options.lockStaleMs } : {}),
+    ...(options.onLockLost ? { onLockLost: options.onLockLost } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  // The queue owns the journal: closing the queue closes it.
+  const queue = new DurableQueue(journal, runner, options, true);
   const timers = new JournalTimerStore(journal, "run-timeout:", options.log);
   const fires = new JournalFireStore(journal);
   return {

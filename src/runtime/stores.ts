@@ -23,4 +23,9 @@ export interface FireStore {
    * loses the claim does not dispatch).
    */
   claim(key: string, at: Date): Promise<boolean>;
+  /**
+   * Forgets the fires `forget` picks (schedules no longer defined, repositories uninstalled), so
+   * the store keeps only what deduplication needs; how many it forgot.
+   */
+  prune(forget: (key: string) => boolean): Promise<number>;
 }

@@ -10,6 +10,7 @@ export class Metrics {
   readonly jobsRecovered: Counter;
   readonly redeliveriesRequested: Counter;
   #queue: { size(): number; oldestWaitingMs?(): number | null } | undefined;
+  #log: { readonly dropped: number } | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics)
@@ -49,6 +50,18 @@ export class Metrics {
       help: "Deliveries GitHub failed to hand over that the sweep asked it to redeliver",
       registers: [this.registry],
     });
+    const logSink = () => this.#log;
+    let droppedSeen = 0;
+    new Counter({
+      name: "monobot_log_lines_dropped_total",
+      help: "Log lines dropped because standard output was closed, failing or not read",
+      registers: [this.registry],
+      collect() {
+        const dropped = logSink()?.dropped ?? 0;
+        if (dropped > droppedSeen) this.inc(dropped - droppedSeen);
+        droppedSeen = dropped;
+      },
+    });
     const queue = () => this.#queue;
     new Gauge({
       name: "monobot_queue_depth",
@@ -66,6 +79,11 @@ export class Metrics {
         this.set((queue()?.oldestWaitingMs?.() ?? 0) / 1000);
       },
     });
+  }
+
+  /** The log destination whose dropped lines the counter reports. */
+  watchLog(sink: { readonly dropped: number }): void {
+    this.#log = sink;
   }
 
   /** The queue whose depth and oldest job the gauges report. */

@@ -1,11 +1,10 @@
 // End to end: the journal in MONOBOT_STATE_DIR loses nothing the server accepted: kill -9, a
 // drain that times out, a second process on the same folder, deliveries made while it was down.
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil, type MonobotProcess } from "../../src/demo.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
-import { LOCK_FILE } from "../../src/runtime/journal.js";
+import { readLockOwner } from "../../src/runtime/state-dir-lock.js";
 import {
   StableAddress,
   createAlice,
@@ -166,8 +165,7 @@ describe("the journal across restarts, end to end", () => {
     "a second server on the same folder exits 1 with one line naming it; a lock left by kill -9 does not block the restart",
     async () => {
       const holder = await start();
-      const lockPath = join(stateDir, LOCK_FILE);
-      expect(readFileSync(lockPath, "utf8").trim()).toBe(String(holder.child.pid));
+      expect(readLockOwner(stateDir)?.pid).toBe(holder.child.pid);
       const refused = await startServer(sandbox, { MONOBOT_STATE_DIR: stateDir }).then(
         () => "started",
         (e: Error) => e.message,
@@ -184,7 +182,8 @@ describe("the journal across restarts, end to end", () => {
 
       await killHard(holder);
       // kill -9 leaves the lock behind, holding a pid that no longer runs.
-      expect(readFileSync(lockPath, "utf8").trim()).toBe(String(holder.child.pid));
+      expect(readLockOwner(stateDir)).toMatchObject({ pid: holder.child.pid });
+      expect(readLockOwner(stateDir)?.released).toBeUndefined();
       const next = await start();
       expect(
         next.logs().find((l) => l.staleLockPid === holder.child.pid)?.msg,

@@ -9,6 +9,7 @@ import {
   StateDirLockedError,
   parseRecord,
 } from "../../src/runtime/journal.js";
+import { readLockOwner } from "../../src/runtime/state-dir-lock.js";
 import { cleanup, deadPid, job, liveProcess, stateDir } from "./helpers.js";
 
 afterEach(cleanup);
@@ -243,13 +244,13 @@ describe("the state directory's lock", () => {
     }
   });
 
-  it("is taken over when the process that held it is dead", async () => {
+  it("is taken over when the process that held it (an older monobot's lock file) is dead", async () => {
     const dir = stateDir();
     const pid = await deadPid();
     writeFileSync(join(dir, LOCK_FILE), `${pid}\n`);
     const j = Journal.open(dir);
     expect(j.recovery.staleLockPid).toBe(pid);
-    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+    expect(readLockOwner(dir)?.pid).toBe(process.pid);
     await j.close();
   });
 
@@ -259,7 +260,7 @@ describe("the state directory's lock", () => {
       const dir = stateDir();
       writeFileSync(join(dir, LOCK_FILE), text);
       const j = Journal.open(dir);
-      expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+      expect(readLockOwner(dir)?.pid).toBe(process.pid);
       await j.close();
     },
   );
@@ -268,7 +269,10 @@ describe("the state directory's lock", () => {
     const dir = stateDir();
     const j = Journal.open(dir);
     expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
+    expect(readLockOwner(dir)).toMatchObject({ pid: process.pid });
+    expect(readLockOwner(dir)?.released).toBeUndefined();
     await j.close();
-    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    // The entry stays (epochs are never reused) but says released: the next process need not wait.
+    expect(readLockOwner(dir)?.released).toBe(true);
   });
 });

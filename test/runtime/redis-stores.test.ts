@@ -1,10 +1,30 @@
-// RedisTimerStore and RedisFireStore on a real redis-server, each with two replicas.
+// RedisTimerStore, RedisFireStore and the shared scheduled repositories on a real redis-server,
+// each with two replicas.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Json } from "../../src/runtime/job.js";
-import { RedisFireStore, RedisTimerStore } from "../../src/runtime/redis-stores.js";
+import { parse } from "yaml";
+import { defaultPolicyObject, mergePolicy, type Policy } from "../../src/core/policy.js";
+import { silentLog } from "../../src/log.js";
+import {
+  RedisFireStore,
+  RedisScheduledRepos,
+  RedisTimerStore,
+} from "../../src/runtime/redis-stores.js";
+import { Scheduler } from "../../src/runtime/scheduler.js";
 import { useRedisServer } from "../helpers/redis.js";
 
 const redis = useRedisServer();
+const policy = mergePolicy(
+  defaultPolicyObject(),
+  parse(`
+jobs:
+  templates:
+    nightly:
+      on: schedule
+      cron: "0 2 * * *"
+      backend: { type: github-actions, workflow: nightly.yml }
+`),
+) as Policy;
 const open: { stop?(): Promise<void>; close?(): Promise<void> }[] = [];
 
 afterEach(async () => {
@@ -161,5 +181,82 @@ describe("RedisFireStore across replicas", () => {
     await expect(fires(redis.prefix("fire-bad")).claim("k", new Date(Number.NaN))).rejects.toThrow(
       "valid Date",
     );
+  });
+});
+
+describe("schedules across replicas: fires pruned, repositories shared", () => {
+  const slot = (minute: number) => new Date(Date.UTC(2026, 0, 5, 10, minute));
+
+  function repos(prefix: string): RedisScheduledRepos {
+    const store = new RedisScheduledRepos(redis.url, { prefix });
+    open.push(store);
+    return store;
+  }
+
+  /** A replica's scheduler whose repositories have a nightly schedule of one component. */
+  function replica(prefix: string) {
+    const loaded: string[] = [];
+    const scheduler = new Scheduler({
+      source: {
+        load: async (t) => {
+          loaded.push(`${Scheduler.repoKey(t)}@${t.defaultBranch}`);
+          return {
+            policy,
+            paths: ["services/api/VERSION"],
+            headSha: "a".repeat(40),
+            ...(t.defaultBranch ? {} : { defaultBranch: "main" }),
+          };
+        },
+        port: async () => {
+          throw new Error("not dispatched in this test");
+        },
+      },
+      store: fires(prefix),
+      repositories: repos(prefix),
+      backend: { env: {} },
+      log: silentLog,
+    });
+    return { scheduler, loaded };
+  }
+
+  it("forgets only the fires picked, on every replica", async () => {
+    const prefix = redis.prefix("fire-prune");
+    const [a, b] = [fires(prefix), fires(prefix)];
+    for (let i = 0; i < 1200; i++) await a.claim(`o/r${i}:nightly/api`, slot(1));
+    await a.claim("o/keep:nightly/api", slot(2));
+    expect(await b.prune((key) => key.startsWith("o/r"))).toBe(1200);
+    expect(await a.lastFire("o/r7:nightly/api")).toBeNull();
+    expect(await a.lastFire("o/keep:nightly/api")).toEqual(slot(2));
+  });
+
+  it("a repository one replica learns from an installation is scheduled by the other", async () => {
+    const prefix = redis.prefix("shared-repos");
+    const a = replica(prefix);
+    const b = replica(prefix);
+    a.scheduler.followInstallation("installation_repositories", {
+      action: "added",
+      installation: { id: 9 },
+      repositories_added: [{ full_name: "acme/new" }],
+      repositories_removed: [],
+    });
+    await a.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+    await b.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+    expect(b.loaded).toEqual(["acme/new@main"]);
+    expect(b.scheduler.repositories).toEqual([
+      { owner: "acme", repo: "new", defaultBranch: "main", installationId: 9 },
+    ]);
+    const store = fires(prefix);
+    expect(await store.lastFire("acme/new:nightly/api")).not.toBeNull();
+
+    // Removed on the other replica: dropped here at the next tick, its fires forgotten.
+    b.scheduler.followInstallation("installation", {
+      action: "deleted",
+      installation: { id: 9 },
+      repositories: [{ full_name: "acme/new" }],
+    });
+    await b.scheduler.tick(new Date("2026-03-10T00:01:00Z"));
+    await a.scheduler.tick(new Date("2026-03-10T00:01:00Z"));
+    expect(a.scheduler.repositories).toEqual([]);
+    expect(await store.lastFire("acme/new:nightly/api")).toBeNull();
   });
 });

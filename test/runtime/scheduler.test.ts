@@ -16,6 +16,7 @@ import {
   Scheduler,
   TICK_OFFSET_MS,
   type ScheduledRepo,
+  type SharedRepositories,
 } from "../../src/runtime/scheduler.js";
 
 const policy = mergePolicy(
@@ -40,15 +41,33 @@ const target: ScheduledRepo = {
 };
 const HEAD = "a".repeat(40);
 
-function setup(store: FireStore = new MemoryFireStore()) {
+interface SetupOptions {
+  /** The policy each load reads (null: the repository schedules nothing). */
+  policy?: () => Policy | null;
+  repositories?: SharedRepositories;
+  /** Registers `target` (default true). */
+  register?: boolean;
+}
+
+function setup(store: FireStore = new MemoryFireStore(), options: SetupOptions = {}) {
   const dispatched: { route: string; params: Record<string, unknown> }[] = [];
   const statuses: CommitStatus[] = [];
+  const loaded: ScheduledRepo[] = [];
   let loads = 0;
   const scheduler = new Scheduler({
     source: {
-      load: async () => {
+      load: async (t) => {
         loads++;
-        return { policy, paths: ["services/api/VERSION", "services/web/VERSION"], headSha: HEAD };
+        loaded.push(t);
+        const current = options.policy ? options.policy() : policy;
+        if (!current) return null;
+        return {
+          policy: current,
+          paths: ["services/api/VERSION", "services/web/VERSION"],
+          headSha: HEAD,
+          // As GitHub answers for a repository whose default branch was not known.
+          ...(t.defaultBranch ? {} : { defaultBranch: "trunk" }),
+        };
       },
       port: async () => ({
         statuses: async () => [],
@@ -62,11 +81,12 @@ function setup(store: FireStore = new MemoryFireStore()) {
       }),
     },
     store,
+    ...(options.repositories ? { repositories: options.repositories } : {}),
     backend: { env: {} },
     log: silentLog,
   });
-  scheduler.register(target);
-  return { scheduler, dispatched, statuses, loads: () => loads };
+  if (options.register ?? true) scheduler.register(target);
+  return { scheduler, dispatched, statuses, loads: () => loads, loaded };
 }
 
 describe("Scheduler", () => {
@@ -144,6 +164,98 @@ describe("Scheduler", () => {
     s.scheduler.invalidate(target);
     await s.scheduler.tick(new Date("2026-03-10T00:01:00Z"));
     expect(s.loads()).toBe(2);
+  });
+});
+
+describe("Scheduler: fire records and installations", () => {
+  /** The nightly schedule for the `api` component only. */
+  const apiOnly = mergePolicy(
+    defaultPolicyObject(),
+    parse(`
+jobs:
+  templates:
+    nightly:
+      on: schedule
+      cron: "0 2 * * *"
+      components: [api]
+      backend: { type: github-actions, workflow: nightly.yml }
+`),
+  ) as Policy;
+
+  it("forgets the fires of schedules removed from the policy (journal: also after a restart)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "monobot-sched-"));
+    try {
+      let current: Policy | null = policy;
+      const journal = Journal.open(dir);
+      const s = setup(new JournalFireStore(journal), { policy: () => current });
+      await s.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+      expect([...journal.state.fires.keys()]).toEqual([
+        "acme/mono:nightly/api",
+        "acme/mono:nightly/web",
+      ]);
+      current = apiOnly;
+      s.scheduler.invalidate(target);
+      await s.scheduler.tick(new Date("2026-03-10T00:01:00Z"));
+      expect([...journal.state.fires.keys()]).toEqual(["acme/mono:nightly/api"]);
+      // The repository stops scheduling anything: nothing of it is kept.
+      current = null;
+      s.scheduler.invalidate(target);
+      await s.scheduler.tick(new Date("2026-03-10T00:02:00Z"));
+      expect(journal.state.fires.size).toBe(0);
+      // Killed: the next process reads no fire back either.
+      expect(Journal.open(dir).state.fires.size).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the fires of repositories it did not read this time", async () => {
+    const store = new MemoryFireStore();
+    await store.claim("other/repo:nightly/api", new Date("2026-03-09T01:00:00Z"));
+    const s = setup(store);
+    await s.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+    expect(await store.lastFire("other/repo:nightly/api")).toEqual(
+      new Date("2026-03-09T01:00:00Z"),
+    );
+  });
+
+  it("schedules repositories an installation adds, reading their default branch", async () => {
+    const s = setup(new MemoryFireStore(), { register: false });
+    expect(
+      s.scheduler.followInstallation("installation", {
+        action: "created",
+        installation: { id: 7 },
+        repositories: [{ full_name: "acme/new" }, { full_name: "not a repository" }],
+      }),
+    ).toEqual({ added: 1, removed: 0 });
+    await s.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+    expect(s.loaded).toEqual([
+      { owner: "acme", repo: "new", defaultBranch: "", installationId: 7 },
+    ]);
+    expect(s.scheduler.repositories).toEqual([
+      { owner: "acme", repo: "new", defaultBranch: "trunk", installationId: 7 },
+    ]);
+    const fired = await s.scheduler.tick(new Date("2026-03-10T01:00:30Z"));
+    expect(fired.fired).toHaveLength(2);
+    expect(s.dispatched[0]?.params.ref).toBe("trunk");
+  });
+
+  it("drops a repository removed from the installation, and forgets its fires", async () => {
+    const store = new MemoryFireStore();
+    const s = setup(store);
+    await s.scheduler.tick(new Date("2026-03-10T00:00:00Z"));
+    expect(await store.lastFire("acme/mono:nightly/api")).not.toBeNull();
+    s.scheduler.followInstallation("installation_repositories", {
+      action: "removed",
+      installation: { id: 1 },
+      repositories_added: [],
+      repositories_removed: [{ full_name: "acme/mono" }],
+    });
+    expect(s.scheduler.repositories).toEqual([]);
+    await s.scheduler.tick(new Date("2026-03-10T01:00:30Z"));
+    expect(s.dispatched).toEqual([]);
+    expect(await store.lastFire("acme/mono:nightly/api")).toBeNull();
+    expect(await store.lastFire("acme/mono:nightly/web")).toBeNull();
   });
 });
 

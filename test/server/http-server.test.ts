@@ -1,4 +1,5 @@
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
+import { connect, type AddressInfo } from "node:net";
 import { signBody } from "../helpers/keys.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMonobotServer, type MonobotServer } from "../../src/server/http-server.js";
@@ -137,5 +138,115 @@ describe("webhook intake over HTTP", () => {
     expect(result).toEqual({ finished: true, handedBack: [] });
     expect(finished).toBe(true);
     expect(server?.server.listening).toBe(false);
+  });
+
+  it("labels the metrics of unauthenticated deliveries only with events it knows", async () => {
+    const s = await start();
+    for (const [i, event] of ["made-up-1", "made-up-2", "pull_request"].entries()) {
+      await post(s.url, ping, {
+        "x-github-event": event,
+        "x-github-delivery": `d-label-${i}`,
+        "x-hub-signature-256": signBody("wrong", ping),
+      });
+    }
+    const bad = "{not json";
+    await post(s.url, bad, {
+      "x-github-event": "made-up-3",
+      "x-github-delivery": "d-label-3",
+      "x-hub-signature-256": signBody(WEBHOOK_SECRET, bad),
+    });
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    expect(text).toContain('monobot_webhook_events_total{event="other",outcome="bad_signature"} 2');
+    expect(text).toContain(
+      'monobot_webhook_events_total{event="pull_request",outcome="bad_signature"} 1',
+    );
+    expect(text).toContain('monobot_webhook_events_total{event="other",outcome="malformed"} 1');
+    expect(text).not.toContain("made-up");
+  });
+});
+
+/** Sends raw HTTP/1.1 and reads what comes back until the server closes (or `ms` pass). */
+function rawExchange(url: string, head: string, ms: number) {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  let answer = "";
+  socket.on("data", (c: Buffer) => (answer += c.toString()));
+  socket.on("error", () => undefined);
+  const closed = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  socket.write(head);
+  return { closed, answer: () => answer, socket };
+}
+
+const signedHeaders = (length: number, extra = "") =>
+  "POST /api/github/webhooks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+  "x-github-event: ping\r\nx-github-delivery: big\r\nx-hub-signature-256: sha256=00\r\n" +
+  `content-length: ${length}\r\n${extra}\r\n`;
+
+describe("a body over GitHub's 25 MB limit", () => {
+  const over = 25 * 1024 * 1024 + 1;
+
+  it("is answered 413 at once when its length is announced, and the connection closes", async () => {
+    const s = await start();
+    // The client sends the headers and does not wait for `100 Continue`: no body comes yet.
+    const x = rawExchange(s.url, signedHeaders(over), 3000);
+    expect(await x.closed).toBe(true);
+    expect(x.answer()).toMatch(/^HTTP\/1\.1 413 /);
+    expect(x.answer()).toMatch(/connection: close/i);
+    expect(x.answer()).toContain("larger than 25 MB");
+    expect(s.received()).toBe(0);
+  });
+
+  it("is refused before `100 Continue` when the client asks first", async () => {
+    const s = await start();
+    const x = rawExchange(s.url, signedHeaders(over, "expect: 100-continue\r\n"), 3000);
+    expect(await x.closed).toBe(true);
+    expect(x.answer()).toMatch(/^HTTP\/1\.1 413 /);
+    expect(x.answer()).not.toContain("100 Continue");
+  });
+
+  it("is answered 413 when a chunked body grows past it, and the server keeps serving", async () => {
+    const s = await start();
+    const { port } = new URL(s.url);
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/api/github/webhooks",
+          headers: {
+            "x-github-event": "ping",
+            "x-github-delivery": "chunked",
+            "x-hub-signature-256": "sha256=00",
+          },
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 40) {
+          sent++;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.body).toContain("larger than 25 MB");
+    expect(s.received()).toBe(0);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
   });
 });

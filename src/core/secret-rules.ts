@@ -182,7 +182,8 @@ export const UPSTREAM_NOT_RUN: Record<string, string> = {
 const TOKEN_CHAR = /[A-Za-z0-9+/=_.-]/;
 
 // Values a documentation example uses instead of a real token: `sk_live_xxxxxxxx...`, `${VAR}`.
-const PLACEHOLDER_BODY = /^(?:x+|\*+|0+|\$\{|<|\{\{)|example|placeholder|changeme|redacted|dummy/i;
+const PLACEHOLDER_BODY =
+  /^(?:x+|\*+|0+|\.+)$|^(?:\$\{|<|\{\{|your[_-])|example|placeholder|changeme|redacted|dummy/i;
 
 /** Shannon entropy of a string, in bits per character. */
 export function shannonEntropy(text: string): number {

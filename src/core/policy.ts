@@ -4,6 +4,7 @@ import type { ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import { freezeConfigErrors } from "./freeze.js";
 import { jobsConfigErrors } from "./jobs.js";
+import { compileGlob } from "./glob.js";
 import { compilePattern, PatternError } from "./pattern.js";
 import type { Policy } from "./policy-schema.js";
 import { readDefaultPolicy } from "./policy-defaults.js";
@@ -216,6 +217,13 @@ function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
       });
     }
   }
+  for (const { path, glob } of policyGlobs(policy)) {
+    try {
+      compileGlob(glob);
+    } catch (e) {
+      out.push({ path, message: `${path.join(".")}: ${(e as Error).message}` });
+    }
+  }
   out.push(...jobsConfigErrors(policy));
   out.push(...freezeConfigErrors(policy.deploy.freeze));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
@@ -231,6 +239,37 @@ export function policyPatterns(policy: Policy): { path: string[]; pattern: strin
   const copyright = policy.checks.license.copyright;
   if (copyright !== "") out.push({ path: ["checks", "license", "copyright"], pattern: copyright });
   return out;
+}
+
+/** Every glob of the policy, with its key path (list items by index). */
+export function policyGlobs(policy: Policy): { path: string[]; glob: string }[] {
+  const { components, versions, charts, checks, jobs } = policy;
+  const lists: [string[], readonly string[] | undefined][] = [
+    [["components", "discover"], components.discover],
+    [["components", "exclude"], components.exclude],
+    [["versions", "ignore"], versions.ignore],
+    [["charts", "paths"], charts.paths],
+    [["charts", "ignore"], charts.ignore],
+    [["checks", "lint", "forbid"], checks.lint.forbid],
+    [["checks", "lint", "jsonc"], checks.lint.jsonc],
+    [["checks", "lint", "generated"], checks.lint.generated],
+    [["checks", "lint", "binary"], checks.lint.binary],
+    ...checks.lint.overrides.map((o, i): [string[], readonly string[]] => [
+      ["checks", "lint", "overrides", String(i), "paths"],
+      o.paths,
+    ]),
+    [["checks", "license", "exclude"], checks.license.exclude],
+    [["checks", "secrets", "allow"], checks.secrets.allow],
+    ...Object.entries(jobs.templates).flatMap(
+      ([name, t]): [string[], readonly string[] | undefined][] => [
+        [["jobs", "templates", name, "components"], t.components],
+        [["jobs", "templates", name, "paths"], t.paths],
+      ],
+    ),
+  ];
+  return lists.flatMap(([path, globs]) =>
+    (globs ?? []).map((glob, i) => ({ path: [...path, String(i)], glob })),
+  );
 }
 
 function locate(

@@ -17,6 +17,8 @@ export interface GlobOptions {
 export interface CompiledGlob {
   glob: string;
   negated: boolean;
+  /** The RE2 source of the glob without its negation. */
+  source: string;
   engine: RE2JS;
 }
 
@@ -52,18 +54,12 @@ export function compileGlob(glob: string, options: GlobOptions = {}): CompiledGl
   }
   for (const guard of GUARDS) source = source.split(guard).join("");
   try {
-    return { glob, negated, engine: RE2JS.compile(source) };
+    return { glob, negated, source, engine: RE2JS.compile(source) };
   } catch {
     throw new GlobError(
       `${JSON.stringify(glob)} uses a negated pattern such as "!(name)", which monobot cannot match in linear time; list what to match instead, or start the whole glob with "!"`,
     );
   }
-}
-
-function matches(g: CompiledGlob, path: string): boolean {
-  // picomatch's own shortcut: a glob equal to the path matches it, brackets and all.
-  const hit = path === g.glob || g.engine.test(path);
-  return g.negated ? !hit : hit;
 }
 
 /**
@@ -80,5 +76,18 @@ export function globMatcher(globs: readonly string[], options: GlobOptions = {})
     }
   });
   if (compiled.length === 0) return never;
-  return (path) => path !== "" && !DOT_SEGMENT.test(path) && compiled.some((g) => matches(g, path));
+  const positive = compiled.filter((g) => !g.negated);
+  const negated = compiled.filter((g) => g.negated);
+  // picomatch's own shortcut: a glob equal to the path matches it, brackets and all.
+  const literal = new Set(positive.map((g) => g.glob));
+  // One automaton for all the positive globs: one pass over the path, however long the list.
+  const any =
+    positive.length === 0
+      ? undefined
+      : RE2JS.compile(positive.map((g) => `(?:${g.source})`).join("|"));
+  return (path) => {
+    if (path === "" || DOT_SEGMENT.test(path)) return false;
+    if (literal.has(path) || any?.test(path)) return true;
+    return negated.some((g) => path !== g.glob.slice(1) && !g.engine.test(path));
+  };
 }

@@ -353,8 +353,15 @@ export const TOKEN_KEYWORDS: readonly string[] = [
   ...new Set(TOKEN_RULES.flatMap((r) => r.keywords)),
 ];
 
+// One pass that tells whether any token rule can match at all, before any rule is looked at.
+const ANY_KEYWORD = new RegExp(
+  TOKEN_KEYWORDS.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"),
+  "i",
+);
+
 /** Token findings in one line: only the rules whose keywords the line holds run. */
 export function findTokens(line: string): TokenMatch[] {
+  if (!ANY_KEYWORD.test(line)) return [];
   const lower = line.toLowerCase();
   const out: TokenMatch[] = [];
   for (const rule of TOKEN_RULES) {

@@ -3,6 +3,7 @@ import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import { createApp } from "./app.js";
 import { handlers } from "./handlers/index.js";
+import { redactingDestination } from "./log.js";
 import { jobRunner } from "./handlers/run-job.js";
 import type { JobRunner } from "./runtime/job.js";
 import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js";
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = pino({ level: env.logLevel, name: "monobot" });
+  const log = pino({ level: env.logLevel, name: "monobot" }, redactingDestination());
   const metrics = new Metrics({ defaultMetrics: true });
   // Probot only logs a secondary rate limit; monobot waits as GitHub's retry-after asks and
   // retries a few times, so an event is not lost to a burst.

@@ -29,6 +29,21 @@ export class GlobError extends Error {
 
 const never: PathMatcher = () => false;
 
+// Compiling for re2js costs far more than matching, and a policy's globs come back with every
+// event: compiled programs are kept, keyed by their text (bounded, cleared when full).
+const CACHE_LIMIT = 2000;
+const compiledGlobs = new Map<string, CompiledGlob>();
+const compiledLists = new Map<string, RE2JS>();
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 // picomatch's lookarounds: `*` and `**` never match a `.` or `..` segment, nor an empty name.
 // Repository paths have neither, so the guards are dropped and such paths are refused up front.
 const GUARDS = ["(?!(?:^|\\/)\\.{1,2}(?:\\/|$))", "(?!\\.{1,2}(?:\\/|$))", "(?=.)"];
@@ -39,6 +54,11 @@ const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
  * the negated extglob `!(…)` (a leading `!` negating the whole glob is fine).
  */
 export function compileGlob(glob: string, options: GlobOptions = {}): CompiledGlob {
+  const key = `${options.nobrace === true ? "b" : ""}${options.noextglob === true ? "e" : ""}${options.nonegate === true ? "n" : ""}:${glob}`;
+  return remember(compiledGlobs, key, () => compileGlobNow(glob, options));
+}
+
+function compileGlobNow(glob: string, options: GlobOptions): CompiledGlob {
   const negated = options.nonegate !== true && glob.startsWith("!") && !glob.startsWith("!(");
   const body = negated ? glob.slice(1) : glob;
   let source: string;
@@ -81,10 +101,11 @@ export function globMatcher(globs: readonly string[], options: GlobOptions = {})
   // picomatch's own shortcut: a glob equal to the path matches it, brackets and all.
   const literal = new Set(positive.map((g) => g.glob));
   // One automaton for all the positive globs: one pass over the path, however long the list.
+  const combined = positive.map((g) => `(?:${g.source})`).join("|");
   const any =
     positive.length === 0
       ? undefined
-      : RE2JS.compile(positive.map((g) => `(?:${g.source})`).join("|"));
+      : remember(compiledLists, combined, () => RE2JS.compile(combined));
   return (path) => {
     if (path === "" || DOT_SEGMENT.test(path)) return false;
     if (literal.has(path) || any?.test(path)) return true;

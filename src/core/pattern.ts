@@ -3,9 +3,9 @@
 import { RE2JS } from "re2js";
 
 /**
- * A RegExp whose matching runs in re2js. It stays a RegExp so that `test`, `exec`, `match` and
- * `matchAll` keep working for callers, but the JavaScript engine never sees the pattern: the
- * built-in methods all call `exec`, which is the linear one here.
+ * A RegExp whose matching runs in re2js. It stays a RegExp so that `test`, `exec`, `match`,
+ * `search` and `replace` keep working for callers, but the JavaScript engine never sees the
+ * pattern: those built-in methods all call `exec`, which is the linear one here.
  */
 export class LinearRegExp extends RegExp {
   readonly #linear: RE2JS;
@@ -77,7 +77,7 @@ export function compilePattern(pattern: string): LinearRegExp {
   const body = inline ? pattern.slice(inline[0].length) : pattern;
   let compiled: RE2JS;
   try {
-    compiled = RE2JS.compile(body, engineFlags(flags));
+    compiled = compiledOnce(body, flags);
   } catch (e) {
     const detail = (e as Error).message.replace(/^error parsing regexp: /, "");
     const feature = unsupportedFeature(pattern);
@@ -90,6 +90,19 @@ export function compilePattern(pattern: string): LinearRegExp {
     throw new PatternError(`is not a valid regular expression: ${detail}`);
   }
   return new LinearRegExp(body, flags, compiled);
+}
+
+// Compiling costs far more than matching and a policy's patterns come back with every event.
+const compiledPatterns = new Map<string, RE2JS>();
+
+function compiledOnce(body: string, flags: string): RE2JS {
+  const key = `${flags}:${body}`;
+  const hit = compiledPatterns.get(key);
+  if (hit !== undefined) return hit;
+  const compiled = RE2JS.compile(body, engineFlags(flags));
+  if (compiledPatterns.size >= 500) compiledPatterns.clear();
+  compiledPatterns.set(key, compiled);
+  return compiled;
 }
 
 function engineFlags(flags: string): number {

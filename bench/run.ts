@@ -9,6 +9,7 @@ import { benchJournal, benchLock } from "./journal.js";
 import { benchRedis } from "./redis.js";
 import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
+import { benchPatterns } from "./patterns.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -52,6 +53,11 @@ async function main(): Promise<void> {
     {
       title: "Recovery: deliveries accepted, kill -9, restart on the same MONOBOT_STATE_DIR",
       run: benchRecovery,
+    },
+    {
+      title:
+        "Policy patterns and globs: re2js vs JavaScript's backtracking RegExp; secret redaction of a log",
+      run: benchPatterns,
     },
   ];
   for (const section of sections) {

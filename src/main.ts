@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { createApp } from "./app.js";
 import { handlers } from "./handlers/index.js";
 import { jobRunner } from "./handlers/run-job.js";
-import type { Log } from "./log.js";
+import { redactingDestination, type Log } from "./log.js";
 import type { JobRunner } from "./runtime/job.js";
 import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js";
 import { GitHubHookDeliveries, RedeliverySweep } from "./runtime/redelivery-sweep.js";
@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const sink = new LogSink();
-  const log = pino({ level: env.logLevel, name: "monobot" }, sink);
+  // Secrets are masked before a line reaches the sink, which never blocks on a gone reader.
+  const log = pino({ level: env.logLevel, name: "monobot" }, redactingDestination(sink));
   const metrics = new Metrics({ defaultMetrics: true });
   metrics.watchLog(sink);
   // Probot only logs a secondary rate limit; monobot waits as GitHub's retry-after asks and

@@ -1,6 +1,5 @@
 // Helm charts: Chart.yaml and requirements.yaml parsing with positions, the umbrella graph, pins, .helmignore.
 import { posix } from "node:path";
-import picomatch from "picomatch";
 import semver from "semver";
 import {
   isMap,
@@ -499,7 +498,8 @@ function compileRule(
   }
   const anchored = pattern.includes("/");
   if (pattern.startsWith("/")) pattern = pattern.slice(1);
-  const isMatch = picomatch(pattern, { dot: true, nobrace: true, noextglob: true });
+  // Linear-time matching: a .helmignore pattern and the chart's file names come from the change.
+  const isMatch = globMatcher([pattern], { nobrace: true, noextglob: true, nonegate: true });
   return { pattern, negate, dirOnly, anchored, match: (t) => isMatch(t), line };
 }
 

@@ -1,4 +1,5 @@
 // The one table of PR comment commands, read by the comment parser, `/help` and the README.
+import { PatternError } from "./pattern.js";
 import { compilePattern, type Policy } from "./policy.js";
 
 export type CommandName =
@@ -428,8 +429,10 @@ export function parseCommands(
     try {
       regex = commandRegExp(spec, policy);
     } catch (e) {
+      const problem =
+        e instanceof PatternError ? e.describe(spec.pattern.key) : (e as Error).message;
       errors.push(
-        `The ${spec.pattern.key} pattern in the monobot configuration is not a valid regular expression (${(e as Error).message}); fix it in .github/monobot.yml.`,
+        `The monobot configuration cannot be used: ${problem}. Fix it in .github/monobot.yml.`,
       );
       continue;
     }

@@ -4,11 +4,14 @@ import type { ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import { freezeConfigErrors } from "./freeze.js";
 import { jobsConfigErrors } from "./jobs.js";
+import { compileGlob } from "./glob.js";
+import { compilePattern, PatternError } from "./pattern.js";
 import type { Policy } from "./policy-schema.js";
 import { readDefaultPolicy } from "./policy-defaults.js";
 import { policyValidator } from "./policy-validator.js";
 
 export type { ComponentDefinition, FreezeWindowConfig, Policy } from "./policy-schema.js";
+export { compilePattern } from "./pattern.js";
 
 /** One problem in a policy file, located as precisely as the file allows. */
 export interface PolicyError {
@@ -203,18 +206,70 @@ function article(type: string): string {
 /** Problems a JSON schema cannot express, such as regexes that do not compile. */
 function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
   const out: { path: string[]; message: string }[] = [];
-  try {
-    compilePattern(policy.triggers.recheck);
-  } catch (e) {
-    out.push({
-      path: ["triggers", "recheck"],
-      message: `triggers.recheck is not a valid regular expression: ${(e as Error).message}`,
-    });
+  for (const { path, pattern } of policyPatterns(policy)) {
+    try {
+      compilePattern(pattern);
+    } catch (e) {
+      const key = path.join(".");
+      out.push({
+        path,
+        message: e instanceof PatternError ? e.describe(key) : `${key}: ${(e as Error).message}`,
+      });
+    }
+  }
+  for (const { path, glob } of policyGlobs(policy)) {
+    try {
+      compileGlob(glob);
+    } catch (e) {
+      out.push({ path, message: `${path.join(".")}: ${(e as Error).message}` });
+    }
   }
   out.push(...jobsConfigErrors(policy));
   out.push(...freezeConfigErrors(policy.deploy.freeze));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
   return out;
+}
+
+/**
+ * Every policy value that is compiled as a regex, with its key path: each goes through
+ * {@link compilePattern}, so a bad one is a `monobot/config` error on its line, not a stall later.
+ */
+export function policyPatterns(policy: Policy): { path: string[]; pattern: string }[] {
+  const out = [{ path: ["triggers", "recheck"], pattern: policy.triggers.recheck }];
+  const copyright = policy.checks.license.copyright;
+  if (copyright !== "") out.push({ path: ["checks", "license", "copyright"], pattern: copyright });
+  return out;
+}
+
+/** Every glob of the policy, with its key path (list items by index). */
+export function policyGlobs(policy: Policy): { path: string[]; glob: string }[] {
+  const { components, versions, charts, checks, jobs } = policy;
+  const lists: [string[], readonly string[] | undefined][] = [
+    [["components", "discover"], components.discover],
+    [["components", "exclude"], components.exclude],
+    [["versions", "ignore"], versions.ignore],
+    [["charts", "paths"], charts.paths],
+    [["charts", "ignore"], charts.ignore],
+    [["checks", "lint", "forbid"], checks.lint.forbid],
+    [["checks", "lint", "jsonc"], checks.lint.jsonc],
+    [["checks", "lint", "generated"], checks.lint.generated],
+    [["checks", "lint", "binary"], checks.lint.binary],
+    ...checks.lint.overrides.map((o, i): [string[], readonly string[]] => [
+      ["checks", "lint", "overrides", String(i), "paths"],
+      o.paths,
+    ]),
+    [["checks", "license", "exclude"], checks.license.exclude],
+    [["checks", "secrets", "allow"], checks.secrets.allow],
+    ...Object.entries(jobs.templates).flatMap(
+      ([name, t]): [string[], readonly string[] | undefined][] => [
+        [["jobs", "templates", name, "components"], t.components],
+        [["jobs", "templates", name, "paths"], t.paths],
+      ],
+    ),
+  ];
+  return lists.flatMap(([path, globs]) =>
+    (globs ?? []).map((glob, i) => ({ path: [...path, String(i)], glob })),
+  );
 }
 
 function locate(
@@ -270,17 +325,6 @@ export function lineOf(text: string, path: string[]): { line: number; column: nu
   }
   const pos = lineCounter.linePos(offset);
   return { line: pos.line, column: pos.col };
-}
-
-/**
- * Compile a policy regex. A leading `(?i)` (Java/Gerrit/JJB inline flag, which JavaScript lacks)
- * becomes the `i` flag; `(?s)` becomes `s` and `(?m)` becomes `m`, in any combination.
- */
-export function compilePattern(pattern: string): RegExp {
-  const inline = /^\(\?([ims]+)\)/.exec(pattern);
-  if (!inline) return new RegExp(pattern);
-  const flags = [...new Set(inline[1])].join("");
-  return new RegExp(pattern.slice(inline[0].length), flags);
 }
 
 /** One line per error, as `file:line:column: message`. */

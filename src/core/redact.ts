@@ -1,6 +1,9 @@
 // Recognising secrets in text and masking them: the engine of monobot/secrets, and the filter for
 // every text monobot shows users or writes to logs.
+import { findTokens, shannonEntropy, TOKEN_KEYWORDS } from "./secret-rules.js";
 import type { CheckResult } from "./types.js";
+
+export { shannonEntropy } from "./secret-rules.js";
 
 /** The kinds of finding, each with its own level in `checks.secrets.rules`. */
 export type SecretRule = "private_key" | "token" | "assignment";
@@ -21,65 +24,6 @@ export interface SecretFinding {
 
 /** The inline marker that allows a line (test fixtures, documentation examples). */
 export const ALLOW_MARKER = "monobot:allow-secret";
-
-interface TokenFormat {
-  kind: string | ((m: RegExpExecArray) => string);
-  pattern: RegExp;
-  /** Public prefix shown before `****`. */
-  prefix: (m: RegExpExecArray) => string;
-  /** Group holding the secret when only part of the match is secret. */
-  group?: number;
-  /** Least Shannon entropy of the secret part (filters `Bearer xxxxxxxx...`). */
-  minEntropy?: number;
-}
-
-const GITHUB_KINDS: Record<string, string> = {
-  ghp: "GitHub personal access token",
-  gho: "GitHub OAuth access token",
-  ghu: "GitHub user-to-server token",
-  ghs: "GitHub App installation token",
-  ghr: "GitHub refresh token",
-};
-
-const TOKEN_FORMATS: readonly TokenFormat[] = [
-  {
-    kind: "GitHub fine-grained personal access token",
-    pattern: /\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b/g,
-    prefix: () => "github_pat_",
-  },
-  {
-    kind: (m) => GITHUB_KINDS[m[1] ?? ""] ?? "GitHub token",
-    pattern: /\b(gh[pousr])_[A-Za-z0-9]{36}\b/g,
-    prefix: (m) => `${m[1] ?? "gh?"}_`,
-  },
-  {
-    kind: "AWS access key ID",
-    pattern: /\b(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g,
-    prefix: (m) => m[1] ?? "AKIA",
-  },
-  {
-    kind: "Slack token",
-    pattern: /\b(xox[abposr])-[A-Za-z0-9-]{10,}/g,
-    prefix: (m) => `${m[1] ?? "xox?"}-`,
-  },
-  {
-    kind: "Slack webhook URL",
-    pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/g,
-    prefix: () => "https://hooks.slack.com/services/",
-  },
-  {
-    kind: "npm access token",
-    pattern: /\bnpm_[A-Za-z0-9]{36}\b/g,
-    prefix: () => "npm_",
-  },
-  {
-    kind: "bearer token",
-    pattern: /\b([Bb]earer)[ \t]+([A-Za-z0-9\-._~+/]{20,}=*)/g,
-    prefix: (m) => `${m[1] ?? "Bearer"} `,
-    group: 2,
-    minEntropy: 3,
-  },
-];
 
 const PEM_BEGIN =
   /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED |SSH2 ENCRYPTED )?)PRIVATE KEY( BLOCK)?-----/g;
@@ -108,21 +52,12 @@ const PLACEHOLDER =
   /^(?:\$|%|<|\{\{|\*{3}|x{4}|changeme|example|dummy|placeholder|your[_-])|example|placeholder|changeme|redacted|dummy/i;
 
 // Lines without any of these cannot hold a finding: one test per line before the real work.
-const PREFILTER =
-  /gh[pousr]_|github_pat_|A[KS]IA|ABIA|ACCA|xox[abposr]-|hooks\.slack|npm_|-----BEGIN|bearer|pass|pwd|secret|token|key|credential|auth/i;
-
-/** Shannon entropy of a string, in bits per character. */
-export function shannonEntropy(text: string): number {
-  if (text.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
-}
+const PREFILTER = new RegExp(
+  [...TOKEN_KEYWORDS, "-----BEGIN", ...SECRET_WORDS, "pwd", "credential", "auth"]
+    .map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"))
+    .join("|"),
+  "i",
+);
 
 /** The name's words: `awsSecretAccessKey` and `AWS_SECRET_ACCESS_KEY` give aws, secret, access, key. */
 function nameWords(name: string): string[] {
@@ -168,22 +103,9 @@ export function scanLine(text: string, options: ScanOptions): SecretFinding[] {
     });
   }
 
-  for (const format of TOKEN_FORMATS) {
-    format.pattern.lastIndex = 0;
-    for (let m = format.pattern.exec(text); m; m = format.pattern.exec(text)) {
-      const secret = format.group === undefined ? m[0] : (m[format.group] ?? "");
-      const start = format.group === undefined ? m.index : m.index + m[0].length - secret.length;
-      const end = start + secret.length;
-      if (format.minEntropy !== undefined && shannonEntropy(secret) < format.minEntropy) continue;
-      if (overlaps(found, start, end)) continue;
-      found.push({
-        rule: "token",
-        kind: typeof format.kind === "string" ? format.kind : format.kind(m),
-        masked: `${format.prefix(m)}****`,
-        start,
-        end,
-      });
-    }
+  for (const t of findTokens(text)) {
+    if (overlaps(found, t.start, t.end)) continue;
+    found.push({ rule: "token", kind: t.kind, masked: t.masked, start: t.start, end: t.end });
   }
 
   ASSIGNMENT.lastIndex = 0;

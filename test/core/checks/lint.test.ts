@@ -38,12 +38,104 @@ describe("monobot/lint rules", () => {
     },
     {
       rule: "parse",
-      name: "duplicate YAML keys fail",
+      name: "a duplicate YAML key warns on its second occurrence, as Helm keeps the last value",
       files: [addedFile("a.yml", ["x: 1", "x: 2"])],
       head: { "a.yml": "x: 1\nx: 2\n" },
-      expected: ["a.yml:2:failure"],
+      expected: ["a.yml:2:warning"],
+      conclusion: "success",
+      message: /a\.yml:2: this key is already set earlier in the same mapping/,
+    },
+    {
+      rule: "parse",
+      name: "a Chart.yaml with a duplicate key is a warning on each repeat, never a failure",
+      files: [
+        addedFile("charts/api/Chart.yaml", [
+          "apiVersion: v2",
+          "name: api",
+          "version: 0.1.0",
+          "dependencies:",
+          "  - name: db",
+          "    version: 1.0.0",
+          "    version: 1.0.1",
+          "version: 0.1.1",
+        ]),
+      ],
+      head: {
+        "charts/api/Chart.yaml":
+          "apiVersion: v2\nname: api\nversion: 0.1.0\ndependencies:\n  - name: db\n    version: 1.0.0\n    version: 1.0.1\nversion: 0.1.1\n",
+      },
+      expected: ["charts/api/Chart.yaml:7:warning", "charts/api/Chart.yaml:8:warning"],
+      conclusion: "success",
+      message: /Helm and js-yaml keep the last value/,
+    },
+    {
+      rule: "parse",
+      name: "keys that differ only in quoting style are the same key",
+      files: [addedFile("b.yaml", ["'a': 1", '"a": 2', "a: 3", "b: {a: 1}"])],
+      head: { "b.yaml": "'a': 1\n\"a\": 2\na: 3\nb: {a: 1}\n" },
+      expected: ["b.yaml:2:warning", "b.yaml:3:warning"],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "a duplicate key is still an error when the rest of the file is not YAML",
+      files: [addedFile("c.yaml", ["x: 1", "x: 2", "y: [1"])],
+      head: { "c.yaml": "x: 1\nx: 2\ny: [1\n" },
+      expected: ["c.yaml:4:failure"],
       conclusion: "failure",
-      message: /Map keys must be unique/,
+    },
+    {
+      rule: "parse",
+      name: "a duplicate-key warning stays at notice when the parse rule is a notice",
+      files: [addedFile("d.yaml", ["x: 1", "x: 2"])],
+      head: { "d.yaml": "x: 1\nx: 2\n" },
+      policy: "checks:\n  lint:\n    rules: { parse: notice }\n",
+      expected: ["d.yaml:2:notice"],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "a VERSION with a trailing blank line warns on that line, never fails",
+      files: [addedFile("services/api/VERSION", ["0.5.8-dev", ""])],
+      head: { "services/api/VERSION": "0.5.8-dev\n\n" },
+      expected: ["services/api/VERSION:2:warning"],
+      conclusion: "success",
+      message: /services\/api\/VERSION:2 is blank/,
+    },
+    {
+      rule: "parse",
+      name: "a modified VERSION is read whole, so a blank line outside the patch is found too",
+      files: [
+        {
+          path: "VERSION",
+          status: "modified",
+          additions: 1,
+          deletions: 1,
+          patch: "@@ -1,1 +1,1 @@\n-0.5.7\n+0.5.8-dev",
+        },
+      ],
+      head: { VERSION: "0.5.8-dev\n  \n" },
+      expected: ["VERSION:2:warning"],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "a VERSION of one line passes, and a file merely ending in VERSION is not one",
+      files: [
+        addedFile("services/api/VERSION", ["0.5.8-dev"]),
+        addedFile("docs/NEW_VERSION", ["text", ""]),
+      ],
+      head: { "services/api/VERSION": "0.5.8-dev\n" },
+      expected: [],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "application tags on sequences and mappings are not errors either",
+      files: [addedFile("cfn/t.yaml", ["A: !GetAZs", "  - x", "B: !Sub {a: 1}", "C: !!str x"])],
+      head: { "cfn/t.yaml": "A: !GetAZs\n  - x\nB: !Sub {a: 1}\nC: !!str x\n" },
+      expected: [],
+      conclusion: "success",
     },
     {
       rule: "parse",
@@ -337,7 +429,8 @@ describe("syntaxProblem", () => {
     { text: "[1, 2,]", format: "jsonc" },
     { text: '/* c */ {"a": [1,],}', format: "jsonc" },
     { text: "[1 /* open", format: "jsonc", at: [1, 4], message: /comment is not closed/ },
-    { text: "a:\n  - b\n c: d\n", format: "yaml", at: [3, 1] },
+    // js-yaml points at the entry that is out of line (the `c`), not at the start of the line.
+    { text: "a:\n  - b\n c: d\n", format: "yaml", at: [3, 2] },
   ];
   for (const c of cases) {
     it(`${c.format}: ${JSON.stringify(c.text)}`, () => {

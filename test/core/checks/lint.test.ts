@@ -486,6 +486,41 @@ describe("parseGitAttributes", () => {
   }
 });
 
+describe(".gitattributes patterns ending in a slash", () => {
+  // git: "patterns that match a directory do not recursively match paths inside that directory".
+  const attrs = parseGitAttributes([
+    {
+      path: ".gitattributes",
+      text: "gen/ linguist-generated\n/third_party/ linguist-vendored\nassets/** binary\n",
+    },
+    { path: "web/.gitattributes", text: "build/ linguist-generated\n" },
+  ]);
+  const cases: { path: string; generated: boolean; vendored: boolean; binary: boolean }[] = [
+    { path: "gen/client.ts", generated: false, vendored: false, binary: false },
+    { path: "api/gen/client.ts", generated: false, vendored: false, binary: false },
+    { path: "third_party/lib.go", generated: false, vendored: false, binary: false },
+    { path: "web/build/app.js", generated: false, vendored: false, binary: false },
+    { path: "assets/logo.dat", generated: false, vendored: false, binary: true },
+  ];
+  for (const c of cases) {
+    it(c.path, () => {
+      expect({
+        generated: attrs.generated(c.path),
+        vendored: attrs.vendored(c.path),
+        binary: attrs.binary(c.path),
+      }).toEqual({ generated: c.generated, vendored: c.vendored, binary: c.binary });
+    });
+  }
+
+  it("lints the files under such a folder, as GitHub shows them", () => {
+    const { result } = lint([addedFile("gen/client.ts", ["x = 1   "])], {
+      head: { ".gitattributes": "gen/ linguist-generated=true\n" },
+    });
+    expect(where(result)).toEqual(["gen/client.ts:1:warning"]);
+    expect(result.summary).not.toMatch(/generated or vendored file/);
+  });
+});
+
 describe("monobot/lint on a truncated listing", () => {
   it("says that files beyond GitHub's 3,000 were not checked", () => {
     const policy = policyFrom();

@@ -27,9 +27,6 @@ import { SPDX_TAG, headerProblems, type HeaderContext } from "./license-rules.js
 import type { CheckDefinition, CheckInput } from "./registry.js";
 import { KNOWN_IDS, licenseIdsIn } from "./spdx.js";
 
-export { commentSyntaxFor, headerFor, type CommentSyntax } from "./comment-syntax.js";
-export { headerProblems, type HeaderProblem } from "./license-rules.js";
-
 const LICENSE_FILE = /^(LICEN[CS]E|COPYING|UNLICENSE)([.-][^/]*)?$/i;
 
 function hasLicenseFile(headPaths: readonly string[]): boolean {

@@ -34,12 +34,8 @@ import {
 } from "./lint-rules.js";
 import type { CheckDefinition, CheckInput } from "./registry.js";
 
-// Other checks and older callers import these from here.
-export { fileKinds, unchangedOrEmpty, type FileKinds, type SkipReason } from "./file-kinds.js";
-export { attributesOf, gitattributesFor, parseGitAttributes } from "./gitattributes.js";
-export type { GitAttributes } from "./gitattributes.js";
-export type { LintRule } from "./lint-rules.js";
-export { syntaxProblem, type SyntaxProblem } from "./syntax.js";
+// monobot/license and monobot/secrets skip the same files as lint.
+export { fileKinds, unchangedOrEmpty } from "./file-kinds.js";
 
 type LintPolicy = Policy["checks"]["lint"];
 type SnapshotWithoutContents = Omit<ChangeSnapshot, "contents">;

@@ -2,6 +2,7 @@
 import {
   CORE_SCHEMA,
   EVENT_ID,
+  SCALAR_STYLE,
   YAMLException,
   defineMappingTag,
   defineScalarTag,
@@ -71,12 +72,7 @@ const localMapping = defineMappingTag("!", {
 });
 
 /** The schema monobot/lint reads YAML with. */
-export const LINT_YAML_SCHEMA = CORE_SCHEMA.withTags(
-  mergeTag,
-  localScalar,
-  localSequence,
-  localMapping,
-);
+const LINT_YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag, localScalar, localSequence, localMapping);
 
 const DUPLICATE_KEY = "duplicated mapping key";
 
@@ -147,7 +143,9 @@ export function duplicateKeyLines(text: string): number[] {
       if (parent.expectKey && event.type === EVENT_ID.SCALAR) {
         const tag = event.tagStart >= 0 ? text.slice(event.tagStart, event.tagEnd) : "";
         const key = `${tag} ${getScalarValue(text, event)}`;
-        if (parent.keys.has(key)) offsets.push(event.valueStart);
+        // Repeated merge keys (`<<: *a`) merge, they do not override one another.
+        const merge = key === " <<" && event.style === SCALAR_STYLE.PLAIN;
+        if (!merge && parent.keys.has(key)) offsets.push(event.valueStart);
         else parent.keys.add(key);
       }
       parent.expectKey = !parent.expectKey;

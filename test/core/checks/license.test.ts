@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { commentSyntaxFor, headerFor, licenseCheck } from "../../../src/core/checks/license.js";
+import { commentSyntaxFor, headerFor } from "../../../src/core/checks/comment-syntax.js";
+import { licenseCheck } from "../../../src/core/checks/license.js";
 import { type ChangedFile } from "../../../src/core/types.js";
 import { addedFile, runCheckOn, type CheckRunOptions } from "../../helpers/check-harness.js";
 import { tempRepo } from "../../helpers/git-repo.js";

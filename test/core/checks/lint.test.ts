@@ -2,7 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { lintCheck, parseGitAttributes, syntaxProblem } from "../../../src/core/checks/lint.js";
+import { parseGitAttributes } from "../../../src/core/checks/gitattributes.js";
+import { lintCheck } from "../../../src/core/checks/lint.js";
+import { syntaxProblem } from "../../../src/core/checks/syntax.js";
 import { type ChangedFile, type CheckResult } from "../../../src/core/types.js";
 import { addedFile, policyFrom, runCheckOn } from "../../helpers/check-harness.js";
 import { tempRepo } from "../../helpers/git-repo.js";
@@ -74,6 +76,24 @@ describe("monobot/lint rules", () => {
       files: [addedFile("b.yaml", ["'a': 1", '"a": 2', "a: 3", "b: {a: 1}"])],
       head: { "b.yaml": "'a': 1\n\"a\": 2\na: 3\nb: {a: 1}\n" },
       expected: ["b.yaml:2:warning", "b.yaml:3:warning"],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "repeated merge keys merge: only the real duplicate warns",
+      files: [
+        addedFile("m.yaml", [
+          "a: &a {x: 1}",
+          "c: &c {z: 1}",
+          "b:",
+          "  <<: *a",
+          "  <<: *c",
+          "  y: 2",
+          "  y: 3",
+        ]),
+      ],
+      head: { "m.yaml": "a: &a {x: 1}\nc: &c {z: 1}\nb:\n  <<: *a\n  <<: *c\n  y: 2\n  y: 3\n" },
+      expected: ["m.yaml:7:warning"],
       conclusion: "success",
     },
     {

@@ -18,6 +18,7 @@ import {
   permits,
   shownExpression,
   suggestId,
+  type Permission,
 } from "./spdx.js";
 
 export const SPDX_TAG = "SPDX-License-Identifier:";
@@ -38,6 +39,8 @@ export interface HeaderContext {
   copyrightSource: string;
   withinLines: number;
   suggested: string;
+  /** Verdicts already reached in this run, by expression: most files share one header. */
+  verdicts: Map<string, Permission>;
 }
 
 /** The SPDX line of a file's first lines, as the rules read it. */
@@ -167,7 +170,11 @@ const allowedLicense: HeaderRule = {
   level: "policy",
   check({ spdx }, ctx) {
     if (!spdx?.tree) return [];
-    const verdict = permits(spdx.tree, ctx.allowed);
+    let verdict = ctx.verdicts.get(spdx.expression);
+    if (!verdict) {
+      verdict = permits(spdx.tree, ctx.allowed);
+      ctx.verdicts.set(spdx.expression, verdict);
+    }
     if (verdict.allowed) return [];
     const named =
       verdict.disallowed.length > 0

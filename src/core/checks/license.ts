@@ -126,6 +126,7 @@ function headerContext(license: Policy["checks"]["license"]): {
     copyrightSource: license.copyright,
     withinLines: license.within_lines,
     suggested: license.allowed[0] ?? "Apache-2.0",
+    verdicts: new Map(),
   };
   return { ctx, notes };
 }

@@ -306,42 +306,53 @@ function jsonProblem(text: string, jsonc: boolean): SyntaxProblem | undefined {
       // Node's own message quotes the text around the error; locate it with jsonc-parser.
     }
   }
-  const deep = tooDeep(text, jsonc);
-  if (deep) return deep;
   const stack: Bracket[] = [];
   let expectKey = false;
   let problem: SyntaxProblem | undefined;
-  visit(
-    text,
-    {
-      onObjectBegin: () => {
-        stack.push("object");
-        expectKey = true;
+  // Thrown out of the visitor: at the first error (the rest is noise), or before jsonc-parser's
+  // recursion gets deep enough to overflow the stack.
+  const stop = { reason: "first error" };
+  const tooDeepToFollow = { reason: "too deep" };
+  const open = (bracket: Bracket): void => {
+    stack.push(bracket);
+    if (stack.length > MAX_JSON_DEPTH) throw tooDeepToFollow;
+  };
+  try {
+    visit(
+      text,
+      {
+        onObjectBegin: () => {
+          open("object");
+          expectKey = true;
+        },
+        onArrayBegin: () => {
+          open("array");
+          expectKey = false;
+        },
+        onObjectEnd: () => void stack.pop(),
+        onArrayEnd: () => void stack.pop(),
+        onObjectProperty: () => {
+          expectKey = false;
+        },
+        onSeparator: (character) => {
+          if (character === ",") expectKey = stack[stack.length - 1] === "object";
+        },
+        onError: (code, offset, length) => {
+          // An unclosed string is reported at its start; the place to fix is where it breaks off.
+          const where = (code as number) === E.UnexpectedEndOfString ? offset + length : offset;
+          problem = {
+            ...positionOf(text, where),
+            message: jsonMessage(code as number, text, where, stack, expectKey),
+          };
+          throw stop;
+        },
       },
-      onArrayBegin: () => {
-        stack.push("array");
-        expectKey = false;
-      },
-      onObjectEnd: () => void stack.pop(),
-      onArrayEnd: () => void stack.pop(),
-      onObjectProperty: () => {
-        expectKey = false;
-      },
-      onSeparator: (character) => {
-        if (character === ",") expectKey = stack[stack.length - 1] === "object";
-      },
-      onError: (code, offset, length) => {
-        if (problem) return;
-        // An unclosed string is reported at its start; the place to fix is where it breaks off.
-        const where = (code as number) === E.UnexpectedEndOfString ? offset + length : offset;
-        problem = {
-          ...positionOf(text, where),
-          message: jsonMessage(code as number, text, where, stack, expectKey),
-        };
-      },
-    },
-    { disallowComments: !jsonc, allowTrailingComma: jsonc, allowEmptyContent: false },
-  );
+      { disallowComments: !jsonc, allowTrailingComma: jsonc, allowEmptyContent: false },
+    );
+  } catch (e) {
+    if (e === tooDeepToFollow) return tooDeep(text, jsonc);
+    if (e !== stop) throw e;
+  }
   if (problem || jsonc) return problem;
   // JSON.parse refused what jsonc-parser accepts (a lone surrogate, say): still not valid JSON.
   return { line: 1, column: 1, message: "not valid JSON (JSON.parse refuses it)" };

@@ -11,6 +11,7 @@ import {
   loadAll,
   mergeTag,
   parseEvents,
+  realMapTag,
   type Event,
 } from "js-yaml";
 import { createScanner, visit } from "jsonc-parser";
@@ -71,8 +72,14 @@ const localMapping = defineMappingTag("!", {
   identify: () => false,
 });
 
-/** The schema monobot/lint reads YAML with. */
-const LINT_YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag, localScalar, localSequence, localMapping);
+/** The schema monobot/lint reads YAML with: `Map`s, so that complex keys (`? [a]`) load. */
+const LINT_YAML_SCHEMA = CORE_SCHEMA.withTags(
+  realMapTag,
+  mergeTag,
+  localScalar,
+  localSequence,
+  localMapping,
+);
 
 const DUPLICATE_KEY = "duplicated mapping key";
 

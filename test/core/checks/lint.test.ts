@@ -98,6 +98,23 @@ describe("monobot/lint rules", () => {
     },
     {
       rule: "parse",
+      name: "js-yaml alone decides: an alias to no anchor is an error",
+      files: [addedFile("f.yaml", ["a: 1", "b: *nothing"])],
+      head: { "f.yaml": "a: 1\nb: *nothing\n" },
+      expected: ["f.yaml:2:failure"],
+      conclusion: "failure",
+      message: /f\.yaml:2:\d+: unidentified alias/,
+    },
+    {
+      rule: "parse",
+      name: "js-yaml alone decides: a value that is not of its explicit type is an error",
+      files: [addedFile("g.yaml", ["replicas: !!int three"])],
+      head: { "g.yaml": "replicas: !!int three\n" },
+      expected: ["g.yaml:1:failure"],
+      conclusion: "failure",
+    },
+    {
+      rule: "parse",
       name: "a duplicate key is still an error when the rest of the file is not YAML",
       files: [addedFile("c.yaml", ["x: 1", "x: 2", "y: [1"])],
       head: { "c.yaml": "x: 1\nx: 2\ny: [1\n" },
@@ -158,8 +175,9 @@ describe("monobot/lint rules", () => {
     {
       rule: "parse",
       name: "valid multi-document YAML passes",
-      files: [addedFile("k8s.yaml", ["a: 1", "---", "b: [1, 2]"])],
-      head: { "k8s.yaml": "a: 1\n---\nb: [1, 2]\n" },
+      // The third document's complex key (`? [x, y]`) is valid YAML too.
+      files: [addedFile("k8s.yaml", ["a: 1", "---", "b: [1, 2]", "---", "? [x, y]", ": 1"])],
+      head: { "k8s.yaml": "a: 1\n---\nb: [1, 2]\n---\n? [x, y]\n: 1\n" },
       expected: [],
       conclusion: "success",
     },

@@ -99,6 +99,9 @@ export async function buildBundles(outdir = BUNDLE_DIR): Promise<void> {
     metafile: true,
     logLevel: "silent",
     plugins: [generatedModules(), lazyModules()],
+    // jsonc-parser's `main` is a UMD wrapper whose requires esbuild cannot follow; its ES module
+    // build bundles cleanly.
+    alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
   });
   // A CommonJS bundle has no import.meta: code that needs one would break only when bundled.
   const problems = result.warnings.map((w) => `${w.location?.file ?? ""}: ${w.text}`);

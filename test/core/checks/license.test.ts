@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { commentSyntaxFor, headerFor, licenseCheck } from "../../../src/core/checks/license.js";
+import { commentSyntaxFor, headerFor } from "../../../src/core/checks/comment-syntax.js";
+import { licenseCheck } from "../../../src/core/checks/license.js";
 import { type ChangedFile } from "../../../src/core/types.js";
 import { addedFile, runCheckOn, type CheckRunOptions } from "../../helpers/check-harness.js";
 import { tempRepo } from "../../helpers/git-repo.js";
@@ -355,4 +356,77 @@ describe("monobot/license on a real git diff", () => {
       [3, "License not allowed"],
     ]);
   });
+});
+
+describe("allowed licenses follow SPDX semantics", () => {
+  // Each row: the header's expression, the allow list, and whether the header may stay.
+  const cases: { expression: string; allowed: string[]; ok: boolean; names?: RegExp }[] = [
+    { expression: "MIT OR GPL-3.0-only", allowed: ["MIT"], ok: true },
+    { expression: "GPL-3.0-only OR MIT", allowed: ["MIT"], ok: true },
+    {
+      expression: "MIT AND GPL-3.0-only",
+      allowed: ["MIT"],
+      ok: false,
+      names: /uses `GPL-3\.0-only`, which/,
+    },
+    {
+      expression: "GPL-3.0-only OR AGPL-3.0-only",
+      allowed: ["MIT"],
+      ok: false,
+      names: /uses `GPL-3\.0-only`, `AGPL-3\.0-only`, .*one allowed choice is enough/,
+    },
+    { expression: "(MIT AND GPL-3.0-only) OR ISC", allowed: ["MIT", "ISC"], ok: true },
+    { expression: "(MIT OR GPL-3.0-only) AND ISC", allowed: ["MIT", "ISC"], ok: true },
+    {
+      expression: "(MIT OR GPL-3.0-only) AND (GPL-2.0-only OR AGPL-3.0-only)",
+      allowed: ["MIT", "ISC"],
+      ok: false,
+      names: /uses `GPL-3\.0-only`, `GPL-2\.0-only`, `AGPL-3\.0-only`/,
+    },
+    { expression: "mit or Apache-2.0", allowed: ["MIT"], ok: false, names: /not a valid SPDX/ },
+    { expression: "Apache-2.0 WITH LLVM-exception", allowed: ["Apache-2.0"], ok: true },
+    {
+      expression: "GPL-2.0-only WITH Classpath-exception-2.0",
+      allowed: ["MIT"],
+      ok: false,
+      names: /uses `GPL-2\.0-only WITH Classpath-exception-2\.0`/,
+    },
+    { expression: "GPL-2.0-or-later", allowed: ["GPL-3.0-only"], ok: true },
+    { expression: "LGPL-2.1+", allowed: ["LGPL-3.0-only"], ok: true },
+    {
+      expression: "GPL-3.0-or-later",
+      allowed: ["GPL-2.0-only"],
+      ok: false,
+      names: /uses `GPL-3\.0-or-later`/,
+    },
+    {
+      expression: "Acme-Proprietary OR MIT",
+      allowed: ["MIT"],
+      ok: false,
+      names: /not a valid SPDX license expression/,
+    },
+    { expression: "LicenseRef-Acme OR GPL-3.0-only", allowed: ["LicenseRef-Acme"], ok: true },
+    {
+      expression: "LicenseRef-Other",
+      allowed: ["LicenseRef-Acme", "MIT"],
+      ok: false,
+      names: /uses `LicenseRef-Other`/,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.expression} with [${c.allowed.join(", ")}] -> ${c.ok ? "allowed" : "refused"}`, () => {
+      const { result } = license(
+        [addedFile("src/a.ts", [`// SPDX-License-Identifier: ${c.expression}`])],
+        { policy: `checks:\n  license:\n    allowed: [${c.allowed.join(", ")}]\n` },
+      );
+      expect(result.conclusion).toBe(c.ok ? "success" : "failure");
+      // A deprecated spelling such as `LGPL-2.1+` still gets its notice; nothing more.
+      if (c.ok) {
+        expect(result.annotations.filter((a) => a.title !== "Deprecated SPDX identifier")).toEqual(
+          [],
+        );
+      }
+      if (c.names) expect(result.annotations.map((a) => a.message).join("\n")).toMatch(c.names);
+    });
+  }
 });

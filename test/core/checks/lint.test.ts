@@ -2,7 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { lintCheck, parseGitAttributes, syntaxProblem } from "../../../src/core/checks/lint.js";
+import { parseGitAttributes } from "../../../src/core/checks/gitattributes.js";
+import { lintCheck } from "../../../src/core/checks/lint.js";
+import { syntaxProblem } from "../../../src/core/checks/syntax.js";
 import { type ChangedFile, type CheckResult } from "../../../src/core/types.js";
 import { addedFile, policyFrom, runCheckOn } from "../../helpers/check-harness.js";
 import { tempRepo } from "../../helpers/git-repo.js";
@@ -38,26 +40,144 @@ describe("monobot/lint rules", () => {
     },
     {
       rule: "parse",
-      name: "duplicate YAML keys fail",
+      name: "a duplicate YAML key warns on its second occurrence, as Helm keeps the last value",
       files: [addedFile("a.yml", ["x: 1", "x: 2"])],
       head: { "a.yml": "x: 1\nx: 2\n" },
-      expected: ["a.yml:2:failure"],
+      expected: ["a.yml:2:warning"],
+      conclusion: "success",
+      message: /a\.yml:2: this key is already set earlier in the same mapping/,
+    },
+    {
+      rule: "parse",
+      name: "a Chart.yaml with a duplicate key is a warning on each repeat, never a failure",
+      files: [
+        addedFile("charts/api/Chart.yaml", [
+          "apiVersion: v2",
+          "name: api",
+          "version: 0.1.0",
+          "dependencies:",
+          "  - name: db",
+          "    version: 1.0.0",
+          "    version: 1.0.1",
+          "version: 0.1.1",
+        ]),
+      ],
+      head: {
+        "charts/api/Chart.yaml":
+          "apiVersion: v2\nname: api\nversion: 0.1.0\ndependencies:\n  - name: db\n    version: 1.0.0\n    version: 1.0.1\nversion: 0.1.1\n",
+      },
+      expected: ["charts/api/Chart.yaml:7:warning", "charts/api/Chart.yaml:8:warning"],
+      conclusion: "success",
+      message: /Helm and js-yaml keep the last value/,
+    },
+    {
+      rule: "parse",
+      name: "keys that differ only in quoting style are the same key",
+      files: [addedFile("b.yaml", ["'a': 1", '"a": 2', "a: 3", "b: {a: 1}"])],
+      head: { "b.yaml": "'a': 1\n\"a\": 2\na: 3\nb: {a: 1}\n" },
+      expected: ["b.yaml:2:warning", "b.yaml:3:warning"],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "repeated merge keys merge: only the real duplicate warns",
+      files: [
+        addedFile("m.yaml", [
+          "a: &a {x: 1}",
+          "c: &c {z: 1}",
+          "b:",
+          "  <<: *a",
+          "  <<: *c",
+          "  y: 2",
+          "  y: 3",
+        ]),
+      ],
+      head: { "m.yaml": "a: &a {x: 1}\nc: &c {z: 1}\nb:\n  <<: *a\n  <<: *c\n  y: 2\n  y: 3\n" },
+      expected: ["m.yaml:7:warning"],
+      conclusion: "success",
+    },
+    {
+      rule: "parse",
+      name: "js-yaml alone decides: an alias to no anchor is an error",
+      files: [addedFile("f.yaml", ["a: 1", "b: *nothing"])],
+      head: { "f.yaml": "a: 1\nb: *nothing\n" },
+      expected: ["f.yaml:2:failure"],
       conclusion: "failure",
-      message: /Map keys must be unique/,
+      message: /f\.yaml:2:\d+: unidentified alias/,
+    },
+    {
+      rule: "parse",
+      name: "js-yaml alone decides: a value that is not of its explicit type is an error",
+      files: [addedFile("g.yaml", ["replicas: !!int three"])],
+      head: { "g.yaml": "replicas: !!int three\n" },
+      expected: ["g.yaml:1:failure"],
+      conclusion: "failure",
+    },
+    {
+      rule: "parse",
+      name: "a duplicate key is still an error when the rest of the file is not YAML",
+      files: [addedFile("c.yaml", ["x: 1", "x: 2", "y: [1"])],
+      head: { "c.yaml": "x: 1\nx: 2\ny: [1\n" },
+      expected: ["c.yaml:4:failure"],
+      conclusion: "failure",
+    },
+    {
+      rule: "parse",
+      name: "a duplicate-key warning stays at notice when the parse rule is a notice",
+      files: [addedFile("d.yaml", ["x: 1", "x: 2"])],
+      head: { "d.yaml": "x: 1\nx: 2\n" },
+      policy: "checks:\n  lint:\n    rules: { parse: notice }\n",
+      expected: ["d.yaml:2:notice"],
+      conclusion: "success",
+      message: /d\.yaml:2: this key is already set earlier/,
+    },
+    {
+      rule: "parse",
+      name: "a VERSION with a trailing blank line warns on that line, never fails",
+      files: [addedFile("services/api/VERSION", ["0.5.8-dev", ""])],
+      head: { "services/api/VERSION": "0.5.8-dev\n\n" },
+      expected: ["services/api/VERSION:2:warning"],
+      conclusion: "success",
+      message: /services\/api\/VERSION:2 is blank/,
+    },
+    {
+      rule: "parse",
+      name: "a modified VERSION is read whole, so a blank line outside the patch is found too",
+      files: [
+        {
+          path: "VERSION",
+          status: "modified",
+          additions: 1,
+          deletions: 1,
+          patch: "@@ -1,1 +1,1 @@\n-0.5.7\n+0.5.8-dev",
+        },
+      ],
+      head: { VERSION: "0.5.8-dev\n  \n" },
+      expected: ["VERSION:2:warning"],
+      conclusion: "success",
     },
     {
       rule: "parse",
       name: "a custom tag such as CloudFormation's !Ref is not an error",
-      files: [addedFile("cfn/stack.yaml", ["Value: !Ref Bucket"])],
-      head: { "cfn/stack.yaml": "Value: !Ref Bucket\n" },
+      // Application tags on sequences and mappings (!GetAZs, !Sub) are not errors either.
+      files: [
+        addedFile("cfn/stack.yaml", [
+          "Value: !Ref Bucket",
+          "A: !GetAZs",
+          "  - x",
+          "B: !Sub {a: 1}",
+        ]),
+      ],
+      head: { "cfn/stack.yaml": "Value: !Ref Bucket\nA: !GetAZs\n  - x\nB: !Sub {a: 1}\n" },
       expected: [],
       conclusion: "success",
     },
     {
       rule: "parse",
       name: "valid multi-document YAML passes",
-      files: [addedFile("k8s.yaml", ["a: 1", "---", "b: [1, 2]"])],
-      head: { "k8s.yaml": "a: 1\n---\nb: [1, 2]\n" },
+      // The third document's complex key (`? [x, y]`) is valid YAML too.
+      files: [addedFile("k8s.yaml", ["a: 1", "---", "b: [1, 2]", "---", "? [x, y]", ": 1"])],
+      head: { "k8s.yaml": "a: 1\n---\nb: [1, 2]\n---\n? [x, y]\n: 1\n" },
       expected: [],
       conclusion: "success",
     },
@@ -337,7 +457,8 @@ describe("syntaxProblem", () => {
     { text: "[1, 2,]", format: "jsonc" },
     { text: '/* c */ {"a": [1,],}', format: "jsonc" },
     { text: "[1 /* open", format: "jsonc", at: [1, 4], message: /comment is not closed/ },
-    { text: "a:\n  - b\n c: d\n", format: "yaml", at: [3, 1] },
+    // js-yaml points at the entry that is out of line (the `c`), not at the start of the line.
+    { text: "a:\n  - b\n c: d\n", format: "yaml", at: [3, 2] },
   ];
   for (const c of cases) {
     it(`${c.format}: ${JSON.stringify(c.text)}`, () => {
@@ -391,6 +512,41 @@ describe("parseGitAttributes", () => {
       }).toEqual({ generated: c.generated, vendored: c.vendored, binary: c.binary });
     });
   }
+});
+
+describe(".gitattributes patterns ending in a slash", () => {
+  // git: "patterns that match a directory do not recursively match paths inside that directory".
+  const attrs = parseGitAttributes([
+    {
+      path: ".gitattributes",
+      text: "gen/ linguist-generated\n/third_party/ linguist-vendored\nassets/** binary\n",
+    },
+    { path: "web/.gitattributes", text: "build/ linguist-generated\n" },
+  ]);
+  const cases: { path: string; generated: boolean; vendored: boolean; binary: boolean }[] = [
+    { path: "gen/client.ts", generated: false, vendored: false, binary: false },
+    { path: "api/gen/client.ts", generated: false, vendored: false, binary: false },
+    { path: "third_party/lib.go", generated: false, vendored: false, binary: false },
+    { path: "web/build/app.js", generated: false, vendored: false, binary: false },
+    { path: "assets/logo.dat", generated: false, vendored: false, binary: true },
+  ];
+  for (const c of cases) {
+    it(c.path, () => {
+      expect({
+        generated: attrs.generated(c.path),
+        vendored: attrs.vendored(c.path),
+        binary: attrs.binary(c.path),
+      }).toEqual({ generated: c.generated, vendored: c.vendored, binary: c.binary });
+    });
+  }
+
+  it("lints the files under such a folder, as GitHub shows them", () => {
+    const { result } = lint([addedFile("gen/client.ts", ["x = 1   "])], {
+      head: { ".gitattributes": "gen/ linguist-generated=true\n" },
+    });
+    expect(where(result)).toEqual(["gen/client.ts:1:warning"]);
+    expect(result.summary).not.toMatch(/generated or vendored file/);
+  });
 });
 
 describe("monobot/lint on a truncated listing", () => {

@@ -7,7 +7,8 @@ import {
   REQUIREMENTS_FILE,
   type ChartEdge,
 } from "./charts.js";
-import { versionsModel, type ChartState, type VersionsModel } from "./checks/versions.js";
+import type { ChartState } from "./checks/chart-version-rules.js";
+import { versionsModel, type VersionsModel } from "./checks/versions-model.js";
 import type { CheckInput } from "./checks/registry.js";
 import {
   setChartAppVersion,

@@ -2,11 +2,12 @@
 //
 //   npm run build
 //   npx tsx scripts/replay-history.ts --repo /tmp/checkout [--count 150] [--config monobot.yml]
-//     [--cli bin/monobot.js] [--json out.json] [--quiet]
+//     [--cli bin/monobot.js] [--json out.json] [--quiet] [--path FOLDER ...]
 //
 // Each first-parent commit C (with a parent) is checked as `--base C^ --head C`, the way a pull
-// request that landed as C would have been. Prints every failing commit with its failure
-// annotations, then "failures / commits". The checkout is only read.
+// request that landed as C would have been. `--path` (repeatable) keeps only the commits that
+// changed something under those paths, to replay the commits a given file decided. Prints every
+// failing commit with its failure annotations, then "failures / commits". The checkout is only read.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -43,11 +44,12 @@ interface Options {
   cli: string;
   json?: string;
   quiet: boolean;
+  paths: string[];
 }
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: tsx scripts/replay-history.ts --repo PATH [--count N] [--config FILE] [--cli bin/monobot.js] [--json FILE] [--quiet]\n`,
+    `${message}\nusage: tsx scripts/replay-history.ts --repo PATH [--count N] [--config FILE] [--cli bin/monobot.js] [--json FILE] [--quiet] [--path PATH ...]\n`,
   );
   process.exit(2);
 }
@@ -59,6 +61,7 @@ function parseArgs(argv: readonly string[]): Options {
     count: 150,
     cli: join(here, "..", "bin", "monobot.js"),
     quiet: false,
+    paths: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -77,6 +80,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === "--cli") opts.cli = resolve(value());
     else if (arg === "--json") opts.json = resolve(value());
     else if (arg === "--quiet") opts.quiet = true;
+    else if (arg === "--path") opts.paths.push(value());
     else usage(`unknown argument ${String(arg)}`);
   }
   if (opts.repo === "") usage("--repo is required");
@@ -176,6 +180,7 @@ function main(): void {
     `-${opts.count}`,
     "--format=%H%x09%P%x09%s",
     "HEAD",
+    ...(opts.paths.length > 0 ? ["--", ...opts.paths] : []),
   ])
     .split("\n")
     .filter(Boolean);

@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
+import { formatSecretEntry } from "../core/secret-entry-format.js";
 import {
   canonicalSecretName,
-  formatSecretEntry,
   parseTarget,
   SECRET_VALUE_MAX_BYTES,
   secretNameProblem,

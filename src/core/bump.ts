@@ -1,6 +1,7 @@
 // Plans a `/bump`: which VERSION files, Chart.yaml versions, appVersions and umbrella pins change to what.
 import { pinIsChecked } from "./charts.js";
-import { versionsModel, type ChartState, type VersionsModel } from "./checks/versions.js";
+import type { ChartState } from "./checks/chart-version-rules.js";
+import { versionsModel, type VersionsModel } from "./checks/versions-model.js";
 import type { CheckInput } from "./checks/registry.js";
 import {
   setChartAppVersion,

@@ -80,7 +80,11 @@ function lineOfNode(node: unknown, lines: LineCounter): number {
   return range ? lines.linePos(range[0]).line : 1;
 }
 
-/** Parse a YAML file's top-level mapping, with a located error for anything else. */
+/**
+ * Parse a YAML file's top-level mapping, with a located error for anything else. A key written
+ * twice is read as Helm's loader reads it (the last one wins), not refused: Helm and every other
+ * tool accept such a Chart.yaml, and monobot/lint is where the slip is pointed out.
+ */
 function parseMapping(
   text: string,
   what: string,
@@ -88,7 +92,7 @@ function parseMapping(
   | { ok: true; doc: ReturnType<typeof parseDocument>; lines: LineCounter }
   | { ok: false; line: number; message: string } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const error = doc.errors[0];
   if (error) {
     return {
@@ -107,9 +111,10 @@ function parseMapping(
   return { ok: true, doc, lines };
 }
 
+/** The pair of `key` in a mapping; of a key written twice, the last, the one Helm reads. */
 function entry(map: unknown, key: string): { key: unknown; value: unknown } | undefined {
   if (!isMap(map)) return undefined;
-  return map.items.find((p) => isScalar(p.key) && String(p.key.value) === key) as
+  return map.items.findLast((p) => isScalar(p.key) && String(p.key.value) === key) as
     { key: unknown; value: unknown } | undefined;
 }
 

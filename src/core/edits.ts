@@ -50,8 +50,11 @@ function render(value: string, style: ScalarAt["style"]): string | undefined {
   }
 }
 
+// A key written twice is read as Helm reads it, the last one winning, as parseChart does.
+const AS_HELM = { uniqueKeys: false } as const;
+
 function toJs(text: string): unknown {
-  return parseDocument(text).toJS();
+  return parseDocument(text, AS_HELM).toJS();
 }
 
 /** Sets `path` in a parsed YAML value (a copy), for comparing a document before and after. */
@@ -104,7 +107,7 @@ function verify(
   read: (text: string) => ScalarAt | undefined,
   what: string,
 ): EditResult {
-  const check = parseDocument(after);
+  const check = parseDocument(after, AS_HELM);
   if (check.errors.length > 0) {
     return refuse(`writing ${value} as ${what} would break the YAML; change it by hand`);
   }
@@ -167,7 +170,7 @@ export function setChartAppVersion(content: string, appVersion: string): EditRes
     return replaceScalar(content, chart.appVersion, appVersion, ["appVersion"], read, "appVersion");
   }
   const version = chart.version;
-  const doc = parseDocument(content);
+  const doc = parseDocument(content, AS_HELM);
   if (!version || !isMap(doc.contents) || doc.contents.flow) {
     return refuse(
       "Chart.yaml has no block `version:` line to add appVersion after; add it by hand",

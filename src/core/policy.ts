@@ -3,9 +3,9 @@
 import type { ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import { freezeConfigErrors } from "./freeze.js";
-import { jobsConfigErrors } from "./jobs.js";
 import { compileGlob } from "./glob.js";
 import { compilePattern, PatternError } from "./pattern.js";
+import { jobsConfigErrors } from "./job-template-validator.js";
 import type { Policy } from "./policy-schema.js";
 import { readDefaultPolicy } from "./policy-defaults.js";
 import { policyValidator } from "./policy-validator.js";

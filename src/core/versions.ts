@@ -102,13 +102,31 @@ function guess(line: string): string | undefined {
   return coerced ? coerced.version : undefined;
 }
 
+/**
+ * `text` without the spaces, tabs and line endings at its end: what `$(cat VERSION)` in a shell
+ * or a Makefile drops. Other invisible characters stay, to be reported. A loop rather than a
+ * regular expression, which would take quadratic time on a huge file of spaces.
+ */
+function withoutTrailingWhitespace(text: string): string {
+  let end = text.length;
+  while (end > 0 && " \t\r\n".includes(text[end - 1] as string)) end--;
+  return text.slice(0, end);
+}
+
+function isBlank(line: string): boolean {
+  return withoutTrailingWhitespace(line) === "";
+}
+
 function invalid(line: number, message: string, meant?: string): VersionFileResult {
   return meant === undefined ? { ok: false, line, message } : { ok: false, line, message, meant };
 }
 
 /**
- * Reads a VERSION file: exactly one SemVer 2.0.0 version on line 1, optionally followed by one
- * line ending (`\n` or `\r\n`). Anything else is an error naming the line and what to write.
+ * Reads a VERSION file: exactly one SemVer 2.0.0 version on line 1. What follows it on line 1 and
+ * on blank lines after it is only whitespace, read as the tools that `cat` or `strip()` the file
+ * read it (`0.5.8-dev` and an empty line is 0.5.8-dev; monobot/lint points the stray line out).
+ * Anything else (a second version, words, a blank line before the version) is an error naming
+ * the line and what to write.
  */
 export function parseVersionFile(text: string): VersionFileResult {
   if (text.charCodeAt(0) === 0xfeff) {
@@ -123,11 +141,7 @@ export function parseVersionFile(text: string): VersionFileResult {
   if (text.trim() === "") {
     return invalid(1, "is empty; write one version such as 0.1.0 on line 1");
   }
-  const body = text.endsWith("\r\n")
-    ? text.slice(0, -2)
-    : text.endsWith("\n")
-      ? text.slice(0, -1)
-      : text;
+  const body = withoutTrailingWhitespace(text);
   const lines = body.split(/\r?\n/);
   const first = lines[0] ?? "";
   if (first.trim() === "") {
@@ -141,8 +155,10 @@ export function parseVersionFile(text: string): VersionFileResult {
   }
   const meant = guess(first);
   if (lines.length > 1) {
+    // Blank lines between are not the problem: the first line holding something more is.
+    const extra = lines.findIndex((l, i) => i > 0 && !isBlank(l));
     return invalid(
-      2,
+      extra + 1,
       `has ${lines.length} lines; a VERSION file holds one version on one line${meant ? `: keep only ${meant}` : ""}`,
       meant,
     );

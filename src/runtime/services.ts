@@ -2,7 +2,7 @@
 // scheduler. One place holds per-process state; handlers only receive it.
 import { allChecks } from "../core/checks/index.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
-import { jobTriggers } from "../core/jobs.js";
+import { jobTriggers } from "../core/job-templates.js";
 import { ClientFactory, type AppAuth } from "../forge/factory.js";
 import type { BackendOptions, Services } from "../handlers/handler.js";
 import type { Log } from "../log.js";

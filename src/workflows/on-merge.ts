@@ -2,13 +2,12 @@
 import { statusDescription, type BackendDeps } from "../ci/backend.js";
 import { changedChartFiles, chartReleases, chartReleaseTag } from "../core/chart-release.js";
 import { componentReport } from "../core/components.js";
+import { jobTriggers, type JobTrigger } from "../core/job-templates.js";
 import {
   changedPathsOf,
   hasPublishJob,
-  jobTriggers,
   planJobs,
   type ChartRelease,
-  type JobTrigger,
   type PlannedRun,
 } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";

@@ -1,13 +1,12 @@
 // Sealed secrets to Actions secrets: opens each changed entry with monobot's key and writes it to its targets, sealed to their keys.
+import { planSecretSync, type SecretWrite } from "../core/secret-sync-plan.js";
 import {
   canonicalTargets,
   checkSecretsFile,
-  planSecretSync,
   SECRET_VALUE_MAX_BYTES,
   SECRETS_PER_SCOPE_LIMIT,
   type SecretEntry,
   type SecretTarget,
-  type SecretWrite,
 } from "../core/secrets-file.js";
 import type { SecretSyncReport, SecretSyncResult } from "../core/secrets-sync-report.js";
 import type { ActionsPublicKey, ActionsSecretsPort } from "../forge/actions-secrets.js";

@@ -3,7 +3,8 @@ import { ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
 import { createBackend, dispatchRun } from "../../src/ci/dispatch.js";
-import { RUN_ID_INPUT, type PlannedRun, type ResolvedBackend } from "../../src/core/jobs.js";
+import { RUN_ID_INPUT } from "../../src/core/job-templates.js";
+import type { PlannedRun, ResolvedBackend } from "../../src/core/jobs.js";
 import { decodeRunId, encodeRunId } from "../../src/core/run-id.js";
 
 const API = "https://api.github.com";

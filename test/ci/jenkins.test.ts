@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
 import { dispatchRun } from "../../src/ci/dispatch.js";
 import { jenkinsJobPath } from "../../src/ci/jenkins.js";
-import { RUN_ID_INPUT, type PlannedRun, type ResolvedBackend } from "../../src/core/jobs.js";
+import { RUN_ID_INPUT } from "../../src/core/job-templates.js";
+import type { PlannedRun, ResolvedBackend } from "../../src/core/jobs.js";
 import { encodeRunId } from "../../src/core/run-id.js";
 
 const JENKINS = "https://jenkins.example.com";

@@ -4,7 +4,8 @@ import { CiDispatchError, type BackendDeps } from "../../src/ci/backend.js";
 import { dispatchRun } from "../../src/ci/dispatch.js";
 import { parseCallback, SIGNATURE_HEADER, verifyCallback } from "../../src/ci/callback.js";
 import { webhookBody } from "../../src/ci/webhook.js";
-import { RUN_ID_INPUT, type PlannedRun, type ResolvedBackend } from "../../src/core/jobs.js";
+import { RUN_ID_INPUT } from "../../src/core/job-templates.js";
+import type { PlannedRun, ResolvedBackend } from "../../src/core/jobs.js";
 import { encodeRunId } from "../../src/core/run-id.js";
 
 const HOOKS = "https://hooks.example.com";

@@ -64,11 +64,15 @@ describe("parseChart", () => {
     expect(parsed.ok && parsed.chart.version?.value).toBe("1.10");
   });
 
+  it("reads a duplicate key as Helm does: the last one wins (issue 20; lint warns about it)", () => {
+    const parsed = parseChart("name: a\nversion: 1.0.0\nversion: 1.0.1\n", "Chart.yaml");
+    expect(parsed.ok && parsed.chart.version).toMatchObject({ value: "1.0.1", line: 3 });
+  });
+
   it.each([
     ["invalid YAML", "name: a\nversion: [1.2\n", 3, /is not valid YAML/],
     ["a list", "- a\n- b\n", 1, /must be a YAML mapping/],
     ["an empty file", "", 1, /must be a YAML mapping .*not empty/],
-    ["a duplicate key", "name: a\nversion: 1.0.0\nversion: 1.0.1\n", 3, /not valid YAML/],
     ["a mapping as version", "name: a\nversion:\n  x: 1\n", 2, /version must be a single value/],
     [
       "a nameless dependency",

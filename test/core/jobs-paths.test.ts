@@ -2,13 +2,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { jobsConfigErrors } from "../../src/core/job-template-validator.js";
+import type { JobTrigger } from "../../src/core/job-templates.js";
 import {
   hasPublishJob,
-  jobsConfigErrors,
   planJobs,
   scheduledJobs,
   type ChartRelease,
-  type JobTrigger,
   type PlanInput,
 } from "../../src/core/jobs.js";
 import {

@@ -1,14 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  expandPlaceholders,
-  jobsConfigErrors,
-  planJobs,
-  placeholdersIn,
-  RUN_ID_INPUT,
-  scheduledJobs,
-  type PlanInput,
-} from "../../src/core/jobs.js";
+import { expandPlaceholders, placeholdersIn } from "../../src/core/job-placeholders.js";
+import { jobsConfigErrors } from "../../src/core/job-template-validator.js";
+import { RUN_ID_INPUT } from "../../src/core/job-templates.js";
+import { planJobs, scheduledJobs, type PlanInput } from "../../src/core/jobs.js";
 import { parse } from "yaml";
 import {
   defaultPolicyObject,

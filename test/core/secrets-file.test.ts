@@ -2,11 +2,11 @@
 // plan of a push, and the monobot/secrets check validating the file when a change touches it.
 import { describe, expect, it } from "vitest";
 import { secretsCheck } from "../../src/core/checks/secrets.js";
+import { planSecretSync } from "../../src/core/secret-sync-plan.js";
 import {
   canonicalTargets,
   checkSecretsFile,
   parseTarget,
-  planSecretSync,
   secretNameProblem,
   targetsOf,
 } from "../../src/core/secrets-file.js";

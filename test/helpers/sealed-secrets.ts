@@ -1,5 +1,6 @@
 // Sealed secrets files for tests, sealed for real with a test key ring (as `monobot secrets seal` does).
-import { formatSecretEntry, parseTarget } from "../../src/core/secrets-file.js";
+import { formatSecretEntry } from "../../src/core/secret-entry-format.js";
+import { parseTarget } from "../../src/core/secrets-file.js";
 import { sealEnvelope, type SealingKey } from "../../src/secrets/sealing.js";
 
 /** One entry of the secrets file holding `value` sealed to `key` for `name` and `targets`. */

@@ -10,12 +10,8 @@ import {
   type ScanOptions,
   type SecretFinding,
 } from "../redact.js";
-import {
-  checkSecretsFile,
-  secretsFileAnnotations,
-  secretsFileSummary,
-  type SecretsFileContext,
-} from "../secrets-file.js";
+import { checkSecretsFile, type SecretsFileContext } from "../secrets-file.js";
+import { secretsFileAnnotations, secretsFileSummary } from "../secrets-file-report.js";
 import type { Annotation, ChangeSnapshot, CheckResult, FileRequest } from "../types.js";
 import { contentKey } from "../types.js";
 import {

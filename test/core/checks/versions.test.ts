@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { versionsCheck, versionsModel } from "../../../src/core/checks/versions.js";
+import { versionsCheck } from "../../../src/core/checks/versions.js";
+import { versionsModel } from "../../../src/core/checks/versions-model.js";
 import { componentReport } from "../../../src/core/components.js";
 import { defaultPolicyObject, mergePolicy, type Policy } from "../../../src/core/policy.js";
 import {

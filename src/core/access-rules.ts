@@ -224,7 +224,8 @@ function unique(list: readonly string[]): string[] {
 }
 
 /**
- * Problems a JSON schema cannot see in `access`, each with its key path: a capture that is not a
+ * Problems a JSON schema cannot see in `access`, each with its key path: a rule that covers
+ * nothing (no paths, no environments), a capture that is not a
  * whole segment or follows `**`, and a team placeholder that some path of its rule does not capture.
  */
 export function accessConfigErrors(
@@ -239,6 +240,13 @@ export function accessConfigErrors(
       String(i),
       ...rest.map(String),
     ];
+    if (!rule.paths && !rule.environments) {
+      // A rule with neither covers nothing: almost always a typo, so it is an error.
+      out.push({
+        path: at(),
+        message: `access.rules[${i}] ("${rule.name}") needs \`paths\` or \`environments\` (or both): a rule with neither covers nothing`,
+      });
+    }
     const capturedByEvery: Set<string>[] = [];
     (rule.paths ?? []).forEach((glob, j) => {
       const names = new Set<string>();

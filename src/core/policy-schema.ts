@@ -95,10 +95,6 @@ const accessSection = {
         type: "object",
         additionalProperties: false,
         required: ["name", "approve"],
-        // A rule with neither covers nothing: almost always a typo, so it is an error.
-        anyOf: [{ required: ["paths"] }, { required: ["environments"] }],
-        description:
-          "needs `paths` or `environments` (or both): a rule with neither covers nothing",
         properties: {
           name: { type: "string", minLength: 1 },
           paths: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { commandTable } from "../../src/core/commands.js";
 import { resolvePolicy } from "../../src/core/policy.js";
@@ -31,6 +32,19 @@ describe("the access section of the policy", () => {
     const result = resolvePolicy([{ file: FILE, text: VALID }]);
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.policy.access?.rules).toHaveLength(3);
+  });
+
+  it("accepts the example documented in policies/default.yml", () => {
+    const text = readFileSync(new URL("../../policies/default.yml", import.meta.url), "utf8");
+    const example = text
+      .slice(text.indexOf("#   access:"))
+      .split("\n")
+      .filter((l) => l.startsWith("#"))
+      .map((l) => l.slice(2))
+      .join("\n");
+    const result = resolvePolicy([{ file: FILE, text: example }]);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.policy.access?.owners.teams).toEqual(["acme/platform"]);
   });
 
   it("is optional: the shipped defaults have none", () => {

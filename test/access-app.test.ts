@@ -132,7 +132,8 @@ function writes(w: Written) {
     .patch(/\/repos\/Codertocat\/Hello-World\/check-runs\/\d+/)
     .times(5)
     .reply(200, (uri, body) => {
-      w.updated.push({ id: uri.split("/").pop() ?? "", ...(body as Written["updated"][number]) });
+      const update = body as Omit<Written["updated"][number], "id">;
+      w.updated.push({ ...update, id: uri.split("/").pop() ?? "" });
       return {};
     });
 }
@@ -300,10 +301,9 @@ describe("monobot/access through Probot", () => {
       check_run: { name: string; pull_requests: { number: number }[] };
     }>("check_run", "rerequested");
     // The example's repository is another one: the PR's own, as GitHub would send it.
-    (payload as { repository: unknown }).repository = examplePayload<{ repository: unknown }>(
-      "pull_request",
-      "opened",
-    ).repository;
+    (payload as unknown as { repository: unknown }).repository = examplePayload<{
+      repository: unknown;
+    }>("pull_request", "opened").repository;
     payload.check_run.name = "monobot/access";
     payload.check_run.pull_requests = [{ number: 2 }];
     token();

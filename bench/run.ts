@@ -9,6 +9,7 @@ import { benchJournal } from "./journal.js";
 import { benchRedis } from "./redis.js";
 import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
+import { benchAccess } from "./access.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
     {
       title: "Recovery: deliveries accepted, kill -9, restart on the same MONOBOT_STATE_DIR",
       run: benchRecovery,
+    },
+    {
+      title:
+        "Access: API requests of one monobot/access evaluation as rules, teams and changed files grow (counted by the port)",
+      run: benchAccess,
     },
   ];
   for (const section of sections) {

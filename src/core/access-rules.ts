@@ -18,6 +18,8 @@ const HAS_PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_-]*\}/;
 const TEAM = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 interface CompiledPattern {
+  /** The glob's leading literal folders: a path without them cannot match (a cheap first test). */
+  prefix: string;
   match: PathMatcher;
   /** Captured names by segment index (every segment before them matches exactly one segment). */
   captures: { name: string; index: number }[];
@@ -58,7 +60,12 @@ function compilePattern(glob: string): CompiledPattern {
     captures.push({ name: m[1], index });
     return "*";
   });
-  return { match: globMatcher([plain.join("/")]), captures };
+  const literal: string[] = [];
+  for (const segment of segments.slice(0, -1)) {
+    if (/[*?[\]{}()!+@\\]/.test(segment)) break;
+    literal.push(`${segment}/`);
+  }
+  return { prefix: literal.join(""), match: globMatcher([plain.join("/")]), captures };
 }
 
 /** The rules of `access`, each glob compiled once. */
@@ -73,7 +80,7 @@ export function compileRules(access: AccessConfig): CompiledRule[] {
 /** The captures of the first of the rule's paths that matches `path`, or null when none does. */
 export function matchRule(rule: CompiledRule, path: string): Record<string, string> | null {
   for (const pattern of rule.patterns) {
-    if (!pattern.match(path)) continue;
+    if (!path.startsWith(pattern.prefix) || !pattern.match(path)) continue;
     const segments = path.split("/");
     const captured: Record<string, string> = {};
     for (const c of pattern.captures) captured[c.name] = segments[c.index] ?? "";
@@ -128,14 +135,21 @@ export interface RequirementsInput {
 export function requirementsOf(input: RequirementsInput): Requirement[] {
   const rules = compileRules(input.access);
   const byKey = new Map<string, Requirement>();
-  const unmatched: string[] = [];
+  // Sets while collecting: a 3,000-file change must not cost a quadratic scan per file.
+  const filesOf = new Map<string, Set<string>>();
+  const unmatched = new Set<string>();
   const add = (key: string, make: () => Requirement, file?: string, env?: string) => {
     let req = byKey.get(key);
     if (!req) {
       req = make();
       byKey.set(key, req);
+      filesOf.set(key, new Set());
     }
-    if (file !== undefined && !req.files.includes(file)) req.files.push(file);
+    const seen = filesOf.get(key);
+    if (file !== undefined && seen && !seen.has(file)) {
+      seen.add(file);
+      req.files.push(file);
+    }
     if (env !== undefined && !req.environments.includes(env)) req.environments.push(env);
   };
   for (const file of input.files) {
@@ -161,7 +175,7 @@ export function requirementsOf(input: RequirementsInput): Requirement[] {
           path,
         );
       }
-      if (!covered && !unmatched.includes(path)) unmatched.push(path);
+      if (!covered) unmatched.add(path);
     }
   }
   for (const env of input.environments ?? []) {
@@ -198,14 +212,14 @@ export function requirementsOf(input: RequirementsInput): Requirement[] {
     });
   }
   const mode = input.access.unmatched ?? DEFAULT_UNMATCHED;
-  if (unmatched.length > 0 && mode !== "allow") {
+  if (unmatched.size > 0 && mode !== "allow") {
     out.push({
       key: "unmatched",
       kind: "unmatched",
       name: "files no rule covers",
       count: 1,
       teams: [],
-      files: unmatched,
+      files: [...unmatched],
       environments: [],
       ...(mode === "deny" ? { deny: true } : {}),
     });

@@ -343,7 +343,7 @@ describe("monobot/access through Probot", () => {
     expect(nock.pendingMocks().filter((m) => !/check-runs/.test(m))).toEqual([]);
   });
 
-  it("a repository without access rules: nothing is posted", async () => {
+  it("a repository without access rules: nothing is posted, nothing but the policy read", async () => {
     const w: Written = { created: [], updated: [] };
     token();
     config(null);
@@ -351,5 +351,7 @@ describe("monobot/access through Probot", () => {
     writes(w);
     await receive("pull_request", examplePayload("pull_request", "opened"));
     expect(w.created).toEqual([]);
+    // Every pull request of every repository takes this path: only the policy is read.
+    expect(nock.pendingMocks()).toContainEqual(expect.stringContaining("/pulls/2/files"));
   });
 });

@@ -71,6 +71,9 @@ export async function runAccessCheck(
     return { result: null, configFailed: false };
   }
   const access = policy.access;
+  // Without rules on the base branch this check costs nothing beyond the policy read: every pull
+  // request of every repository takes this path.
+  if (!access) return { result: null, configFailed: false };
   const listing = await port.pullRequestFiles(pr.number);
   const policyFile = listing.files.find(
     (f) => f.path === CONFIG_PATH || f.previousPath === CONFIG_PATH,
@@ -90,8 +93,6 @@ export async function runAccessCheck(
       await postHeadConfig(port, req, head, runs);
     }
   }
-  if (!access) return { result: null, configFailed };
-
   const reviews = await port.pullRequestReviews(pr.number);
   const needs = accessNeeds({
     access,

@@ -68,13 +68,21 @@ function compilePattern(glob: string): CompiledPattern {
   return { prefix: literal.join(""), match: globMatcher([plain.join("/")]), captures };
 }
 
-/** The rules of `access`, each glob compiled once. */
+/** Compiled rules per policy object: the needs, the verdict and commands reuse one compilation. */
+const compiled = new WeakMap<AccessConfig, CompiledRule[]>();
+
+/** The rules of `access`, each glob compiled once per policy object. */
 export function compileRules(access: AccessConfig): CompiledRule[] {
-  return access.rules.map((rule, index) => ({
-    index,
-    rule,
-    patterns: (rule.paths ?? []).map(compilePattern),
-  }));
+  let rules = compiled.get(access);
+  if (!rules) {
+    rules = access.rules.map((rule, index) => ({
+      index,
+      rule,
+      patterns: (rule.paths ?? []).map(compilePattern),
+    }));
+    compiled.set(access, rules);
+  }
+  return rules;
 }
 
 /** The captures of the first of the rule's paths that matches `path`, or null when none does. */

@@ -10,6 +10,7 @@ import { benchRedis } from "./redis.js";
 import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
 import { benchPatterns } from "./patterns.js";
+import { benchAccess } from "./access.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -58,6 +59,11 @@ async function main(): Promise<void> {
       title:
         "Policy patterns and globs: re2js vs JavaScript's backtracking RegExp; secret redaction of a log",
       run: benchPatterns,
+    },
+    {
+      title:
+        "Access: API requests of one monobot/access evaluation as rules, teams and changed files grow (counted by the port)",
+      run: benchAccess,
     },
   ];
   for (const section of sections) {

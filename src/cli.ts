@@ -32,6 +32,8 @@ Usage:
       Validate a policy file (default: ${CONFIG_PATH}) merged over the shipped defaults.
   monobot secrets public-key|seal ...
       Sealed secrets for the config repo (\`monobot secrets --help\`).
+  monobot access explain --repo PATH --base REF --head REF [--approved-by LOGIN[@TEAM,...]]...
+      Which access rules the change matches and what they need (\`monobot access --help\`).
   monobot --help
 
 Exit status: 0 every check passed, 1 a check failed, 2 usage or configuration error.
@@ -62,6 +64,8 @@ export async function runCli(
     // Loaded on demand: libsodium's WebAssembly is only needed here.
     if (command === "secrets")
       return (await import("./cli/secrets.js")).runSecretsCli(argv.slice(1), io);
+    if (command === "access")
+      return (await import("./cli/access.js")).runAccessCli(argv.slice(1), io);
     throw new UsageError(`unknown command "${argv.slice(0, 2).join(" ")}"`);
   } catch (e) {
     if (e instanceof UsageError || e instanceof GitError || isArgError(e)) {

@@ -57,6 +57,74 @@ const backendProperties = {
   secret: credentialName("MONOBOT_CI_<NAME>_SECRET", "HOOK"),
 } as const;
 
+/**
+ * Commands an access rule may name: the names of the command table (src/core/commands.ts, which
+ * cannot be imported here without a circle; test/core/access-config.test.ts keeps the two equal).
+ */
+export const ACCESS_COMMANDS = [
+  "recheck",
+  "retest",
+  "test",
+  "ok-to-test",
+  "bump",
+  "sync-secrets",
+  "deploy-anyway",
+  "help",
+] as const;
+
+/** A team as `org/team-slug`; `{name}` stands for a segment a rule's paths capture. */
+const accessTeams = {
+  type: "array",
+  minItems: 1,
+  items: {
+    type: "string",
+    pattern: "^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9{}._-]+$",
+    description: "must name a team as org/team-slug, e.g. acme/platform",
+  },
+} as const;
+
+/** `access`: who must approve changes to which paths or environments (docs/access.md). */
+const accessSection = {
+  type: "object",
+  additionalProperties: false,
+  required: ["rules", "owners"],
+  properties: {
+    rules: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "approve"],
+        properties: {
+          name: { type: "string", minLength: 1 },
+          paths: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+          environments: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+          approve: {
+            type: "object",
+            additionalProperties: false,
+            required: ["count", "teams"],
+            properties: {
+              count: { type: "integer", minimum: 1, maximum: 50 },
+              teams: accessTeams,
+            },
+          },
+          commands: { type: "array", uniqueItems: true, items: { enum: ACCESS_COMMANDS } },
+        },
+      },
+    },
+    unmatched: { enum: ["require", "allow", "deny"] },
+    owners: {
+      type: "object",
+      additionalProperties: false,
+      required: ["teams"],
+      properties: {
+        teams: accessTeams,
+        count: { type: "integer", minimum: 1, maximum: 50 },
+      },
+    },
+  },
+} as const;
+
 export const policySchema = {
   type: "object",
   additionalProperties: false,
@@ -394,6 +462,7 @@ export const policySchema = {
         },
       },
     },
+    access: accessSection,
     secrets: {
       type: "object",
       additionalProperties: false,
@@ -426,3 +495,5 @@ export type Policy = FromSchema<typeof policySchema>;
 export type ComponentDefinition = Policy["components"]["define"][string];
 /** One freeze window of `deploy.freeze`: weekly (`days`) or one-off (date-times). */
 export type FreezeWindowConfig = Policy["deploy"]["freeze"][number];
+/** The `access` section, when a repository sets one. */
+export type AccessConfig = NonNullable<Policy["access"]>;

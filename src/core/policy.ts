@@ -1,6 +1,7 @@
 // The policy: shipped defaults merged under a repository's `.github/monobot.yml`, validated
 // against a schema, with errors that name the file, the line and what to write instead.
 import type { ErrorObject } from "ajv";
+import { accessConfigErrors } from "./access-rules.js";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import { freezeConfigErrors } from "./freeze.js";
 import { compileGlob } from "./glob.js";
@@ -226,6 +227,7 @@ function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
   }
   out.push(...jobsConfigErrors(policy));
   out.push(...freezeConfigErrors(policy.deploy.freeze));
+  out.push(...accessConfigErrors(policy.access));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
   return out;
 }

@@ -1,4 +1,6 @@
 // The forge port over GitHub's REST and GraphQL APIs, for one repository (and one PR).
+import type { ReviewRecord } from "../core/access-approvals.js";
+import type { TeamMembers } from "../core/access.js";
 import type { ChangedFile, CommitInfo, PullRequestInfo } from "../core/types.js";
 import { GitHubGitData } from "./git-data.js";
 import { loadPolicy, type LoadedPolicy } from "./policy-loader.js";
@@ -357,6 +359,56 @@ export class GitHubRepo implements ReportWriter, StatusPort {
       return BASE_ROLES.has(data.role_name) ? data.role_name : data.permission;
     } catch (e) {
       if ((e as { status?: number }).status === 404) return null;
+      throw e;
+    }
+  }
+
+  /** A pull request's reviews, oldest first (access rules count the approvals among them). */
+  async pullRequestReviews(pull: number): Promise<ReviewRecord[]> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pull,
+      per_page: 100,
+    });
+    return reviews.map((r) => ({
+      id: r.id,
+      user: r.user?.login ?? "",
+      ...(r.user?.type ? { userType: r.user.type } : {}),
+      state: r.state,
+      commitId: r.commit_id ?? null,
+      submittedAt: r.submitted_at ?? null,
+    }));
+  }
+
+  /**
+   * A team's members (one paginated listing; child teams' members included, as GitHub lists them).
+   * A team that does not exist or that the App may not read (it needs `members: read`) is not an
+   * error here: it counts no approvers, and the check says why.
+   */
+  async teamMembers(org: string, slug: string): Promise<TeamMembers> {
+    try {
+      const members = await this.octokit.paginate(this.octokit.rest.teams.listMembersInOrg, {
+        org,
+        team_slug: slug,
+        per_page: 100,
+      });
+      return { ok: true, members: new Set(members.map((m) => m.login.toLowerCase())) };
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status === 404) {
+        return {
+          ok: false,
+          reason: `GitHub answered 404: there is no such team in ${org}, or monobot cannot see it (the App needs \`members: read\` and must be installed on the organisation)`,
+        };
+      }
+      if (status === 403) {
+        return {
+          ok: false,
+          reason:
+            "GitHub answered 403: monobot may not read its members (the App needs `members: read`)",
+        };
+      }
       throw e;
     }
   }

@@ -1,4 +1,5 @@
 // The handler registry: adding a handler is one file in this folder and one line here.
+import access from "./access.js";
 import checkRerun from "./check-rerun.js";
 import ciResult from "./ci-result.js";
 import comment from "./comment.js";
@@ -18,4 +19,5 @@ export const handlers: readonly RegisteredHandler[] = [
   secretsSync,
   deployGate,
   deploy,
+  access,
 ];

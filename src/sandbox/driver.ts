@@ -2,6 +2,7 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { createControlHandler } from "./control.js";
+import { pullKey, reviewsAndTeams, type ReviewState } from "./rest/reviews.js";
 import type { FaultSpec } from "./faults.js";
 import type { HookDelivery } from "./hook-deliveries.js";
 import type { EntryMode } from "./git-objects.js";
@@ -209,6 +210,53 @@ export class Sandbox {
       else this.state.addOrgMember(login, m.login, m.role);
     }
     return { login: org.login, id: org.id };
+  }
+
+  /** A team of an organisation (members must exist); replaces the team's members if it exists. */
+  createTeam(org: string, slug: string, members: string[] = []): void {
+    const owner = this.state.requireUser(org);
+    if (owner.type !== "Organization") throw new Error(`${org} is not an organization`);
+    for (const m of members) this.state.requireUser(m);
+    reviewsAndTeams(this.state).teams.set(`${org}/${slug}`.toLowerCase(), {
+      org: owner,
+      slug,
+      members: new Set(members.map((m) => m.toLowerCase())),
+    });
+  }
+
+  /**
+   * A review of a pull request by `user`, on its current head unless `commit` is given;
+   * `dismissReview` turns it into DISMISSED, as GitHub's dismissal does. Returns its id.
+   */
+  review(
+    repo: string,
+    number: number,
+    input: { user: string; state: ReviewState; commit?: string; body?: string },
+  ): { id: number } {
+    const r = this.repo(repo);
+    const issue = this.state.pull(r, number);
+    if (!issue?.pull) throw new Error(`no pull request #${number} in ${repo}`);
+    const id = this.state.newId();
+    const key = pullKey(r, number);
+    const store = reviewsAndTeams(this.state).reviews;
+    const list = store.get(key) ?? [];
+    list.push({
+      id,
+      user: this.state.requireUser(input.user),
+      state: input.state,
+      commitId: input.commit ?? issue.pull.headSha,
+      body: input.body ?? "",
+      submittedAt: this.state.isoNow(),
+    });
+    store.set(key, list);
+    return { id };
+  }
+
+  dismissReview(repo: string, number: number, reviewId: number): void {
+    const list = reviewsAndTeams(this.state).reviews.get(pullKey(this.repo(repo), number)) ?? [];
+    const found = list.find((x) => x.id === reviewId);
+    if (!found) throw new Error(`no review ${reviewId} on ${repo}#${number}`);
+    found.state = "DISMISSED";
   }
 
   addOrgMember(org: string, login: string, role: "member" | "admin" = "member"): void {

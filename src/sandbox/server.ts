@@ -17,6 +17,7 @@ import { gitRoutes } from "./rest/git.js";
 import { issueRoutes } from "./rest/issues.js";
 import { pullRoutes } from "./rest/pulls.js";
 import { repoRoutes } from "./rest/repos.js";
+import { reviewRoutes } from "./rest/reviews.js";
 import type { SandboxState } from "./state.js";
 
 export interface RequestLogEntry {
@@ -79,6 +80,7 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map(
     ...issueRoutes,
     ...checkRoutes,
     ...actionRoutes,
+    ...reviewRoutes,
   ].map((r) => [r.operationId, r]),
 );
 

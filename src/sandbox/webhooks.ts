@@ -1,5 +1,6 @@
 // Webhook deliveries from the sandbox: payloads built from its own state (so SHAs, numbers and installation ids
 // agree with the API), signed with X-Hub-Signature-256 and POSTed to the app like GitHub does.
+import { pullKey, reviewsAndTeams } from "./rest/reviews.js";
 import { createHmac, randomUUID } from "node:crypto";
 import { signatureDate } from "./git-objects.js";
 import type { Representer } from "./representations.js";
@@ -215,6 +216,47 @@ export class EventBuilder {
         : { name: input.label, color: "ededed", default: false, description: null };
     }
     return { name: "pull_request", payload };
+  }
+
+  /** `pull_request_review` for a review made with the driver (`submitted`, `edited`, `dismissed`). */
+  pullRequestReview(input: {
+    repo: string;
+    number: number;
+    reviewId: number;
+    action?: "submitted" | "edited" | "dismissed";
+  }): WebhookEvent {
+    const repo = this.repo(input.repo);
+    const issue = this.pullOf(repo, input.number);
+    const list = reviewsAndTeams(this.state).reviews.get(pullKey(repo, input.number)) ?? [];
+    const review = list.find((r) => r.id === input.reviewId);
+    if (!review) throw new Error(`no review ${input.reviewId} on ${input.repo}#${input.number}`);
+    const v = this.view();
+    const html = v.urls.html(
+      `/${repo.owner.login}/${repo.name}/pull/${input.number}#pullrequestreview-${review.id}`,
+    );
+    return {
+      name: "pull_request_review",
+      payload: {
+        action: input.action ?? "submitted",
+        review: {
+          id: review.id,
+          node_id: Buffer.from(`PullRequestReview:${review.id}`).toString("base64"),
+          user: v.user(review.user),
+          body: review.body || null,
+          commit_id: review.commitId,
+          submitted_at: review.submittedAt,
+          state: review.state.toLowerCase(),
+          html_url: html,
+          pull_request_url: v.urls.apiUrl(
+            `/repos/${repo.owner.login}/${repo.name}/pulls/${input.number}`,
+          ),
+          author_association: this.state.associationOf(repo, review.user),
+          _links: { html: { href: html }, pull_request: { href: html } },
+        },
+        pull_request: v.pull(issue, { full: true }),
+        ...this.common(repo, review.user),
+      },
+    };
   }
 
   /** `issue_comment` for a comment made with the driver (or through the API); PR comments carry `issue.pull_request`. */

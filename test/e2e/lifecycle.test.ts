@@ -75,8 +75,9 @@ describe("the server process's life, end to end", () => {
         { deliveryId: delivery.id, rawBody: delivery.body },
       );
       expect(again.status).toBe(202);
-      // Two jobs: the verification and the deployment gate (which reads the policy only).
-      await waitForJobs(world, before, 2);
+      // Three jobs: the verification, and the deployment gate and the access check (which read
+      // the policy only: the example repository sets neither freeze windows nor access rules).
+      await waitForJobs(world, before, 3);
 
       expect(checkRunsOn(world, pr.headSha)).toHaveLength(runs);
       expect(commentsOn(world, pr.number)).toEqual(comments);

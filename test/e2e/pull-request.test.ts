@@ -92,10 +92,10 @@ describe("a pull request's life, end to end", () => {
       expect(world.sandbox.requests({ since: mark })).toEqual([]);
       expect(checkRunsOn(world, pr.headSha)).toHaveLength(runs);
       expect(commentsOn(world, pr.number)).toHaveLength(comments);
-      // Counted per job: the verification's and the deployment gate's are both duplicates.
+      // Counted per job: the verification's, the deployment gate's and the access check's.
       expect(
         await metricValue(world, "monobot_webhook_events_total", { outcome: "duplicate" }),
-      ).toBe(2);
+      ).toBe(3);
     },
     E2E_TIMEOUT_MS,
   );

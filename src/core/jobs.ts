@@ -16,7 +16,14 @@ export type JobBackendSpec = JobTemplate["backend"];
 export type JobBackendOverride = NonNullable<
   NonNullable<JobTemplate["overrides"]>[string]["backend"]
 >;
-export type JobTrigger = "pull_request" | "postmerge" | "release" | "schedule" | "chart_release";
+export type JobTrigger =
+  | "pull_request"
+  | "postmerge"
+  | "release"
+  | "schedule"
+  | "chart_release"
+  /** On the config repo: a version reached an environment (`deploy.environments[].verify.jobs`). */
+  | "deployed";
 export type BackendType = JobBackendSpec["type"];
 
 /** The input (Jenkins parameter, webhook field) that carries the run id; workflows declare it. */
@@ -37,6 +44,7 @@ export const BUILTIN_PLACEHOLDERS: Readonly<Record<string, string>> = {
   chart: "the chart's folder, e.g. charts/roc-api (chart_release jobs only)",
   chart_name: "the chart's name in its Chart.yaml (chart_release jobs only)",
   chart_version: "the chart's new version (chart_release jobs only)",
+  environment: "the environment a version reached (deployed jobs only)",
 };
 
 /** Placeholders that only jobs of one trigger know. */
@@ -45,6 +53,7 @@ const TRIGGER_PLACEHOLDERS: Readonly<Record<string, JobTrigger>> = {
   chart: "chart_release",
   chart_name: "chart_release",
   chart_version: "chart_release",
+  environment: "deployed",
 };
 
 /** Triggers a job with `paths` may run on: once for the repository, or once per chart. */
@@ -56,6 +65,7 @@ const TRIGGERS: readonly JobTrigger[] = [
   "release",
   "schedule",
   "chart_release",
+  "deployed",
 ];
 const DEFAULT_TIMEZONE = "UTC";
 const DEFAULT_WORKFLOW_REF = "{default_branch}";

@@ -2,6 +2,7 @@
 // against a schema, with errors that name the file, the line and what to write instead.
 import type { ErrorObject } from "ajv";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import { environmentsConfigErrors } from "./environments.js";
 import { freezeConfigErrors } from "./freeze.js";
 import { jobsConfigErrors } from "./jobs.js";
 import type { Policy } from "./policy-schema.js";
@@ -213,6 +214,7 @@ function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
   }
   out.push(...jobsConfigErrors(policy));
   out.push(...freezeConfigErrors(policy.deploy.freeze));
+  out.push(...environmentsConfigErrors(policy));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
   return out;
 }

@@ -59,12 +59,15 @@ export type PinRead =
   /** The file itself is wrong (does not parse, or the pin cannot be one): fix it. */
   | { ok: false; line: number; message: string };
 
-interface Parsed {
+/** A pin file parsed once, for reading many pins of it. */
+export interface PinFile {
+  content: string;
   doc: Document.Parsed;
   lines: LineCounter;
 }
 
-function parse(content: string): Parsed | { line: number; message: string } {
+/** `content` parsed as a pin file, or the line and reason it does not parse. */
+export function openPinFile(content: string): PinFile | { line: number; message: string } {
   const lines = new LineCounter();
   const doc = parseDocument(content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
@@ -72,7 +75,7 @@ function parse(content: string): Parsed | { line: number; message: string } {
     const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
     return { line: lines.linePos(error.pos[0]).line, message: `does not parse: ${message}` };
   }
-  return { doc, lines };
+  return { content, doc, lines };
 }
 
 function lineOf(lines: LineCounter, node: unknown): number {
@@ -95,9 +98,14 @@ function umbrellaProblem(root: unknown, steps: readonly PinStep[]): string | und
 
 /** What `steps` (placeholders expanded) pin in `content`, with the line; `layout` adds its own rules. */
 export function readPin(content: string, layout: PinLayout, steps: readonly PinStep[]): PinRead {
-  const parsed = parse(content);
-  if (!("doc" in parsed)) return { ok: false, line: parsed.line, message: parsed.message };
-  const { doc, lines } = parsed;
+  const file = openPinFile(content);
+  if (!("doc" in file)) return { ok: false, line: file.line, message: file.message };
+  return readPinIn(file, layout, steps);
+}
+
+/** {@link readPin} on a file parsed once. */
+export function readPinIn(file: PinFile, layout: PinLayout, steps: readonly PinStep[]): PinRead {
+  const { doc, lines, content } = file;
   if (layout === "umbrella") {
     const problem = umbrellaProblem(doc.contents, steps);
     if (problem) {
@@ -252,7 +260,7 @@ export function writePin(
   const read = readPin(content, layout, steps);
   if (!read.ok) return refuse(`${key}: ${read.message}`);
   if (read.found && read.value === value) return { ok: true, content, changed: false };
-  const parsed = parse(content);
+  const parsed = openPinFile(content);
   if (!("doc" in parsed)) return refuse(`the file ${parsed.message}`);
   const landing = landPath(parsed.doc.contents, steps);
   let moved: EditResult;
@@ -285,10 +293,11 @@ export function writePin(
     );
   }
   if (!moved.ok || layout !== "umbrella" || options.bumpUmbrella === false) return moved;
-  return bumpOwnVersion(moved.content);
+  return bumpUmbrellaVersion(moved.content);
 }
 
-function bumpOwnVersion(content: string): EditResult {
+/** An umbrella's own `version` up by a patch, because its pins changed. */
+export function bumpUmbrellaVersion(content: string): EditResult {
   const parsed = parseDocument(content).toJS() as { version?: unknown } | null;
   const current = typeof parsed?.version === "string" ? parsed.version : undefined;
   const next = current && isSemver(current) ? semver.inc(current, "patch") : null;

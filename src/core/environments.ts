@@ -125,7 +125,7 @@ function pinErrors(env: EnvironmentConfig, at: string[]): EnvironmentConfigError
 function freezeErrors(env: EnvironmentConfig, at: string[]): EnvironmentConfigError[] {
   const prefix = `deploy.environments[${at[2]}].freeze`;
   return freezeConfigErrors(env.freeze ?? []).map((e) => ({
-    path: [...at, ...e.path.slice(2)],
+    path: [...at, "freeze", ...e.path.slice(2)],
     message: e.message.split("deploy.freeze").join(prefix),
   }));
 }

@@ -323,7 +323,13 @@ export function environmentMatrix(input: EnvironmentMatrixInput): EnvironmentMat
           });
         }
         group.found += 1;
-      } else group.missing.push({ file: pin.file, line: read.line, message: read.message });
+      } else {
+        group.missing.push({
+          file: pin.file,
+          line: read.line,
+          message: `${pin.file}: ${read.message}`,
+        });
+      }
       continue;
     }
     group.found += 1;

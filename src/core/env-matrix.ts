@@ -129,7 +129,8 @@ export function configRepoComponents(
   }
   return out.sort(
     (a, b) =>
-      a.name.localeCompare(b.name) || a.charts[0]!.folder.localeCompare(b.charts[0]!.folder),
+      a.name.localeCompare(b.name) ||
+      (a.charts[0]?.folder ?? "").localeCompare(b.charts[0]?.folder ?? ""),
   );
 }
 
@@ -237,6 +238,123 @@ interface PinGroupState {
   files: Set<string>;
 }
 
+/** Reads pins one by one, parsing each file once, collecting cells and errors. */
+class PinReader {
+  readonly errors: EnvPinError[] = [];
+  /** Per policy pin (`environment/pin`): how many components it found, and where it missed. */
+  readonly groups = new Map<string, PinGroupState>();
+  readonly cells = new Map<string, EnvCell>();
+  private readonly opened = new Map<string, PinFile | undefined>();
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly input: EnvironmentMatrixInput) {}
+
+  private open(path: string): PinFile | undefined {
+    if (this.opened.has(path)) return this.opened.get(path);
+    const text = this.input.files.get(path);
+    let file: PinFile | undefined;
+    if (text !== undefined) {
+      const parsed = openPinFile(text);
+      if ("doc" in parsed) file = parsed;
+      else
+        this.errors.push({ file: path, line: parsed.line, message: `${path} ${parsed.message}` });
+    }
+    this.opened.set(path, file);
+    return file;
+  }
+
+  private once(key: string, error: EnvPinError): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.errors.push(error);
+  }
+
+  private cell(pin: EnvPin): EnvCell {
+    const key = `${pin.component}\n${pin.environment}`;
+    let cell = this.cells.get(key);
+    if (!cell) {
+      cell = {
+        environment: pin.environment,
+        component: pin.component,
+        kind: pin.kind,
+        mixed: false,
+        pins: [],
+      };
+      this.cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  read(pin: EnvPin): void {
+    const groupKey = `${pin.at.environment}/${pin.at.pin}`;
+    let group = this.groups.get(groupKey);
+    if (!group) this.groups.set(groupKey, (group = { found: 0, missing: [], files: new Set() }));
+    group.files.add(pin.file);
+    const location: PinLocation = { chart: pin.chart, file: pin.file, key: pin.key, line: 1 };
+    this.cell(pin).pins.push(location);
+    const file = this.open(pin.file);
+    if (!file) {
+      if (!this.input.files.has(pin.file)) {
+        group.missing.push({
+          ...policyLine(this.input, pinPath(pin, "file")),
+          message: `${pin.file} does not exist`,
+        });
+      }
+      return;
+    }
+    const read = readPinIn(file, pin.layout, pin.steps);
+    if (read.ok) location.line = read.line;
+    if (!read.ok) {
+      group.found += 1;
+      this.once(`${pin.file}:${read.line}:${read.message}`, {
+        file: pin.file,
+        line: read.line,
+        message: `${pin.file}: ${pin.key}: ${read.message}`,
+      });
+    } else if (!read.found && read.structural) {
+      group.found += 1;
+      this.once(`${groupKey}:${read.message}`, {
+        ...policyLine(this.input, pinPath(pin, "key")),
+        message: `deploy.environments[${pin.at.environment}] (${pin.environment}) pins[${pin.at.pin}].key names nothing in ${pin.file}: ${read.message}`,
+      });
+    } else if (!read.found) {
+      group.missing.push({
+        file: pin.file,
+        line: read.line,
+        message: `${pin.file}: ${read.message}`,
+      });
+    } else {
+      group.found += 1;
+      location.value = read.value;
+      if (pin.kind === "chart" && !isSemver(read.value)) {
+        this.errors.push({
+          file: pin.file,
+          line: read.line,
+          message: `${pin.file}: ${pin.key} is ${read.value}, a range: which chart runs would depend on when \`helm dependency update\` ran; pin one version such as 1.2.3`,
+        });
+      }
+    }
+  }
+
+  /** A policy pin that found nothing for any component names nothing: its key or file is wrong. */
+  unmatched(pins: readonly EnvPin[]): EnvPinError[] {
+    const out: EnvPinError[] = [];
+    const list = environmentList(this.input.policy.deploy.environments);
+    for (const [groupKey, group] of this.groups) {
+      if (group.found > 0 || group.missing.length === 0) continue;
+      const [e, p] = groupKey.split("/").map(Number) as [number, number];
+      const first = group.missing[0] as { file: string; line: number; message: string };
+      const sample = pins.find((x) => x.at.environment === e && x.at.pin === p) as EnvPin;
+      const field = group.files.size === 1 && !this.input.files.has(sample.file) ? "file" : "key";
+      out.push({
+        ...policyLine(this.input, pinPath(sample, field)),
+        message: `deploy.environments[${e}] (${list[e]?.name ?? "?"}) pins[${p}] names nothing for any component: ${first.message}${group.files.size === 1 ? "" : ` (and in ${group.files.size - 1} more files)`}`,
+      });
+    }
+    return out;
+  }
+}
+
 /**
  * The component x environment matrix and every pin error, from file contents and the policy:
  * the same function serves `monobot envs`, the bot's views and {@link validateEnvironmentPins}.
@@ -246,121 +364,20 @@ interface PinGroupState {
  * a cell without a version (not deployed there yet).
  */
 export function environmentMatrix(input: EnvironmentMatrixInput): EnvironmentMatrix {
-  const { policy, files } = input;
-  const config = policy.deploy.environments;
-  const list = environmentList(config);
-  const components = input.components ?? configRepoComponents(policy, files);
-  const pins = expandEnvironmentPins(config, components);
-  const errors: EnvPinError[] = [];
-  const opened = new Map<string, PinFile | undefined>();
-  const open = (path: string): PinFile | undefined => {
-    if (opened.has(path)) return opened.get(path);
-    const text = files.get(path);
-    let file: PinFile | undefined;
-    if (text !== undefined) {
-      const parsed = openPinFile(text);
-      if ("doc" in parsed) file = parsed;
-      else errors.push({ file: path, line: parsed.line, message: `${path} ${parsed.message}` });
-    }
-    opened.set(path, file);
-    return file;
-  };
-  const groups = new Map<string, PinGroupState>();
-  const cells = new Map<string, EnvCell>();
-  const reported = new Set<string>();
-  for (const pin of pins) {
-    const groupKey = `${pin.at.environment}/${pin.at.pin}`;
-    let group = groups.get(groupKey);
-    if (!group) groups.set(groupKey, (group = { found: 0, missing: [], files: new Set() }));
-    group.files.add(pin.file);
-    const cellKey = `${pin.component}\n${pin.environment}`;
-    let cell = cells.get(cellKey);
-    if (!cell) {
-      cell = {
-        environment: pin.environment,
-        component: pin.component,
-        kind: pin.kind,
-        mixed: false,
-        pins: [],
-      };
-      cells.set(cellKey, cell);
-    }
-    const location: PinLocation = { chart: pin.chart, file: pin.file, key: pin.key, line: 1 };
-    cell.pins.push(location);
-    const file = open(pin.file);
-    if (!file) {
-      if (!files.has(pin.file)) {
-        group.missing.push({
-          ...policyLine(input, pinPath(pin, "file")),
-          message: `${pin.file} does not exist`,
-        });
-      }
-      continue;
-    }
-    const read = readPinIn(file, pin.layout, pin.steps);
-    if (!read.ok) {
-      const once = `${pin.file}:${read.line}:${read.message}`;
-      if (!reported.has(once)) {
-        reported.add(once);
-        errors.push({
-          file: pin.file,
-          line: read.line,
-          message: `${pin.file}: ${pin.key}: ${read.message}`,
-        });
-      }
-      group.found += 1;
-      continue;
-    }
-    location.line = read.line;
-    if (!read.found) {
-      if (read.structural) {
-        const once = `${groupKey}:${read.message}`;
-        if (!reported.has(once)) {
-          reported.add(once);
-          errors.push({
-            ...policyLine(input, pinPath(pin, "key")),
-            message: `deploy.environments[${pin.at.environment}] (${pin.environment}) pins[${pin.at.pin}].key names nothing in ${pin.file}: ${read.message}`,
-          });
-        }
-        group.found += 1;
-      } else {
-        group.missing.push({
-          file: pin.file,
-          line: read.line,
-          message: `${pin.file}: ${read.message}`,
-        });
-      }
-      continue;
-    }
-    group.found += 1;
-    location.value = read.value;
-    if (pin.kind === "chart" && !isSemver(read.value)) {
-      errors.push({
-        file: pin.file,
-        line: read.line,
-        message: `${pin.file}: ${pin.key} is ${read.value}, a range: which chart runs would depend on when \`helm dependency update\` ran; pin one version such as 1.2.3`,
-      });
-    }
-  }
-  for (const [groupKey, group] of groups) {
-    if (group.found > 0 || group.missing.length === 0) continue;
-    const [e, p] = groupKey.split("/").map(Number) as [number, number];
-    const env = list[e];
-    const first = group.missing[0] as { file: string; line: number; message: string };
-    const sample = pins.find((x) => x.at.environment === e && x.at.pin === p) as EnvPin;
-    errors.push({
-      ...policyLine(
-        input,
-        pinPath(sample, group.files.size === 1 && !files.has(sample.file) ? "file" : "key"),
-      ),
-      message: `deploy.environments[${e}] (${env?.name ?? "?"}) pins[${p}] names nothing for any component: ${first.message}${group.files.size === 1 ? "" : ` (in ${first.file} and ${group.files.size - 1} more files)`}`,
-    });
-  }
-  errors.push(...sharedPinErrors(input, components));
+  const list = environmentList(input.policy.deploy.environments);
+  const components = input.components ?? configRepoComponents(input.policy, input.files);
+  const pins = expandEnvironmentPins(input.policy.deploy.environments, components);
+  const reader = new PinReader(input);
+  for (const pin of pins) reader.read(pin);
+  const errors = [
+    ...reader.errors,
+    ...reader.unmatched(pins),
+    ...sharedPinErrors(input, components),
+  ];
   const ordered: EnvCell[] = [];
   for (const component of components) {
     for (const env of list) {
-      const cell = cells.get(`${component.name}\n${env.name}`);
+      const cell = reader.cells.get(`${component.name}\n${env.name}`);
       if (!cell) continue;
       const versions = [
         ...new Set(cell.pins.flatMap((p) => (p.value === undefined ? [] : [p.value]))),

@@ -1,5 +1,5 @@
 // Pin keys of the environments policy: `{placeholder}` templates, dotted paths with list selectors (`targetCustomizations[name=staging].helm.values`), and where such a path lands in a YAML document.
-import { isMap, isScalar, isSeq, type Node as YamlNode } from "yaml";
+import { isMap, isScalar, isSeq, type Node as YamlNode, type YAMLMap, type YAMLSeq } from "yaml";
 
 /** Placeholders a pin's `file` and `key` may use, and what each stands for. */
 export const PIN_PLACEHOLDERS: Readonly<Record<string, string>> = {
@@ -129,48 +129,105 @@ function scalarText(node: unknown): string | undefined {
   return String(node.value);
 }
 
-/** Follows `steps` from `root` (a parsed document's contents). */
-export function landPath(root: unknown, steps: readonly PinStep[]): PathLanding {
+/**
+ * Lookups of one parsed document, built once per mapping or list on first use: a pin file of
+ * 1,000 components is read 5,000 times, and a linear search per step would cost quadratic time.
+ */
+export class NodeIndex {
+  private readonly maps = new WeakMap<object, Map<string, unknown>>();
+  private readonly lists = new WeakMap<object, Map<string, Map<string, number[]>>>();
+
+  /** The value of `key` in a mapping node (the first such key). */
+  child(map: YAMLMap, key: string): { found: boolean; value: unknown } {
+    let index = this.maps.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        const k = scalarText(pair.key);
+        if (k !== undefined && !index.has(k)) index.set(k, pair.value);
+      }
+      this.maps.set(map, index);
+    }
+    return { found: index.has(key), value: index.get(key) };
+  }
+
+  /** Positions of the entries of a list node whose `field` is `value`. */
+  select(list: YAMLSeq, field: string, value: string): number[] {
+    let byField = this.lists.get(list);
+    if (!byField) this.lists.set(list, (byField = new Map()));
+    let byValue = byField.get(field);
+    if (!byValue) {
+      byValue = new Map();
+      list.items.forEach((item, at) => {
+        if (!isMap(item)) return;
+        const v = scalarText(this.child(item, field).value);
+        if (v === undefined) return;
+        const hits = byValue?.get(v);
+        if (hits) hits.push(at);
+        else byValue?.set(v, [at]);
+      });
+      byField.set(field, byValue);
+    }
+    return byValue.get(value) ?? [];
+  }
+}
+
+/** The landing of a path that stops at step `i`, with the reason in words. */
+function missed(
+  steps: readonly PinStep[],
+  i: number,
+  parent: unknown,
+  path: readonly (string | number)[],
+  why: string,
+): PathLanding {
+  const shown = pinKeyText(steps.slice(0, i + 1));
+  const above = pinKeyText(steps.slice(0, i)) || "the file";
+  const message =
+    why === "missing"
+      ? `${shown} is not in the file`
+      : why === "not a mapping" || why === "not a list"
+        ? `${shown}: ${above} is ${why}`
+        : `${shown}: ${why}`;
+  return { ok: false, step: i, parent, path: [...path], message };
+}
+
+/** Follows `steps` from `root` (a parsed document's contents); pass one index per document. */
+export function landPath(
+  root: unknown,
+  steps: readonly PinStep[],
+  index: NodeIndex = new NodeIndex(),
+): PathLanding {
   let node: unknown = root;
   const path: (string | number)[] = [];
-  for (const [i, step] of steps.entries()) {
-    const shown = pinKeyText(steps.slice(0, i + 1));
-    const miss = (message: string): PathLanding => ({
-      ok: false,
-      step: i,
-      parent: node,
-      path: [...path],
-      message,
-    });
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as PinStep;
     if ("key" in step) {
-      if (!isMap(node))
-        return miss(`${shown}: ${pinKeyText(steps.slice(0, i)) || "the file"} is not a mapping`);
-      const pair = node.items.find((p) => scalarText(p.key) === step.key);
-      if (!pair) return miss(`${shown} is not in the file`);
+      if (!isMap(node)) return missed(steps, i, node, path, "not a mapping");
+      const hit = index.child(node, step.key);
+      if (!hit.found) return missed(steps, i, node, path, "missing");
       path.push(step.key);
-      node = pair.value;
+      node = hit.value;
       continue;
     }
-    if (!isSeq(node)) return miss(`${shown}: ${pinKeyText(steps.slice(0, i))} is not a list`);
+    if (!isSeq(node)) return missed(steps, i, node, path, "not a list");
     if ("index" in step) {
       if (step.index >= node.items.length) {
-        return miss(`${shown}: the list has ${node.items.length} entries`);
+        return missed(steps, i, node, path, `the list has ${node.items.length} entries`);
       }
       path.push(step.index);
       node = node.items[step.index];
       continue;
     }
-    const hits: number[] = [];
-    node.items.forEach((item, at) => {
-      if (!isMap(item)) return;
-      const v = item.items.find((p) => scalarText(p.key) === step.field)?.value;
-      if (scalarText(v) === step.value) hits.push(at);
-    });
+    const hits = index.select(node, step.field, step.value);
     if (hits.length !== 1) {
-      return miss(
+      return missed(
+        steps,
+        i,
+        node,
+        path,
         hits.length === 0
-          ? `${shown}: no entry has ${step.field}: ${step.value}`
-          : `${shown}: ${hits.length} entries have ${step.field}: ${step.value}; make it name one`,
+          ? `no entry has ${step.field}: ${step.value}`
+          : `${hits.length} entries have ${step.field}: ${step.value}; make it name one`,
       );
     }
     path.push(hits[0] as number);

@@ -4,7 +4,7 @@ import semver from "semver";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document } from "yaml";
 import { dependencySource } from "./charts.js";
 import { setChartVersion, type EditResult } from "./edits.js";
-import { landPath, pinKeyText, type PinStep } from "./env-pin-key.js";
+import { landPath, NodeIndex, pinKeyText, type PinStep } from "./env-pin-key.js";
 import { setValuesKey } from "./values-edit.js";
 import { isSemver } from "./versions.js";
 
@@ -64,6 +64,7 @@ export interface PinFile {
   content: string;
   doc: Document.Parsed;
   lines: LineCounter;
+  index: NodeIndex;
 }
 
 /** `content` parsed as a pin file, or the line and reason it does not parse. */
@@ -75,7 +76,7 @@ export function openPinFile(content: string): PinFile | { line: number; message:
     const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
     return { line: lines.linePos(error.pos[0]).line, message: `does not parse: ${message}` };
   }
-  return { content, doc, lines };
+  return { content, doc, lines, index: new NodeIndex() };
 }
 
 function lineOf(lines: LineCounter, node: unknown): number {
@@ -84,10 +85,14 @@ function lineOf(lines: LineCounter, node: unknown): number {
 }
 
 /** For an umbrella pin, the dependency entry must pin a published chart, not package a folder. */
-function umbrellaProblem(root: unknown, steps: readonly PinStep[]): string | undefined {
-  const dep = landPath(root, steps.slice(0, 2));
+function umbrellaProblem(
+  root: unknown,
+  steps: readonly PinStep[],
+  index: NodeIndex,
+): string | undefined {
+  const dep = landPath(root, steps.slice(0, 2), index);
   if (!dep.ok || !isMap(dep.node)) return undefined;
-  const repo = dep.node.items.find((p) => isScalar(p.key) && p.key.value === "repository")?.value;
+  const repo = index.child(dep.node, "repository").value;
   const repository = isScalar(repo) && typeof repo.value === "string" ? repo.value : undefined;
   const source = dependencySource(repository === undefined ? {} : { repository });
   if (source === "repository") return undefined;
@@ -105,15 +110,15 @@ export function readPin(content: string, layout: PinLayout, steps: readonly PinS
 
 /** {@link readPin} on a file parsed once. */
 export function readPinIn(file: PinFile, layout: PinLayout, steps: readonly PinStep[]): PinRead {
-  const { doc, lines, content } = file;
+  const { doc, lines, content, index } = file;
   if (layout === "umbrella") {
-    const problem = umbrellaProblem(doc.contents, steps);
+    const problem = umbrellaProblem(doc.contents, steps, index);
     if (problem) {
-      const at = landPath(doc.contents, steps.slice(0, 2));
+      const at = landPath(doc.contents, steps.slice(0, 2), index);
       return { ok: false, line: at.ok ? lineOf(lines, at.node) : 1, message: problem };
     }
   }
-  const landing = landPath(doc.contents, steps);
+  const landing = landPath(doc.contents, steps, index);
   if (!landing.ok) {
     return {
       ok: true,

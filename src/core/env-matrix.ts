@@ -15,15 +15,8 @@ import {
   pinPlaceholders,
   type PinStep,
 } from "./env-pin-key.js";
-import {
-  openPinFile,
-  pinKind,
-  pinLayout,
-  readPinIn,
-  type PinFile,
-  type PinKind,
-  type PinLayout,
-} from "./env-pins.js";
+import { pinKind, pinLayout, type PinKind, type PinLayout } from "./env-layout.js";
+import { openPinFile, readPinIn, type PinFile } from "./env-pins.js";
 import { environmentList, type EnvironmentsConfig } from "./environments.js";
 import type { Policy } from "./policy-schema.js";
 import { isSemver } from "./versions.js";

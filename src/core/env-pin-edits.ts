@@ -1,7 +1,8 @@
 // Moving an environment's pins, and reading which pins a change moved: `{path, edit}` lists for one writer, and the pin changes that feed `monobot/promotion` and the Deployments recorded after a merge.
 import type { EditResult } from "./edits.js";
 import type { EnvPin } from "./env-matrix.js";
-import { bumpUmbrellaVersion, openPinFile, readPinIn, writePin, type PinKind } from "./env-pins.js";
+import type { PinKind } from "./env-layout.js";
+import { bumpUmbrellaVersion, openPinFile, readPinIn, writePin } from "./env-pins.js";
 
 /**
  * One file's edit, release-please style: a pure `content -> result` function that one writer

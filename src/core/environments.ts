@@ -2,7 +2,7 @@
 import { freezeConfigErrors } from "./freeze.js";
 import { parseDuration } from "./env-duration.js";
 import { parsePinKey, PIN_PLACEHOLDERS, pinPlaceholders, expandPin } from "./env-pin-key.js";
-import { pinKind, pinLayout, umbrellaKeyProblem, type PinKind } from "./env-pins.js";
+import { pinKind, pinLayout, umbrellaKeyProblem, type PinKind } from "./env-layout.js";
 import type { Policy } from "./policy-schema.js";
 import { closestName } from "./suggest.js";
 

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parsePinKey, expandSteps, type PinStep } from "../../src/core/env-pin-key.js";
-import { pinLayout, readPin, writePin, type PinLayout } from "../../src/core/env-pins.js";
+import { pinLayout, type PinLayout } from "../../src/core/env-layout.js";
+import { readPin, writePin } from "../../src/core/env-pins.js";
 
 const example = (path: string) =>
   readFileSync(new URL(`../../examples/${path}`, import.meta.url), "utf8");

@@ -122,12 +122,16 @@ export type PathLanding =
       /** Concrete path of `parent`. */
       path: (string | number)[];
       message: string;
+      /** The file is wrong on the way (a key written twice), not just missing the pin. */
+      broken?: boolean;
     };
 
 function scalarText(node: unknown): string | undefined {
   if (!isScalar(node) || node.value === null || typeof node.value === "object") return undefined;
   return String(node.value);
 }
+
+const TWICE = Symbol("a key written twice");
 
 /**
  * Lookups of one parsed document, built once per mapping or list on first use: a pin file of
@@ -137,18 +141,22 @@ export class NodeIndex {
   private readonly maps = new WeakMap<object, Map<string, unknown>>();
   private readonly lists = new WeakMap<object, Map<string, Map<string, number[]>>>();
 
-  /** The value of `key` in a mapping node (the first such key). */
-  child(map: YAMLMap, key: string): { found: boolean; value: unknown } {
+  /** The value of `key` in a mapping node; a key written twice is `twice` (YAML forbids it). */
+  child(map: YAMLMap, key: string): { found: boolean; value: unknown; twice?: boolean } {
     let index = this.maps.get(map);
     if (!index) {
       index = new Map();
       for (const pair of map.items) {
         const k = scalarText(pair.key);
-        if (k !== undefined && !index.has(k)) index.set(k, pair.value);
+        if (k === undefined) continue;
+        index.set(k, index.has(k) ? TWICE : pair.value);
       }
       this.maps.set(map, index);
     }
-    return { found: index.has(key), value: index.get(key) };
+    const value = index.get(key);
+    return value === TWICE
+      ? { found: true, value: undefined, twice: true }
+      : { found: index.has(key), value };
   }
 
   /** Positions of the entries of a list node whose `field` is `value`. */
@@ -179,6 +187,7 @@ function missed(
   parent: unknown,
   path: readonly (string | number)[],
   why: string,
+  broken = false,
 ): PathLanding {
   const shown = pinKeyText(steps.slice(0, i + 1));
   const above = pinKeyText(steps.slice(0, i)) || "the file";
@@ -188,7 +197,7 @@ function missed(
       : why === "not a mapping" || why === "not a list"
         ? `${shown}: ${above} is ${why}`
         : `${shown}: ${why}`;
-  return { ok: false, step: i, parent, path: [...path], message };
+  return { ok: false, step: i, parent, path: [...path], message, ...(broken ? { broken } : {}) };
 }
 
 /** Follows `steps` from `root` (a parsed document's contents); pass one index per document. */
@@ -205,6 +214,8 @@ export function landPath(
       if (!isMap(node)) return missed(steps, i, node, path, "not a mapping");
       const hit = index.child(node, step.key);
       if (!hit.found) return missed(steps, i, node, path, "missing");
+      if (hit.twice)
+        return missed(steps, i, node, path, `${step.key} is written twice; keep one`, true);
       path.push(step.key);
       node = hit.value;
       continue;

@@ -28,7 +28,13 @@ export interface PinFile {
 /** `content` parsed as a pin file, or the line and reason it does not parse. */
 export function openPinFile(content: string): PinFile | { line: number; message: string } {
   const lines = new LineCounter();
-  const doc = parseDocument(content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by NodeIndex on the pin's own path: yaml's check compares every
+  // pair of keys, quadratic in a values file of 1,000 components.
+  const doc = parseDocument(content, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: false,
+  });
   const error = doc.errors[0];
   if (error) {
     const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
@@ -77,6 +83,9 @@ export function readPinIn(file: PinFile, layout: PinLayout, steps: readonly PinS
     }
   }
   const landing = landPath(doc.contents, steps, index);
+  if (!landing.ok && landing.broken) {
+    return { ok: false, line: lineOf(lines, landing.parent), message: landing.message };
+  }
   if (!landing.ok) {
     return {
       ok: true,

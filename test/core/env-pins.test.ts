@@ -140,6 +140,17 @@ describe("readPin: the version an environment pins, and its line", () => {
       { ok: false, line: 3, message: expect.stringContaining("does not parse") },
     ],
     [
+      "a key written twice on the pin's path",
+      "roc-api:\n  image:\n    tag: 1.0.0\nroc-api:\n  replicas: 2\n",
+      "values",
+      "{chart_name}.image.tag",
+      {
+        ok: false,
+        line: 1,
+        message: expect.stringContaining("roc-api is written twice; keep one"),
+      },
+    ],
+    [
       "a key naming a mapping",
       FLEET,
       "fleet",

@@ -8,7 +8,11 @@ const example = (path: string) =>
   readFileSync(new URL(`../../examples/${path}`, import.meta.url), "utf8");
 const FLEET = example("config-repo-fleet/fleet/aether/fleet.yaml");
 const VALUES_DEV = example("config-repo-values/envs/dev/values.yaml");
-const VALUES_STAGING = example("config-repo-values/envs/staging/values.yaml");
+// Single quotes, as some files write them (the example itself follows the repository's style).
+const VALUES_STAGING = example("config-repo-values/envs/staging/values.yaml").replace(
+  '"2.1.0"',
+  "'2.1.0'",
+);
 const VALUES_PROD = example("config-repo-values/envs/production/values.yaml");
 const UMBRELLA = example("config-repo-umbrella/envs/staging/Chart.yaml");
 const crlf = (text: string) => text.replace(/\n/g, "\r\n");

@@ -4,6 +4,7 @@ import { benchStaticChecks } from "./static-checks.js";
 import { benchIntake } from "./intake.js";
 import { benchApiCalls } from "./api-calls.js";
 import { benchCli } from "./cli.js";
+import { benchEnvs } from "./envs.js";
 import { benchBurst } from "./burst.js";
 import { benchJournal, benchLock } from "./journal.js";
 import { benchRedis } from "./redis.js";
@@ -42,6 +43,11 @@ async function main(): Promise<void> {
     {
       title: "CLI: monobot check on a generated 20,000-file, 1,000-component repository",
       run: benchCli,
+    },
+    {
+      title:
+        "CLI: monobot envs on generated config repos of 1,000 components x 5 environments, per pin layout",
+      run: benchEnvs,
     },
     { title: "Job intake: in-process vs durable queue (journal fsync'd)", run: benchJournal },
     { title: "State directory lock: what it adds to a start-up", run: benchLock },

@@ -30,6 +30,9 @@ Usage:
       ${CONFIG_PATH} at HEAD.
   monobot config validate [FILE]
       Validate a policy file (default: ${CONFIG_PATH}) merged over the shipped defaults.
+  monobot envs [--repo PATH] [--format text|json] [--config FILE]
+      Print what version of each component every environment of a config repo
+      runs, and where it is pinned (\`monobot envs --help\`).
   monobot secrets public-key|seal ...
       Sealed secrets for the config repo (\`monobot secrets --help\`).
   monobot access explain --repo PATH --base REF --head REF [--approved-by LOGIN[@TEAM,...]]...
@@ -61,6 +64,7 @@ export async function runCli(
     }
     if (command === "check") return await check(argv.slice(1), io, checks);
     if (command === "config" && sub === "validate") return validate(argv.slice(2), io);
+    if (command === "envs") return (await import("./cli/envs.js")).runEnvsCli(argv.slice(1), io);
     // Loaded on demand: libsodium's WebAssembly is only needed here.
     if (command === "secrets")
       return (await import("./cli/secrets.js")).runSecretsCli(argv.slice(1), io);

@@ -2,6 +2,7 @@
 import { posix } from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { ChainLink, DeployPlan } from "./deploy-plan.js";
+import { previewEnvironments, type EnvironmentsConfig } from "./environments.js";
 
 const FLEET_FILES = new Set(["fleet.yaml", "fleet.yml"]);
 
@@ -180,8 +181,8 @@ export interface DeployPreviewInput {
   plan: Pick<DeployPlan, "chain" | "pendingPublish">;
   /** Config repo files after the plan's edits: fleet.yaml files and the charts' values.yaml. */
   files: ReadonlyMap<string, string>;
-  /** `deploy.environments` of the config repo's policy: chart folder -> environments. */
-  environments: Readonly<Record<string, readonly string[]>>;
+  /** `deploy.environments` of the config repo's policy (its older chart folder -> environments form). */
+  environments: EnvironmentsConfig | Readonly<Record<string, readonly string[]>>;
 }
 
 export interface DeployPreview {
@@ -300,7 +301,8 @@ export function deployPreview(input: DeployPreviewInput): DeployPreview {
   }
   if (rows.length === 0) {
     for (const link of plan.chain) {
-      for (const env of input.environments[link.chart] ?? []) {
+      const environments = previewEnvironments(input.environments);
+      for (const env of environments[link.chart] ?? []) {
         const v = effectiveVersion(link, [], files, version);
         const r: PreviewRow = {
           source: "policy",

@@ -16,6 +16,7 @@ export const BUILTIN_PLACEHOLDERS: Readonly<Record<string, string>> = {
   chart: "the chart's folder, e.g. charts/roc-api (chart_release jobs only)",
   chart_name: "the chart's name in its Chart.yaml (chart_release jobs only)",
   chart_version: "the chart's new version (chart_release jobs only)",
+  environment: "the environment a version reached (deployed jobs only)",
 };
 
 /** Placeholders that only jobs of one trigger know. */
@@ -24,6 +25,7 @@ export const TRIGGER_PLACEHOLDERS: Readonly<Record<string, JobTrigger>> = {
   chart: "chart_release",
   chart_name: "chart_release",
   chart_version: "chart_release",
+  environment: "deployed",
 };
 
 type Piece = { text: string } | { name: string };

@@ -11,7 +11,14 @@ export type JobBackendSpec = JobTemplate["backend"];
 export type JobBackendOverride = NonNullable<
   NonNullable<JobTemplate["overrides"]>[string]["backend"]
 >;
-export type JobTrigger = "pull_request" | "postmerge" | "release" | "schedule" | "chart_release";
+export type JobTrigger =
+  | "pull_request"
+  | "postmerge"
+  | "release"
+  | "schedule"
+  | "chart_release"
+  /** On the config repo: a version reached an environment (`deploy.environments[].verify.jobs`). */
+  | "deployed";
 export type BackendType = JobBackendSpec["type"];
 
 /** The input (Jenkins parameter, webhook field) that carries the run id; workflows declare it. */
@@ -26,6 +33,7 @@ export const TRIGGERS: readonly JobTrigger[] = [
   "release",
   "schedule",
   "chart_release",
+  "deployed",
 ];
 export const DEFAULT_TIMEZONE = "UTC";
 export const DEFAULT_WORKFLOW_REF = "{default_branch}";

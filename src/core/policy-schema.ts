@@ -1,6 +1,7 @@
 // JSON Schema of the merged policy, and the Policy type derived from it (one source: the two
 // cannot drift); `policies/default.yml` documents each key in words.
 import type { FromSchema } from "json-schema-to-ts";
+import { environmentsSchema, freezeWindowSchema } from "./environments-schema.js";
 
 const globList = {
   type: "array",
@@ -370,13 +371,29 @@ export const policySchema = {
             properties: {
               on: {
                 anyOf: [
-                  { enum: ["pull_request", "postmerge", "release", "schedule", "chart_release"] },
+                  {
+                    enum: [
+                      "pull_request",
+                      "postmerge",
+                      "release",
+                      "schedule",
+                      "chart_release",
+                      "deployed",
+                    ],
+                  },
                   {
                     type: "array",
                     minItems: 1,
                     uniqueItems: true,
                     items: {
-                      enum: ["pull_request", "postmerge", "release", "schedule", "chart_release"],
+                      enum: [
+                        "pull_request",
+                        "postmerge",
+                        "release",
+                        "schedule",
+                        "chart_release",
+                        "deployed",
+                      ],
                     },
                   },
                 ],
@@ -434,32 +451,10 @@ export const policySchema = {
         },
         values_key: valuesKey,
         chart_bump: { enum: ["patch", "follow"] },
-        environments: {
-          type: "object",
-          additionalProperties: { type: "array", items: { type: "string", minLength: 1 } },
-        },
+        environments: environmentsSchema,
         auto_merge: { type: "boolean" },
         merge_method: { enum: ["merge", "squash", "rebase"] },
-        freeze: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: ["reason"],
-            properties: {
-              days: {
-                type: "array",
-                minItems: 1,
-                uniqueItems: true,
-                items: { enum: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] },
-              },
-              from: { type: "string", minLength: 1 },
-              to: { type: "string", minLength: 1 },
-              timezone: { type: "string", minLength: 1 },
-              reason: { type: "string", minLength: 1 },
-            },
-          },
-        },
+        freeze: { type: "array", items: freezeWindowSchema },
       },
     },
     access: accessSection,

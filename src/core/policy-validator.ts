@@ -4,7 +4,13 @@ import { Ajv, type ErrorObject, type Options } from "ajv";
 import { policySchema } from "./policy-schema.js";
 
 /** Options of the one Ajv instance, shared with the build-time compilation so both agree. */
-export const POLICY_AJV_OPTIONS: Options = { allErrors: true, strict: true, verbose: true };
+// Union types: `deploy.environments` is a list or (the older form) a map.
+export const POLICY_AJV_OPTIONS: Options = {
+  allErrors: true,
+  strict: true,
+  verbose: true,
+  allowUnionTypes: true,
+};
 
 /** A compiled schema check: true when valid, otherwise `errors` holds every problem found. */
 export interface SchemaValidator {

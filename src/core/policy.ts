@@ -3,6 +3,7 @@
 import type { ErrorObject } from "ajv";
 import { accessConfigErrors } from "./access-rules.js";
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import { environmentsConfigErrors } from "./environments.js";
 import { freezeConfigErrors } from "./freeze.js";
 import { compileGlob } from "./glob.js";
 import { compilePattern, PatternError } from "./pattern.js";
@@ -228,6 +229,7 @@ function semanticErrors(policy: Policy): { path: string[]; message: string }[] {
   out.push(...jobsConfigErrors(policy));
   out.push(...freezeConfigErrors(policy.deploy.freeze));
   out.push(...accessConfigErrors(policy.access));
+  out.push(...environmentsConfigErrors(policy));
   // Unknown `depends_on` names and cycles need the discovered components: see components.ts.
   return out;
 }

@@ -17,7 +17,7 @@ import { decideTrust } from "../workflows/decide-trust.js";
 import type { CiRequest } from "../workflows/pull-request-ci.js";
 import { sealedSecretsOfServices } from "../workflows/secret-targets.js";
 import { verifyPullRequestEvent } from "../workflows/verify-pull-request.js";
-import { evaluateDeployGate } from "./deploy-gate.js";
+import { evaluateDeployGate } from "../workflows/deploy-gate.js";
 import {
   defineHandler,
   eventInstallation,

@@ -16,6 +16,8 @@ import type { ChangedFile, Component } from "../core/types.js";
 import { releasedVersion, releaseTag } from "../core/versions.js";
 import type { Log } from "../log.js";
 import { fileAtKey, type CommitStatus } from "../forge/port.js";
+import { deployReleased } from "./deploy-jobs.js";
+import { eventInstallation, type JobContext, type RepoRef } from "./job-context.js";
 import { ciComponents, type CiPort, type RunTracker } from "./pull-request-ci.js";
 import { startRun } from "./start-run.js";
 
@@ -255,4 +257,52 @@ async function reportConflict(
     description: statusDescription(`tag ${tag} exists at ${at.slice(0, 7)}; not moved`),
   });
   for (const pr of await port.pullRequestsOfCommit(sha)) await port.createComment(pr, message);
+}
+
+/** A push to the default branch, as its job carries it. */
+export interface MergeSpec {
+  repo: RepoRef;
+  before: string;
+  after: string;
+}
+
+/**
+ * Runs a merge job: the default branch's new policy, then postmerge jobs, release tags and
+ * release jobs; components released without a publish job are deployed by their release tag.
+ */
+export async function runMergeJob(spec: MergeSpec, context: JobContext): Promise<void> {
+  const { repo } = spec;
+  const { services } = context;
+  const installationId = eventInstallation(context);
+  const log = context.log.child({ repo: `${repo.owner}/${repo.name}` });
+  const port = await services.clients.forRepo(repo.owner, repo.name, installationId);
+  const loaded = await port.loadPolicy(spec.after);
+  if (!loaded.result.ok) {
+    log.warn(
+      { errors: loaded.result.errors.length },
+      "merge ignored: the configuration is invalid",
+    );
+    return;
+  }
+  const outcome = await onMerge({
+    port,
+    policy: loaded.result.policy,
+    repo,
+    before: spec.before,
+    after: spec.after,
+    backend: services.backend,
+    tracker: services.timeouts.forInstallation(installationId),
+    log,
+  });
+  // Components without a publish job are deployed by their release tag.
+  await deployReleased(
+    outcome.deployable,
+    {
+      policy: loaded.result.policy,
+      repo: { owner: repo.owner, name: repo.name },
+      sha: spec.after,
+    },
+    context,
+    installationId,
+  );
 }

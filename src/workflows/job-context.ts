@@ -64,3 +64,15 @@ export function eventInstallation(context: JobContext): number {
   }
   return context.installationId;
 }
+
+// GitHub's delivery ids are GUIDs; a job of an event that fans out carries one followed by its own
+// suffix (`:deploy-gate`, `.secrets`, `/deploy-scan`, `#12`).
+const EVENT_DELIVERY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=$|[:./#])/i;
+
+/**
+ * The webhook delivery a job's delivery id comes from, so the jobs of one event share its reads;
+ * a job of no webhook (a timer, a CI callback, a follow-up) is an event of its own.
+ */
+export function eventDeliveryOf(deliveryId: string): string {
+  return EVENT_DELIVERY.exec(deliveryId)?.[0].toLowerCase() ?? deliveryId;
+}

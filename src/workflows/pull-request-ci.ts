@@ -1,5 +1,6 @@
 // CI for a pull request: start the affected components' `pull_request` jobs, or re-use earlier results.
 import { statusDescription, type BackendDeps, type GitHubRequester } from "../ci/backend.js";
+import type { CiRequest } from "../core/commands.js";
 import { changeFingerprint } from "../core/fingerprint.js";
 import { changedPathsOf, planJobs, type PlannedRun, type SkippedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
@@ -9,12 +10,9 @@ import type { Log } from "../log.js";
 import type { CommitStatus, StatusPort } from "../forge/port.js";
 import { startRun } from "./start-run.js";
 
-/** What asked for CI: a push (or open), or a command. */
-export type CiRequest =
-  | { kind: "push" }
-  | { kind: "rerun-failed" }
-  | { kind: "components"; components: string[] }
-  | { kind: "job"; job: string; components: string[] };
+
+/** What asked for CI: a push (or open), or a command (the command table's outcomes use it). */
+export type { CiRequest };
 
 export type { CiState } from "../core/pr-state.js";
 

@@ -1,6 +1,7 @@
 // Sealed secrets sync jobs: a push of the secrets file to the default branch, or `/sync-secrets` by
 // an admin, writes every sealed secret to its targets (and opens a re-seal PR when a key rotated).
-import { commandTable, parseCommands } from "../core/commands.js";
+import { mayRunCommand } from "../core/command-access.js";
+import { commandTable, parseCommands, type CommandSpec } from "../core/commands.js";
 import { repliedTo, replyMarker } from "../core/pr-state.js";
 import { secretSourceRefusal } from "../core/secret-sources.js";
 import { checkSecretsFile } from "../core/secrets-file.js";
@@ -10,7 +11,6 @@ import {
   SECRETS_SYNC_CHECK,
   syncReply,
 } from "../core/secrets-provisioning.js";
-import { adminOnly } from "../core/trust.js";
 import { fileAtKey, type CommentRecord } from "../forge/port.js";
 import type { GitHubRepo } from "../forge/github.js";
 import type { Log } from "../log.js";
@@ -44,7 +44,8 @@ export interface SecretsCommandSpec {
 
 export type SecretsSyncSpec = SecretsPushSpec | SecretsCommandSpec;
 
-const USAGE = commandTable.find((c) => c.name === "sync-secrets")?.usage ?? "/sync-secrets";
+const SYNC_SECRETS = commandTable.find((c) => c.name === "sync-secrets") as CommandSpec;
+const USAGE = SYNC_SECRETS.usage;
 const ZERO_SHA = /^0+$/;
 
 /** Runs one sync job. */
@@ -192,7 +193,18 @@ async function runCommand(spec: SecretsCommandSpec, context: JobContext): Promis
     await reply(usage.join("\n\n"));
     return;
   }
-  const decision = adminOnly(`\`${USAGE}\``, await port.permission(spec.commenter));
+  // An admin command: the permission alone decides (association and authorship do not count).
+  const decision = mayRunCommand(
+    SYNC_SECRETS,
+    {
+      login: spec.commenter,
+      association: "",
+      permission: await port.permission(spec.commenter),
+      isPrAuthor: false,
+      prFromFork: false,
+    },
+    policy,
+  );
   if (!decision.allowed) {
     await reply(decision.reason);
     return;

@@ -48,7 +48,7 @@ function planPush(id: string, raw: unknown) {
     installation?: { id: number };
   };
   const { repository, ref } = payload;
-  // Only the default branch: a branch push (a fork's PR included) never provisions anything.
+  // Only the default branch: a branch push (a fork's PR included) never syncs anything.
   if (payload.deleted || ref !== `refs/heads/${repository.default_branch}`) return [];
   const changed = changedYamlPaths(payload.commits);
   // The secrets file is YAML: a push that touched none changes nothing here.

@@ -1,4 +1,5 @@
 // The `/bump` workflow: fresh reads of the pull request, a bump plan, ONE commit on the head branch without force.
+import { shortSha } from "../core/sha.js";
 import { commitMessage, describeVersions, planBump, type BumpPlan } from "../core/bump.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
 import { versionsCheck, versionsNeeds } from "../core/checks/versions.js";
@@ -41,10 +42,6 @@ export interface BumpOutcome {
   reply: string;
   commitSha?: string;
   plan?: BumpPlan;
-}
-
-function short(sha: string): string {
-  return sha.slice(0, 7);
 }
 
 function commandText(req: BumpWorkflowRequest): string {
@@ -113,7 +110,7 @@ export async function bumpPullRequest(
   if (head.sha !== expected) {
     return {
       status: "refused",
-      reply: `\`${command}\` was not run: the head of this pull request moved since monobot checked it (checked ${short(expected)}, \`${branch}\` is now at ${short(head.sha)}). Wait for monobot/versions on the new head, then comment \`${command}\` again.`,
+      reply: `\`${command}\` was not run: the head of this pull request moved since monobot checked it (checked ${shortSha(expected)}, \`${branch}\` is now at ${shortSha(head.sha)}). Wait for monobot/versions on the new head, then comment \`${command}\` again.`,
     };
   }
 
@@ -170,7 +167,7 @@ export async function bumpPullRequest(
     if (moved === "rejected") {
       return {
         status: "refused",
-        reply: `\`${command}\` was not run: \`${branch}\` moved while monobot was committing the bump (a push came in after ${short(expected)}), and monobot never force-pushes. Nothing was committed; comment \`${command}\` again once monobot/versions has run on the new head.`,
+        reply: `\`${command}\` was not run: \`${branch}\` moved while monobot was committing the bump (a push came in after ${shortSha(expected)}), and monobot never force-pushes. Nothing was committed; comment \`${command}\` again once monobot/versions has run on the new head.`,
         plan,
       };
     }

@@ -1,8 +1,9 @@
 // monobot/deploy-gate: freeze windows on pull requests that change a deployed chart, evaluated again
 // when a window opens or closes, overridden by an admin's `/deploy-anyway`, and auto-merge of
 // monobot's own deploy pull requests while the gate is open.
+import { shortSha } from "../core/sha.js";
 import {
-  gateCheck,
+  deployGateForPull,
   gateScope,
   isOwnDeployPull,
   overrideReply,
@@ -182,7 +183,7 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   const botLogin = await services.clients.botLogin();
 
   if (!scope.applies) {
-    const result = gateCheck({ freeze, now, headSha: pr.headSha, scope });
+    const result = deployGateForPull({ freeze, now, headSha: pr.headSha, scope });
     await postCheckRun(port, pr.headSha, req.deliveryId, result);
     await services.followUps.cancel(timer);
     log.info("deploy gate: no deployed chart changes");
@@ -205,7 +206,7 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   const frozen = evaluateFreeze(windows, now).frozen;
   if (frozen && !comments) comments = await port.listComments(pr.number);
   const recorded = comments ? readPrState(comments, botLogin).deployOverride : null;
-  const result = gateCheck({ freeze, now, headSha: pr.headSha, scope, override: recorded });
+  const result = deployGateForPull({ freeze, now, headSha: pr.headSha, scope, override: recorded });
   const checkRunId = await postCheckRun(port, pr.headSha, req.deliveryId, result);
 
   const next = nextTransition(windows, now);
@@ -269,10 +270,6 @@ async function recordOverride(
   return comments.map((c) => (c.id === summary.id ? { ...c, body } : c));
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 /**
  * GitHub's auto-merge on one of monobot's deploy pull requests, while the gate is open: GitHub
  * merges it once every required check passes. When GitHub refuses because the pull request can
@@ -286,7 +283,7 @@ async function autoMerge(req: GateRequest, method: Policy["deploy"]["merge_metho
   );
   if (!pull) return "Auto-merge: the pull request is no longer open.";
   if (pull.headSha !== pr.headSha) {
-    return `Auto-merge: the branch moved to ${short(pull.headSha)} since this evaluation; the next evaluation decides.`;
+    return `Auto-merge: the branch moved to ${shortSha(pull.headSha)} since this evaluation; the next evaluation decides.`;
   }
   const enabled = await config.enableAutoMerge(pull, method);
   if (enabled.ok) {
@@ -295,7 +292,7 @@ async function autoMerge(req: GateRequest, method: Policy["deploy"]["merge_metho
   if (refusedAsClean(enabled.reason)) {
     const merged = await config.mergePull(pr.number, { sha: pr.headSha, method });
     return merged.ok
-      ? `Merged (${method}) as ${short(merged.sha)}: the gate is open and every check passed.`
+      ? `Merged (${method}) as ${shortSha(merged.sha)}: the gate is open and every check passed.`
       : `Auto-merge: GitHub refused to merge: ${merged.reason}.`;
   }
   return `Auto-merge could not be turned on: ${enabled.reason}.`;

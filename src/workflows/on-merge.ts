@@ -1,4 +1,5 @@
 // A push to the default branch: postmerge jobs, release tags for new release VERSIONs, release jobs.
+import { shortSha } from "../core/sha.js";
 import { statusDescription, type BackendDeps } from "../ci/backend.js";
 import { changedChartFiles, chartReleases, chartReleaseTag } from "../core/chart-release.js";
 import { componentReport } from "../core/components.js";
@@ -234,7 +235,7 @@ async function chartUnpublished(
     outcome.alreadyStarted.push(run.statusContext);
     return false;
   }
-  const message = `chart ${chart.name} ${chart.version} is published already (tag ${tag} at ${at.slice(0, 7)}): raise version in ${chart.folder === "" ? "" : `${chart.folder}/`}Chart.yaml`;
+  const message = `chart ${chart.name} ${chart.version} is published already (tag ${tag} at ${shortSha(at)}): raise version in ${chart.folder === "" ? "" : `${chart.folder}/`}Chart.yaml`;
   await port.setStatus(sha, {
     context: run.statusContext,
     state: "failure",
@@ -250,11 +251,11 @@ async function reportConflict(
   tag: string,
   at: string,
 ): Promise<void> {
-  const message = `Tag \`${tag}\` already exists at \`${at.slice(0, 7)}\`, not at this merge (\`${sha.slice(0, 7)}\`). monobot does not move tags: bump the VERSION again in a new pull request, or delete the old tag if it was made by mistake.`;
+  const message = `Tag \`${tag}\` already exists at \`${shortSha(at)}\`, not at this merge (\`${shortSha(sha)}\`). monobot does not move tags: bump the VERSION again in a new pull request, or delete the old tag if it was made by mistake.`;
   await port.setStatus(sha, {
     context: RELEASE_CONTEXT,
     state: "failure",
-    description: statusDescription(`tag ${tag} exists at ${at.slice(0, 7)}; not moved`),
+    description: statusDescription(`tag ${tag} exists at ${shortSha(at)}; not moved`),
   });
   for (const pr of await port.pullRequestsOfCommit(sha)) await port.createComment(pr, message);
 }

@@ -1,4 +1,5 @@
 // CI for a pull request: start the affected components' `pull_request` jobs, or re-use earlier results.
+import { shortSha } from "../core/sha.js";
 import { statusDescription, type BackendDeps, type GitHubRequester } from "../ci/backend.js";
 import type { CiRequest } from "../core/commands.js";
 import { changeFingerprint } from "../core/fingerprint.js";
@@ -9,7 +10,6 @@ import type { CiState } from "../core/pr-state.js";
 import type { Log } from "../log.js";
 import type { CommitStatus, StatusPort } from "../forge/port.js";
 import { startRun } from "./start-run.js";
-
 
 /** What asked for CI: a push (or open), or a command (the command table's outcomes use it). */
 export type { CiRequest };
@@ -130,14 +130,14 @@ export async function runPullRequestCi(input: PullRequestCiInput): Promise<CiOut
           state: status.state,
           ...(status.targetUrl ? { targetUrl: status.targetUrl } : {}),
           description: statusDescription(
-            `same change as ${previous.sha.slice(0, 7)}: ${status.description ?? status.state}`,
+            `same change as ${shortSha(previous.sha)}: ${status.description ?? status.state}`,
           ),
         });
         outcome.copied.push(run.statusContext);
       } else rerun.push(run);
     }
     outcome.lines.push(
-      `This push only rebased the change or reworded commits (same patches as \`${previous.sha.slice(0, 7)}\`): ${outcome.copied.length} CI result${outcome.copied.length === 1 ? "" : "s"} copied, not re-run.`,
+      `This push only rebased the change or reworded commits (same patches as \`${shortSha(previous.sha)}\`): ${outcome.copied.length} CI result${outcome.copied.length === 1 ? "" : "s"} copied, not re-run.`,
     );
     runs = rerun;
   } else if (request.kind === "rerun-failed" && runs.length > 0) {

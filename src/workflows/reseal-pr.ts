@@ -1,4 +1,5 @@
 // A key rotation on the config repo: ONE pull request per new key that re-seals every entry sealed to an earlier key.
+import { shortSha } from "../core/sha.js";
 import {
   parseResealTrailer,
   resealBody,
@@ -83,7 +84,7 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
   if (tip && parseResealTrailer(tip.message) !== keyId) {
     return {
       status: "refused",
-      message: `\`${branch}\` on ${where} has a commit monobot did not write (${tip.sha.slice(0, 7)}), so monobot does not add to it; delete the branch${open ? ` and close #${open.number}` : ""}, and the next push re-seals again.`,
+      message: `\`${branch}\` on ${where} has a commit monobot did not write (${shortSha(tip.sha)}), so monobot does not add to it; delete the branch${open ? ` and close #${open.number}` : ""}, and the next push re-seals again.`,
       ...(open ? { pull: link(open) } : {}),
     };
   }
@@ -143,7 +144,7 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
     return {
       status: changed ? "updated" : "unchanged",
       message: changed
-        ? `updated ${where}#${open.number}: it re-seals ${count} to key ${keyId}${commitSha ? ` (brought up to date with ${base.name} ${base.sha.slice(0, 7)})` : ""}.`
+        ? `updated ${where}#${open.number}: it re-seals ${count} to key ${keyId}${commitSha ? ` (brought up to date with ${base.name} ${shortSha(base.sha)})` : ""}.`
         : `${where}#${open.number} re-seals ${count} to key ${keyId} already.`,
       pull: link(open),
       ...(commitSha ? { commitSha } : {}),

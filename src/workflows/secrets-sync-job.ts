@@ -1,5 +1,6 @@
 // Sealed secrets sync jobs: a push of the secrets file to the default branch, or `/sync-secrets` by
 // an admin, writes every sealed secret to its targets (and opens a re-seal PR when a key rotated).
+import { shortSha } from "../core/sha.js";
 import { mayRunCommand } from "../core/command-access.js";
 import { commandTable, parseCommands, type CommandSpec } from "../core/commands.js";
 import { repliedTo, replyMarker } from "../core/pr-state.js";
@@ -16,7 +17,7 @@ import type { GitHubRepo } from "../forge/github.js";
 import type { Log } from "../log.js";
 import type { KeyRing } from "../secrets/sealing.js";
 import { eventInstallation, type JobContext, type RepoRef, type Services } from "./job-context.js";
-import { provisionSecrets, rotateSafely } from "./provision-secrets.js";
+import { syncSecretsChecked, rotateSafely } from "./sync-secrets-checked.js";
 import { openResealPr } from "./reseal-pr.js";
 import type { SyncSecretsRequest } from "./sync-secrets.js";
 
@@ -123,7 +124,7 @@ async function runPush(spec: SecretsPushSpec, context: JobContext): Promise<void
     await reportRemoved(port, spec.after, context.deliveryId, path);
     return;
   }
-  const outcome = await provisionSecrets(port, {
+  const outcome = await syncSecretsChecked(port, {
     path,
     sha: spec.after,
     externalId: context.deliveryId,
@@ -226,7 +227,7 @@ async function runCommand(spec: SecretsCommandSpec, context: JobContext): Promis
     return;
   }
   const rotate = rotation(services, spec, installationId, path, keys, text, log);
-  const outcome = await provisionSecrets(port, {
+  const outcome = await syncSecretsChecked(port, {
     path,
     sha,
     externalId: deliveryId,
@@ -253,6 +254,6 @@ async function runCommand(spec: SecretsCommandSpec, context: JobContext): Promis
           title: outcome.output.title,
           conclusion: outcome.output.conclusion,
         })
-      : `this request was carried out already: see the \`${SECRETS_SYNC_CHECK}\` check run on ${sha.slice(0, 7)}.`,
+      : `this request was carried out already: see the \`${SECRETS_SYNC_CHECK}\` check run on ${shortSha(sha)}.`,
   );
 }

@@ -10,6 +10,7 @@ import type { GitDataPort } from "../forge/git-data.js";
 import type { GitHubRepo } from "../forge/github.js";
 import type { ChangeReader } from "../forge/port.js";
 import { evaluateChange } from "./evaluate-change.js";
+import { refusedWrite } from "./refused-write.js";
 
 export interface BumpPort {
   /** Reads the pull request's change (on the base repository). */
@@ -57,16 +58,8 @@ export function gitHubBumpPort(
   return { reader: repo.pullRequestReader(pull), git: repo.gitData(headRepo) };
 }
 
-/** GitHub's refusal of a write, as a sentence; other errors are not the user's to fix. */
-function refusedWrite(e: unknown): string | undefined {
-  const err = e as { status?: number; message?: string };
-  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
-    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
-    return `GitHub refused the commit (HTTP ${err.status}${message ? `: ${message}` : ""})`;
-  }
-  return undefined;
-}
-
+// Long (about 115 lines): its commit is to become the shared commit step (issue 16, item 3),
+// which takes the last 40 lines out; not done yet.
 /**
  * Runs `/bump`: refuses what cannot be done (a fork without maintainer edits, a head that
  * moved), plans the bump from fresh reads at the expected head, and commits every edit in ONE
@@ -172,7 +165,7 @@ export async function bumpPullRequest(
       };
     }
   } catch (e) {
-    const refused = refusedWrite(e);
+    const refused = refusedWrite(e, "the commit");
     if (refused === undefined) throw e;
     return {
       status: "refused",

@@ -73,6 +73,8 @@ export const RELEASE_CONTEXT = "monobot/release";
 
 const NO_COMMIT = /^0+$/;
 
+// Long (about 140 lines): tags, charts and jobs of one merge in the order they must be written;
+// not split in this change (it changed no behaviour and moved no code here).
 export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
   const { port, policy, repo, before, after, log } = input;
   const outcome: MergeOutcome = {

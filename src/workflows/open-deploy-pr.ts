@@ -31,6 +31,7 @@ import {
 import { formatPolicyErrors, resolvePolicy, type Policy } from "../core/policy.js";
 import { compareVersions, isSemver } from "../core/versions.js";
 import type { ConfigRepoHeads, ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
+import { refusedWrite } from "./refused-write.js";
 
 const POLICY_FILE = ".github/monobot.yml";
 /** Attempts of one deploy when the config repo changes under it (a 422 on a ref or a PR). */
@@ -112,16 +113,6 @@ async function readSnapshot(
 
 function link(pull: DeployPull): { number: number; url: string } {
   return { number: pull.number, url: pull.url };
-}
-
-/** GitHub's refusal of a write, as a sentence; other errors are not the user's to fix. */
-function refusedWrite(e: unknown): string | undefined {
-  const err = e as { status?: number; message?: string };
-  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
-    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
-    return `GitHub refused the write (HTTP ${err.status}${message ? `: ${message}` : ""})`;
-  }
-  return undefined;
 }
 
 interface Existing {
@@ -231,6 +222,8 @@ function followUpProposal(req: ChartFollowUpRequest): DeployProposal {
   };
 }
 
+// Long (about 140 lines): its refuse/skip decisions are to become a pure core function and its
+// writes the shared commit step (issue 16, item 3), which splits it; not done yet.
 /** One attempt on one snapshot: plan, compare with what the PR proposes, write what differs. */
 async function proposeOnSnapshot(
   port: ConfigRepoPort,

@@ -59,6 +59,8 @@ export function ciComponents(report: ComponentsReport): Component[] {
 
 const FINISHED: ReadonlySet<CommitStatus["state"]> = new Set(["success", "failure", "error"]);
 
+// Long (about 120 lines): the trivial-rebase reuse and the job starts share their state; not
+// split in this change (it changed no behaviour and moved no code here).
 export async function runPullRequestCi(input: PullRequestCiInput): Promise<CiOutcome> {
   const { port, policy, pr, request, log } = input;
   const fingerprint = input.snapshot.truncated ? null : changeFingerprint(input.snapshot.files);

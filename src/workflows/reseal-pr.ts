@@ -12,6 +12,7 @@ import type { ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
 import type { GitDataPort } from "../forge/git-data.js";
 import { ALREADY_ON_NEW_KEY, resealFile } from "../secrets/reseal.js";
 import type { KeyRing } from "../secrets/sealing.js";
+import { refusedWrite } from "./refused-write.js";
 
 /** Attempts when the config repo moves under the workflow (a 422 on the branch or the PR). */
 export const MAX_RESEAL_ATTEMPTS = 3;
@@ -49,15 +50,6 @@ class Conflict extends Error {}
 
 function link(pull: DeployPull): { number: number; url: string } {
   return { number: pull.number, url: pull.url };
-}
-
-function refusedWrite(e: unknown): string | undefined {
-  const err = e as { status?: number; message?: string };
-  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
-    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
-    return `GitHub refused the write (HTTP ${err.status}${message ? `: ${message}` : ""})`;
-  }
-  return undefined;
 }
 
 function plural(n: number, one: string, many: string): string {

@@ -1,6 +1,7 @@
 // The demo's second act: the PR merges, the release is tagged and published, monobot opens the
 // deploy PR on the config repo, the gate holds it in a freeze window, an admin lets it through,
 // it merges; then an operator seals a secret and monobot provisions it. Same sandbox and server.
+import { shortSha } from "./core/sha.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,10 +30,6 @@ interface CheckRunView {
   conclusion: string | null;
   external_id?: string | null;
   output: { title?: string | null; summary?: string | null };
-}
-
-function short(sha: string): string {
-  return sha.slice(0, 7);
 }
 
 function indent(text: string, prefix: string): string {
@@ -72,11 +69,11 @@ export async function playLifecycle(act: Act): Promise<void> {
   const push = await sandbox.deliver(
     sandbox.events.push({ repo, ref: "refs/heads/main", before, after: merged }),
   );
-  print(`  GitHub → monobot: push to main (${short(merged)}), answered ${push.status}`);
+  print(`  GitHub → monobot: push to main (${shortSha(merged)}), answered ${push.status}`);
   await act.settle(step4);
   const tag = sandbox.refs(repo)["refs/tags/roc-api/v1.3.0"];
   const dispatch = sandbox.workflowDispatches(repo).at(-1);
-  print(`  tag roc-api/v1.3.0 → ${tag ? short(tag) : "none"}`);
+  print(`  tag roc-api/v1.3.0 → ${tag ? shortSha(tag) : "none"}`);
   if (dispatch) {
     print(
       `  dispatched ${dispatch.workflowPath} with inputs ${JSON.stringify(

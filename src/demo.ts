@@ -1,4 +1,5 @@
 // `npm run demo`: the GitHub sandbox and the real monobot server play a short pull-request story, offline.
+import { shortSha } from "./core/sha.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -281,10 +282,6 @@ function rendered(body: string): string {
     .trim();
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 // ---- the story
 
 /** A step that did not play as expected: which one, and what was seen instead. */
@@ -479,7 +476,7 @@ async function playStory(
   });
   const whitespaceLine = MAIN_GO.split("\n").findIndex((l) => / +$/.test(l)) + 1;
   print(
-    `  PR #${pr.number} "roc-api: serve /healthz", one commit ${short(commit.sha)} signed off by Alice:`,
+    `  PR #${pr.number} "roc-api: serve /healthz", one commit ${shortSha(commit.sha)} signed off by Alice:`,
   );
   print(`    services/roc-api/VERSION    1.2.3 → 1.3.0`);
   print(
@@ -503,7 +500,7 @@ async function playStory(
   const comments1 = commentsOf(sandbox, REPO, pr.number);
   const summaries1 = comments1.filter((c) => c.body.startsWith(SUMMARY_MARKER));
   print(
-    `\n  Check runs on ${short(pr.headSha)} (after ${((Date.now() - started) / 1000).toFixed(1)} s):`,
+    `\n  Check runs on ${shortSha(pr.headSha)} (after ${((Date.now() - started) / 1000).toFixed(1)} s):`,
   );
   print(describeRuns(runs1));
   const summary = summaries1[0];
@@ -577,7 +574,7 @@ async function playStory(
   const comments2 = commentsOf(sandbox, REPO, pr.number);
   const summaries2 = comments2.filter((c) => c.body.startsWith(SUMMARY_MARKER));
   print(
-    `\n  New check runs on ${short(pr.headSha)} (the Checks tab shows the latest of each name):`,
+    `\n  New check runs on ${shortSha(pr.headSha)} (the Checks tab shows the latest of each name):`,
   );
   print(describeRuns(rerun));
   const kept = summaries2[0];

@@ -1,6 +1,7 @@
 // The one table of PR comment commands, read by the comment parser, `/help` and the README.
 import { PatternError } from "./pattern.js";
 import { compilePattern, type Policy } from "./policy.js";
+import type { Approval } from "./pr-state.js";
 
 export type CommandName =
   "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "sync-secrets" | "deploy-anyway" | "help";
@@ -35,6 +36,33 @@ export const DEFAULT_RECHECK_PATTERN = "(?i)^.*recheck$";
 
 type ArgsResult = { ok: true; args: string[] } | { ok: false; problem: string };
 
+/** What CI a command (or a pull request event) asks for. */
+export type CiRequest =
+  | { kind: "push" }
+  | { kind: "rerun-failed" }
+  | { kind: "components"; components: string[] }
+  | { kind: "job"; job: string; components: string[] };
+
+/** What a permitted command asks monobot to do; the comment workflow does it. */
+export interface CommandOutcome {
+  reply?: string;
+  /** Verify the pull request again and run this CI. */
+  ci?: CiRequest;
+  /** `/ok-to-test`: CI may run the author's code at this head. */
+  approval?: Approval;
+  bump?: { level: BumpLevel; names: string[] };
+  /** `/deploy-anyway`'s reason. */
+  deployAnyway?: string;
+}
+
+/** What a command's outcome is decided from (read before anything is decided). */
+export interface CommandFacts {
+  policy: Pick<Policy, "jobs" | "triggers">;
+  pr: { headSha: string };
+  /** The commenter's login. */
+  user: string;
+}
+
 export interface CommandSpec {
   name: CommandName;
   /** How to write it, e.g. `/retest [component...]`. */
@@ -45,6 +73,14 @@ export interface CommandSpec {
   examples: string[];
   /** Checks and normalises the words after the command; a problem says what is wrong. */
   parseArgs(args: string[]): ArgsResult;
+  /**
+   * The job that answers it: `comment` (the pull request comment's job, which runs
+   * {@link CommandSpec.outcome}), or `secrets-sync` (its own job, on issues too, in line with the
+   * pushes of the secrets file).
+   */
+  answeredBy: "comment" | "secrets-sync";
+  /** What the command does, for a commenter allowed to use it. Pure. */
+  outcome(command: ParsedCommand, facts: CommandFacts): CommandOutcome;
 }
 
 export interface ParsedCommand {
@@ -90,6 +126,8 @@ export const commandTable: readonly CommandSpec[] = [
       "Re-runs monobot's checks and the CI jobs that failed or never ran on the pull request's current commit.",
     examples: ["recheck", "please recheck"],
     parseArgs: () => ({ ok: true, args: [] }),
+    answeredBy: "comment",
+    outcome: () => ({ ci: { kind: "rerun-failed" } }),
   },
   {
     name: "retest",
@@ -100,6 +138,13 @@ export const commandTable: readonly CommandSpec[] = [
       "Re-runs the CI jobs that failed or never ran; with component names, re-runs all jobs of those components.",
     examples: ["/retest", "/retest roc-api"],
     parseArgs: (args) => checkNames(args, "component"),
+    answeredBy: "comment",
+    outcome: (command) => ({
+      ci:
+        command.args.length > 0
+          ? { kind: "components", components: command.args }
+          : { kind: "rerun-failed" },
+    }),
   },
   {
     name: "test",
@@ -116,6 +161,17 @@ export const commandTable: readonly CommandSpec[] = [
       const rest = checkNames(components, "component");
       return rest.ok ? { ok: true, args: [job, ...rest.args] } : rest;
     },
+    answeredBy: "comment",
+    outcome: (command, { policy }) => {
+      const job = command.args[0] ?? "";
+      if (!(job in policy.jobs.templates)) {
+        const known = Object.keys(policy.jobs.templates);
+        return {
+          reply: `there is no job named \`${job}\`${known.length ? `; the jobs are ${known.map((j) => `\`${j}\``).join(", ")}` : "; this repository configures no CI jobs (policy key `jobs.templates`)"}.`,
+        };
+      }
+      return { ci: { kind: "job", job, components: command.args.slice(1) } };
+    },
   },
   {
     name: "ok-to-test",
@@ -126,6 +182,11 @@ export const commandTable: readonly CommandSpec[] = [
       "Lets CI run on a pull request from an author who is not trusted, for its current head commit only; a new push needs a new `/ok-to-test`.",
     examples: ["/ok-to-test"],
     parseArgs: noArgs,
+    answeredBy: "comment",
+    outcome: (_command, { pr, user }) => ({
+      ci: { kind: "push" },
+      approval: { sha: pr.headSha, by: user },
+    }),
   },
   {
     name: "bump",
@@ -150,6 +211,10 @@ export const commandTable: readonly CommandSpec[] = [
       const rest = checkNames(components, "component");
       return rest.ok ? { ok: true, args: [level, ...rest.args] } : rest;
     },
+    answeredBy: "comment",
+    outcome: (command) => ({
+      bump: { level: command.args[0] as BumpLevel, names: command.args.slice(1) },
+    }),
   },
   {
     name: "sync-secrets",
@@ -160,6 +225,8 @@ export const commandTable: readonly CommandSpec[] = [
       "On the config repo (a pull request or an issue): writes every sealed secret of the default branch's secrets file to its targets again, and reports it as the `monobot/secrets-sync` check run on the default branch head.",
     examples: ["/sync-secrets"],
     parseArgs: noArgs,
+    answeredBy: "secrets-sync",
+    outcome: () => ({}),
   },
   {
     name: "deploy-anyway",
@@ -180,6 +247,8 @@ export const commandTable: readonly CommandSpec[] = [
       }
       return { ok: true, args: [reason] };
     },
+    answeredBy: "comment",
+    outcome: (command) => ({ deployAnyway: command.args[0] ?? "" }),
   },
   {
     name: "help",
@@ -189,6 +258,8 @@ export const commandTable: readonly CommandSpec[] = [
     description: "Replies with this list of commands.",
     examples: ["/help"],
     parseArgs: noArgs,
+    answeredBy: "comment",
+    outcome: (_command, { policy }) => ({ reply: renderHelp(policy) }),
   },
 ];
 

@@ -6,6 +6,7 @@
 // fleet.yml), the Chart.yaml / fleet.yaml itself included, whether added, changed, removed or
 // renamed (a rename counts at its old and its new path). Folders are taken at the PR's head, and
 // also from the Chart.yaml / fleet.yaml files the PR itself touches (so removing a chart counts).
+import { shortSha } from "./sha.js";
 import type { FreezeWindowConfig } from "./policy.js";
 import { deployGateResult, DEPLOY_GATE_CHECK } from "./freeze.js";
 import type { DeployOverrideState } from "./pr-state.js";
@@ -142,11 +143,7 @@ function scopeLines(scope: GateScope): string[] {
   return ["", why, ...lines];
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
-export interface GateCheckInput {
+export interface DeployGateForPullInput {
   /** `deploy.freeze` of the repository's default-branch policy (not empty). */
   freeze: readonly FreezeWindowConfig[];
   now: number | Date;
@@ -164,8 +161,11 @@ export function overrideFor(
   return override && override.sha.toLowerCase() === headSha.toLowerCase() ? override : undefined;
 }
 
-/** monobot/deploy-gate for one pull request at `now`. */
-export function gateCheck(input: GateCheckInput): CheckResult {
+/**
+ * monobot/deploy-gate for one pull request at `now`: whether the gate holds it (its scope), then the
+ * freeze windows' result ({@link deployGateResult}) with the override given for its head.
+ */
+export function deployGateForPull(input: DeployGateForPullInput): CheckResult {
   if (!input.scope.applies) {
     return {
       name: DEPLOY_GATE_CHECK,
@@ -184,11 +184,14 @@ export function gateCheck(input: GateCheckInput): CheckResult {
   });
   const notes: string[] = [];
   if (override) {
-    notes.push("", `The override was given for commit ${short(override.sha)}, the current head.`);
+    notes.push(
+      "",
+      `The override was given for commit ${shortSha(override.sha)}, the current head.`,
+    );
   } else if (input.override && result.conclusion === "failure") {
     notes.push(
       "",
-      `@${input.override.by}'s \`/deploy-anyway\` was for commit ${short(input.override.sha)}; the pull request is now at ${short(input.headSha)}, and a new push needs a new override.`,
+      `@${input.override.by}'s \`/deploy-anyway\` was for commit ${shortSha(input.override.sha)}; the pull request is now at ${shortSha(input.headSha)}, and a new push needs a new override.`,
     );
   }
   return {
@@ -200,10 +203,10 @@ export function gateCheck(input: GateCheckInput): CheckResult {
 /** The reply to an admin's `/deploy-anyway`, once the gate was evaluated with it. */
 export function overrideReply(result: CheckResult, headSha: string): string {
   if (result.conclusion === "neutral") {
-    return `the deploy freeze is overridden for commit ${short(headSha)}: \`${DEPLOY_GATE_CHECK}\` is neutral and shows your reason.`;
+    return `the deploy freeze is overridden for commit ${shortSha(headSha)}: \`${DEPLOY_GATE_CHECK}\` is neutral and shows your reason.`;
   }
   if (result.conclusion === "success") {
-    return `no deploy freeze holds now, so \`${DEPLOY_GATE_CHECK}\` passes anyway; your override is recorded for commit ${short(headSha)} and counts if a freeze begins before the next push.`;
+    return `no deploy freeze holds now, so \`${DEPLOY_GATE_CHECK}\` passes anyway; your override is recorded for commit ${shortSha(headSha)} and counts if a freeze begins before the next push.`;
   }
   return `the override is recorded, but \`${DEPLOY_GATE_CHECK}\` still fails: ${result.title}.`;
 }

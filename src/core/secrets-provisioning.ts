@@ -1,4 +1,5 @@
 // Provisioning sealed secrets: what a push changed, when a rotation is due, and the check run and reply that report a sync.
+import { shortSha } from "./sha.js";
 import { fitSummary } from "./checks/annotations.js";
 import type { SecretsFile } from "./secrets-file.js";
 import { renderSecretSyncReport, type SecretSyncReport } from "./secrets-sync-report.js";
@@ -52,14 +53,10 @@ export function entriesOnPreviousKeys(file: SecretsFile, previous: readonly stri
 export type SyncTrigger =
   { kind: "push"; sha: string } | { kind: "command"; user: string; where: string; sha: string };
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 function triggerLine(trigger: SyncTrigger, path: string): string {
   return trigger.kind === "push"
-    ? `The push of ${short(trigger.sha)} changed \`${path}\`: the entries it changed were written.`
-    : `@${trigger.user} asked for a full sync with \`/sync-secrets\` (${trigger.where}): every entry of \`${path}\` at ${short(trigger.sha)} was written.`;
+    ? `The push of ${shortSha(trigger.sha)} changed \`${path}\`: the entries it changed were written.`
+    : `@${trigger.user} asked for a full sync with \`/sync-secrets\` (${trigger.where}): every entry of \`${path}\` at ${shortSha(trigger.sha)} was written.`;
 }
 
 export interface SyncCheckOutput {
@@ -107,5 +104,5 @@ export function syncReply(input: {
   conclusion: Conclusion;
 }): string {
   const verdict = input.conclusion === "success" ? "done" : "done, with problems";
-  return `sync of \`${input.path}\` at ${input.branch} ${short(input.sha)} ${verdict}: ${input.title}. The \`${SECRETS_SYNC_CHECK}\` check run on ${short(input.sha)} lists each secret and target.`;
+  return `sync of \`${input.path}\` at ${input.branch} ${shortSha(input.sha)} ${verdict}: ${input.title}. The \`${SECRETS_SYNC_CHECK}\` check run on ${shortSha(input.sha)} lists each secret and target.`;
 }

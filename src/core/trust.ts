@@ -1,4 +1,5 @@
 // Who may start CI and use commands: each decision carries the sentence the user reads.
+import { shortSha } from "./sha.js";
 import type { CommandSpec } from "./commands.js";
 import type { Policy } from "./policy.js";
 
@@ -142,10 +143,6 @@ export function adminOnly(
   };
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 /**
  * Whether CI may run the pull request's code at `headSha`: the author is trusted, or a trusted
  * user approved exactly this commit with `/ok-to-test`. The approval is trusted as recorded: it
@@ -164,13 +161,13 @@ export function ciAllowed(input: {
   if (approval && approval.sha.toLowerCase() === input.headSha.toLowerCase()) {
     return {
       allowed: true,
-      reason: `CI runs for commit ${short(input.headSha)}: @${approval.by} approved it with \`/ok-to-test\`.`,
+      reason: `CI runs for commit ${shortSha(input.headSha)}: @${approval.by} approved it with \`/ok-to-test\`.`,
     };
   }
   if (approval) {
     return {
       allowed: false,
-      reason: `CI did not run: @${approval.by}'s \`/ok-to-test\` was for commit ${short(approval.sha)}, and the pull request is now at ${short(input.headSha)}. A new push needs a new approval: a maintainer can comment \`/ok-to-test\` again to run CI for the current commit.`,
+      reason: `CI did not run: @${approval.by}'s \`/ok-to-test\` was for commit ${shortSha(approval.sha)}, and the pull request is now at ${shortSha(input.headSha)}. A new push needs a new approval: a maintainer can comment \`/ok-to-test\` again to run CI for the current commit.`,
     };
   }
   return {

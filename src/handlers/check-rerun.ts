@@ -1,23 +1,19 @@
 // The Checks tab's "Re-run" of a monobot check or of the suite: verify again, re-run failed CI.
 import { DEPLOY_GATE_CHECK } from "../core/freeze.js";
 import { SECRETS_SYNC_CHECK } from "../core/secrets-provisioning.js";
+import { reverifyPullRequest, type RerunSpec } from "../workflows/verify-job.js";
 import {
   defineHandler,
-  eventInstallation,
   pullRequestKey,
   repoRef,
+  verifySupersedeKey,
   type RepoPayload,
-  type RepoRef,
 } from "./handler.js";
-import { runVerifySpec, verifySupersedeKey } from "./pull-request.js";
 
 /** Checks whose "Re-run" another handler answers: re-verifying the PR would be wasted work. */
 const OWN_RERUNS = new Set([DEPLOY_GATE_CHECK, SECRETS_SYNC_CHECK]);
 
-export interface RerunSpec {
-  repo: RepoRef;
-  pull: number;
-}
+export type { RerunSpec } from "../workflows/verify-job.js";
 
 interface RerunPayload {
   repository: RepoPayload;
@@ -48,14 +44,5 @@ export default defineHandler<RerunSpec>({
       };
     });
   },
-  async run(spec, context) {
-    const port = await context.services.clients.forRepo(
-      spec.repo.owner,
-      spec.repo.name,
-      eventInstallation(context),
-    );
-    const fresh = await port.pullRequest(spec.pull);
-    if (!fresh.open) return;
-    await runVerifySpec({ repo: spec.repo, pr: fresh.pr, ci: { kind: "rerun-failed" } }, context);
-  },
+  run: reverifyPullRequest,
 });

@@ -1,16 +1,11 @@
 // A CI run's result, from GitHub Actions (`workflow_run.completed`) or from the CI callback route
 // (Jenkins, webhook jobs): one code path posts it as the commit status `ci/{component}/{job}`.
-import { statusDescription } from "../ci/backend.js";
 import type { CallbackResult } from "../ci/callback.js";
-import { correlateWorkflowRun, type RunIdFields, type RunStatus } from "../core/run-id.js";
-import { deployAfterCiResult } from "./deploy.js";
-import { defineHandler, eventInstallation, type JobDraft, type RepoPayload } from "./handler.js";
+import { correlateWorkflowRun, type RunIdFields } from "../core/run-id.js";
+import { postCiResult, type CiResultSpec } from "../workflows/ci-result.js";
+import { defineHandler, type JobDraft, type RepoPayload } from "./handler.js";
 
-export interface CiResultSpec {
-  run: RunIdFields;
-  status: RunStatus;
-  source: "workflow_run" | "callback";
-}
+export type { CiResultSpec } from "../workflows/ci-result.js";
 
 /** Results of one commit are posted one at a time. */
 function commitKey(run: RunIdFields): string {
@@ -63,32 +58,5 @@ export default defineHandler<CiResultSpec>({
       },
     ];
   },
-  async run(spec, context) {
-    const { run, status } = spec;
-    const { services } = context;
-    const statusContext = `ci/${run.component}/${run.job}`;
-    services.timeouts.settle({ ...run, statusContext });
-    // A callback names only its repository: the factory finds the installation.
-    const installationId =
-      spec.source === "callback" ? context.installationId : eventInstallation(context);
-    const port = await services.clients.forRepo(run.owner, run.repo, installationId);
-    await port.setStatus(run.sha, {
-      context: statusContext,
-      state: status.state,
-      description: statusDescription(status.description),
-      ...(status.targetUrl ? { targetUrl: status.targetUrl } : {}),
-    });
-    context.log.info(
-      {
-        repo: `${run.owner}/${run.repo}`,
-        job: run.job,
-        component: run.component,
-        state: status.state,
-        source: spec.source,
-      },
-      "CI result posted",
-    );
-    // A publish job that succeeded deploys (a chart publish, its follow-up): a job of its own.
-    await deployAfterCiResult({ run, state: status.state }, context, installationId);
-  },
+  run: postCiResult,
 });

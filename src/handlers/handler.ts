@@ -1,13 +1,17 @@
 // What a handler is: the events it takes, how it turns one into plain job specs, how it runs one.
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
-import type { BackendDeps } from "../ci/backend.js";
-import type { CheckDefinition } from "../core/checks/registry.js";
-import type { ClientFactory } from "../forge/factory.js";
-import type { Log } from "../log.js";
-import type { RunTimeouts } from "../runtime/run-timeouts.js";
-import type { FollowUps } from "../runtime/follow-ups.js";
-import type { Scheduler } from "../runtime/scheduler.js";
-import type { KeyRing } from "../secrets/sealing.js";
+import type { JobContext, RepoRef, Services } from "../workflows/job-context.js";
+
+// What jobs run with lives beside the workflows, which use it too; handlers and the runtime take it from here.
+export {
+  eventInstallation,
+  pullRequestKey,
+  verifySupersedeKey,
+  type BackendOptions,
+  type JobContext,
+  type RepoRef,
+  type Services,
+} from "../workflows/job-context.js";
 
 /** A webhook event as intake hands it to a handler (the payload is GitHub's, untyped here). */
 export interface HandlerEvent {
@@ -27,35 +31,6 @@ export interface JobDraft<S> {
   installationId?: number;
   /** Plain, JSON-serialisable data: it may be written to a journal or to Redis. */
   spec: S;
-}
-
-/** How CI backends are reached (credentials come from the server's environment). */
-export type BackendOptions = Omit<BackendDeps, "github" | "owner" | "repo">;
-
-/** What handlers are given to do their work: clients and the process's services. */
-export interface Services {
-  clients: ClientFactory;
-  checks: readonly CheckDefinition[];
-  backend: BackendOptions;
-  timeouts: RunTimeouts;
-  scheduler: Scheduler;
-  /** Jobs a job asks for, now or at a time (durable). */
-  followUps: FollowUps;
-  /** The clock (tests set it). */
-  now: () => Date;
-  /**
-   * monobot's sealing keys (MONOBOT_SEALING_KEY, _PREVIOUS), or undefined when none is set. A
-   * function, so that logging or serialising the services can never carry the private keys.
-   */
-  sealingKeys: () => KeyRing | undefined;
-}
-
-/** What one job runs with. */
-export interface JobContext {
-  deliveryId: string;
-  installationId: number | undefined;
-  services: Services;
-  log: Log;
 }
 
 export interface Handler<S> {
@@ -96,32 +71,10 @@ export interface RepoPayload {
   default_branch: string;
 }
 
-export interface RepoRef {
-  owner: string;
-  name: string;
-  defaultBranch: string;
-}
-
 export function repoRef(repository: RepoPayload): RepoRef {
   return {
     owner: repository.owner.login,
     name: repository.name,
     defaultBranch: repository.default_branch,
   };
-}
-
-/** The queue key of a pull request: its jobs never run at the same time. */
-export function pullRequestKey(repo: { owner: string; name: string }, pull: number): string {
-  return `${repo.owner}/${repo.name}#${pull}`;
-}
-
-/**
- * The installation a webhook's job acts for. GitHub puts it in every App delivery; one without
- * it is not acted on (the job fails and says so), rather than guessed from the repository.
- */
-export function eventInstallation(context: JobContext): number {
-  if (context.installationId === undefined) {
-    throw new Error("the event carried no installation: monobot acts only for its installations");
-  }
-  return context.installationId;
 }

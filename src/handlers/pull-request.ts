@@ -1,50 +1,15 @@
 // `pull_request` opened, pushed to, reopened or ready for review: verify the PR and run its CI.
-import { pullRequestInfo, type PullRequestData, type RestPullRequest } from "../forge/github.js";
-import type { CiRequest } from "../workflows/pull-request-ci.js";
-import { sealedSecretsOfServices } from "../workflows/secret-targets.js";
-import { verifyPullRequestEvent } from "../workflows/verify-pull-request.js";
+import { pullRequestInfo, type RestPullRequest } from "../forge/github.js";
+import { verifyPullRequestJob, type VerifySpec } from "../workflows/verify-job.js";
 import {
   defineHandler,
   pullRequestKey,
   repoRef,
-  eventInstallation,
-  type JobContext,
+  verifySupersedeKey,
   type RepoPayload,
-  type RepoRef,
 } from "./handler.js";
 
-export interface VerifySpec {
-  repo: RepoRef;
-  pr: PullRequestData;
-  ci: CiRequest;
-}
-
-/** Runs a verification job: the PR as given, with the services' clients and CI backends. */
-export async function runVerifySpec(spec: VerifySpec, context: JobContext): Promise<void> {
-  const { services } = context;
-  const installationId = eventInstallation(context);
-  const port = await services.clients.forRepo(spec.repo.owner, spec.repo.name, installationId);
-  await verifyPullRequestEvent(
-    port,
-    {
-      repo: spec.repo,
-      pr: spec.pr,
-      deliveryId: context.deliveryId,
-      ci: spec.ci,
-      checks: services.checks,
-      botLogin: await services.clients.botLogin(),
-      backend: services.backend,
-      tracker: services.timeouts.forInstallation(installationId),
-      sealedSecrets: sealedSecretsOfServices(services, spec.repo, installationId),
-    },
-    context.log.child({ repo: `${spec.repo.owner}/${spec.repo.name}`, pr: spec.pr.number }),
-  );
-}
-
-/** Work for a newer head replaces queued work for an older head of the same PR. */
-export function verifySupersedeKey(key: string): string {
-  return `verify:${key}`;
-}
+export type { VerifySpec } from "../workflows/verify-job.js";
 
 export default defineHandler<VerifySpec>({
   name: "pull-request",
@@ -72,5 +37,5 @@ export default defineHandler<VerifySpec>({
       },
     ];
   },
-  run: runVerifySpec,
+  run: verifyPullRequestJob,
 });

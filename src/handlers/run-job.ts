@@ -2,6 +2,7 @@
 import type { Log } from "../log.js";
 import type { JobRunner } from "../runtime/job.js";
 import type { Metrics } from "../server/metrics.js";
+import { eventDeliveryOf } from "../workflows/job-context.js";
 import type { RegisteredHandler, Services } from "./handler.js";
 
 /** Errors from Octokit carry request headers; keep only what is safe to log. */
@@ -31,10 +32,12 @@ export function jobRunner(deps: {
     }
     const end = deps.metrics?.handlerSeconds.startTimer({ event: job.handler });
     try {
+      // The jobs of one event read the policy once between them (the factory keeps it per event).
+      const clients = deps.services.clients.forDelivery(eventDeliveryOf(job.deliveryId));
       await handler.run(job.spec, {
         deliveryId: job.deliveryId,
         installationId: job.installationId,
-        services: deps.services,
+        services: { ...deps.services, clients },
         log,
       });
       end?.({ outcome: "success" });

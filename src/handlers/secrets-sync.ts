@@ -1,56 +1,19 @@
-// Sealed secrets provisioning: a push of the secrets file to the default branch, or `/sync-secrets` by an admin, writes them to their targets.
-import { commandTable, parseCommands } from "../core/commands.js";
-import { repliedTo, replyMarker } from "../core/pr-state.js";
-import { secretSourceRefusal } from "../core/secret-sources.js";
-import { checkSecretsFile } from "../core/secrets-file.js";
+// Sealed secrets sync: a push to the default branch that may touch the secrets file, or a comment
+// with `/sync-secrets` (on an issue or a pull request), becomes one sync job of the repository.
+import { changedYamlPaths } from "../core/secrets-provisioning.js";
 import {
-  changedYamlPaths,
-  entriesOnPreviousKeys,
-  fileRemovedCheckOutput,
-  SECRETS_SYNC_CHECK,
-  syncReply,
-} from "../core/secrets-provisioning.js";
-import { adminOnly } from "../core/trust.js";
-import { fileAtKey, type CommentRecord } from "../forge/port.js";
-import type { GitHubRepo } from "../forge/github.js";
-import type { Log } from "../log.js";
-import type { KeyRing } from "../secrets/sealing.js";
-import { provisionSecrets, rotateSafely } from "../workflows/provision-secrets.js";
-import { openResealPr } from "../workflows/reseal-pr.js";
-import type { SyncSecretsRequest } from "../workflows/sync-secrets.js";
-import {
-  defineHandler,
-  eventInstallation,
-  repoRef,
-  type JobContext,
-  type RepoPayload,
-  type RepoRef,
-  type Services,
-} from "./handler.js";
+  runSecretsSyncJob,
+  type SecretsCommandSpec,
+  type SecretsPushSpec,
+  type SecretsSyncSpec,
+} from "../workflows/secrets-sync-job.js";
+import { defineHandler, repoRef, type RepoPayload } from "./handler.js";
 
-/**
- * A push to the default branch. `changed`: the YAML paths its commits touched (null: unknown).
- * No file content: the job reads the file itself when it runs.
- */
-export interface SecretsPushSpec {
-  kind: "push";
-  repo: RepoRef;
-  before: string;
-  after: string;
-  changed: string[] | null;
-}
-
-/** A comment with `/sync-secrets` on an issue or a pull request. */
-export interface SecretsCommandSpec {
-  kind: "command";
-  repo: RepoRef;
-  issue: number;
-  isPull: boolean;
-  commenter: string;
-  body: string;
-}
-
-export type SecretsSyncSpec = SecretsPushSpec | SecretsCommandSpec;
+export type {
+  SecretsCommandSpec,
+  SecretsPushSpec,
+  SecretsSyncSpec,
+} from "../workflows/secrets-sync-job.js";
 
 /** Syncs of one repository never overlap (a push and a `/sync-secrets` included). */
 export function secretsKey(repo: { owner: string; name: string }): string {
@@ -63,8 +26,6 @@ export function secretsDeliveryId(eventId: string): string {
 }
 
 const SYNC_COMMAND = /(^|\n) {0,3}\/sync-secrets(?=[ \t\r\n]|$)/i;
-const USAGE = commandTable.find((c) => c.name === "sync-secrets")?.usage ?? "/sync-secrets";
-const ZERO_SHA = /^0+$/;
 
 export default defineHandler<SecretsSyncSpec>({
   name: "secrets-sync",
@@ -73,10 +34,7 @@ export default defineHandler<SecretsSyncSpec>({
     if (event.name === "push") return planPush(event.id, event.payload);
     return planComment(event.id, event.payload);
   },
-  async run(spec, context) {
-    if (spec.kind === "push") await runPush(spec, context);
-    else await runCommand(spec, context);
-  },
+  run: runSecretsSyncJob,
 });
 
 function planPush(id: string, raw: unknown) {
@@ -90,7 +48,7 @@ function planPush(id: string, raw: unknown) {
     installation?: { id: number };
   };
   const { repository, ref } = payload;
-  // Only the default branch: a branch push (a fork's PR included) never provisions anything.
+  // Only the default branch: a branch push (a fork's PR included) never syncs anything.
   if (payload.deleted || ref !== `refs/heads/${repository.default_branch}`) return [];
   const changed = changedYamlPaths(payload.commits);
   // The secrets file is YAML: a push that touched none changes nothing here.
@@ -140,196 +98,4 @@ function planComment(id: string, raw: unknown) {
       spec,
     },
   ];
-}
-
-/** Where targets are written: their own installation's Actions secrets port. */
-function targetPorts(services: Services, source: RepoRef) {
-  const portFor: SyncSecretsRequest["portFor"] = (owner, repo) =>
-    services.clients.actionsSecrets(owner, repo);
-  const refusalOf: NonNullable<SyncSecretsRequest["refusalOf"]> = async (owner, repo) => {
-    if (`${owner}/${repo}`.toLowerCase() === `${source.owner}/${source.name}`.toLowerCase())
-      return undefined;
-    const target = await services.clients.forRepo(owner, repo);
-    const loaded = await target.loadPolicy();
-    return secretSourceRefusal({
-      source,
-      target: { owner, repo },
-      targetPolicy: loaded.result.ok ? loaded.result.policy : null,
-    });
-  };
-  return { portFor, refusalOf };
-}
-
-/** The rotation step: one re-seal pull request when the file names an earlier key of the ring. */
-function rotation(
-  services: Services,
-  spec: { repo: RepoRef },
-  installationId: number,
-  path: string,
-  keys: KeyRing | undefined,
-  text: string | null,
-  log: Log,
-): (() => Promise<string | undefined>) | undefined {
-  if (!keys || keys.previous.length === 0 || text === null) return undefined;
-  const previous = keys.previous.map((k) => k.keyId);
-  if (entriesOnPreviousKeys(checkSecretsFile(text), previous) === 0) return undefined;
-  return async () => {
-    const port = await services.clients.configRepo(spec.repo.owner, spec.repo.name, installationId);
-    const outcome = await openResealPr(port, { path, keys });
-    log.info({ status: outcome.status, pull: outcome.pull?.number }, "sealed secrets: rotation");
-    return outcome.message;
-  };
-}
-
-async function runPush(spec: SecretsPushSpec, context: JobContext): Promise<void> {
-  const { services } = context;
-  const installationId = eventInstallation(context);
-  const log = context.log.child({ repo: `${spec.repo.owner}/${spec.repo.name}` });
-  const port = await services.clients.forRepo(spec.repo.owner, spec.repo.name, installationId);
-  const loaded = await port.loadPolicy(spec.after);
-  if (!loaded.result.ok) {
-    log.info("sealed secrets: not synced, the configuration is invalid");
-    return;
-  }
-  const { file: path, prune } = loaded.result.policy.secrets;
-  const keys = services.sealingKeys();
-  const mentioned = spec.changed === null || spec.changed.includes(path);
-  const rotationDue = keys !== undefined && keys.previous.length > 0;
-  if (!mentioned && !rotationDue) return;
-  const withBefore = mentioned && !ZERO_SHA.test(spec.before);
-  const wanted = [{ sha: spec.after, path }, ...(withBefore ? [{ sha: spec.before, path }] : [])];
-  const read = await port.readFiles(wanted);
-  const after = read.get(fileAtKey({ sha: spec.after, path })) ?? null;
-  const before = withBefore ? (read.get(fileAtKey({ sha: spec.before, path })) ?? null) : null;
-  const rotate = rotation(services, spec, installationId, path, keys, after, log);
-  if (!mentioned || after === before) {
-    // The file did not change: only a rotation may be due.
-    await rotateSafely({ ...(rotate ? { rotate } : {}) }, log);
-    return;
-  }
-  if (after === null) {
-    await reportRemoved(port, spec.after, context.deliveryId, path);
-    return;
-  }
-  const outcome = await provisionSecrets(port, {
-    path,
-    sha: spec.after,
-    externalId: context.deliveryId,
-    before,
-    after,
-    keys,
-    prune,
-    trigger: { kind: "push", sha: spec.after },
-    ...targetPorts(services, spec.repo),
-    ...(rotate ? { rotate } : {}),
-    log,
-  });
-  if (outcome.status === "done")
-    log.info({ title: outcome.output.title, sha: spec.after }, "sealed secrets synced");
-}
-
-/** The whole file went away: say so once (nothing is deleted). */
-async function reportRemoved(
-  port: GitHubRepo,
-  sha: string,
-  externalId: string,
-  path: string,
-): Promise<void> {
-  const runs = await port.listCheckRuns(sha);
-  if (runs.some((r) => r.name === SECRETS_SYNC_CHECK && r.externalId === externalId)) return;
-  const output = fileRemovedCheckOutput(path);
-  await port.createCheckRun({
-    name: SECRETS_SYNC_CHECK,
-    headSha: sha,
-    status: "completed",
-    conclusion: output.conclusion,
-    externalId,
-    output,
-  });
-}
-
-async function runCommand(spec: SecretsCommandSpec, context: JobContext): Promise<void> {
-  const { services, deliveryId } = context;
-  const installationId = eventInstallation(context);
-  const log = context.log.child({
-    repo: `${spec.repo.owner}/${spec.repo.name}`,
-    issue: spec.issue,
-  });
-  const port = await services.clients.forRepo(spec.repo.owner, spec.repo.name, installationId);
-  const loaded = await port.loadPolicy(spec.repo.defaultBranch);
-  if (!loaded.result.ok) {
-    log.info("/sync-secrets ignored: the configuration is invalid");
-    return;
-  }
-  const policy = loaded.result.policy;
-  const parsed = parseCommands(spec.body, policy);
-  const asked = parsed.commands.some((c) => c.name === "sync-secrets");
-  // On a pull request the comment handler answers usage errors; on an issue nobody else does.
-  const usage = spec.isPull ? [] : parsed.errors.filter((e) => e.includes(`Usage: \`${USAGE}\``));
-  if (!asked && usage.length === 0) return;
-  const botLogin = await services.clients.botLogin();
-  let listed: Promise<CommentRecord[]> | undefined;
-  const comments = () => (listed ??= port.listComments(spec.issue));
-  // The reply is the last step: once it is there, a redelivery has nothing left to do.
-  if (repliedTo(await comments(), botLogin, deliveryId)) {
-    log.info("/sync-secrets: already answered this delivery");
-    return;
-  }
-  const reply = (text: string) =>
-    port.createComment(spec.issue, `@${spec.commenter} ${text}\n${replyMarker(deliveryId)}`);
-  if (!asked) {
-    await reply(usage.join("\n\n"));
-    return;
-  }
-  const decision = adminOnly(`\`${USAGE}\``, await port.permission(spec.commenter));
-  if (!decision.allowed) {
-    await reply(decision.reason);
-    return;
-  }
-  const keys = services.sealingKeys();
-  if (!keys) {
-    await reply(
-      "monobot has no sealing key (`MONOBOT_SEALING_KEY` on the server), so it cannot open any sealed secret: nothing was written.",
-    );
-    return;
-  }
-  const { file: path, prune } = policy.secrets;
-  const branch = spec.repo.defaultBranch;
-  // Always the default branch's file: never a pull request's (a fork's) code.
-  const sha = await port.branchSha(branch);
-  const text = (await port.readFiles([{ sha, path }])).get(fileAtKey({ sha, path })) ?? null;
-  if (text === null) {
-    await reply(`there is no \`${path}\` (policy \`secrets.file\`) on ${branch}: nothing to sync.`);
-    return;
-  }
-  const rotate = rotation(services, spec, installationId, path, keys, text, log);
-  const outcome = await provisionSecrets(port, {
-    path,
-    sha,
-    externalId: deliveryId,
-    before: null,
-    after: text,
-    keys,
-    prune,
-    trigger: {
-      kind: "command",
-      user: spec.commenter,
-      where: `#${spec.issue}`,
-      sha,
-    },
-    ...targetPorts(services, spec.repo),
-    ...(rotate ? { rotate } : {}),
-    log,
-  });
-  await reply(
-    outcome.status === "done"
-      ? syncReply({
-          path,
-          sha,
-          branch,
-          title: outcome.output.title,
-          conclusion: outcome.output.conclusion,
-        })
-      : `this request was carried out already: see the \`${SECRETS_SYNC_CHECK}\` check run on ${sha.slice(0, 7)}.`,
-  );
 }

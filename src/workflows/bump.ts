@@ -1,4 +1,5 @@
 // The `/bump` workflow: fresh reads of the pull request, a bump plan, ONE commit on the head branch without force.
+import { shortSha } from "../core/sha.js";
 import { commitMessage, describeVersions, planBump, type BumpPlan } from "../core/bump.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
 import { versionsCheck, versionsNeeds } from "../core/checks/versions.js";
@@ -9,6 +10,7 @@ import type { GitDataPort } from "../forge/git-data.js";
 import type { GitHubRepo } from "../forge/github.js";
 import type { ChangeReader } from "../forge/port.js";
 import { evaluateChange } from "./evaluate-change.js";
+import { refusedWrite } from "./refused-write.js";
 
 export interface BumpPort {
   /** Reads the pull request's change (on the base repository). */
@@ -43,10 +45,6 @@ export interface BumpOutcome {
   plan?: BumpPlan;
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 function commandText(req: BumpWorkflowRequest): string {
   return `/bump ${[req.level, ...req.names].join(" ")}`;
 }
@@ -60,16 +58,8 @@ export function gitHubBumpPort(
   return { reader: repo.pullRequestReader(pull), git: repo.gitData(headRepo) };
 }
 
-/** GitHub's refusal of a write, as a sentence; other errors are not the user's to fix. */
-function refusedWrite(e: unknown): string | undefined {
-  const err = e as { status?: number; message?: string };
-  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
-    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
-    return `GitHub refused the commit (HTTP ${err.status}${message ? `: ${message}` : ""})`;
-  }
-  return undefined;
-}
-
+// Long (about 115 lines): its commit is to become the shared commit step (issue 16, item 3),
+// which takes the last 40 lines out; not done yet.
 /**
  * Runs `/bump`: refuses what cannot be done (a fork without maintainer edits, a head that
  * moved), plans the bump from fresh reads at the expected head, and commits every edit in ONE
@@ -113,7 +103,7 @@ export async function bumpPullRequest(
   if (head.sha !== expected) {
     return {
       status: "refused",
-      reply: `\`${command}\` was not run: the head of this pull request moved since monobot checked it (checked ${short(expected)}, \`${branch}\` is now at ${short(head.sha)}). Wait for monobot/versions on the new head, then comment \`${command}\` again.`,
+      reply: `\`${command}\` was not run: the head of this pull request moved since monobot checked it (checked ${shortSha(expected)}, \`${branch}\` is now at ${shortSha(head.sha)}). Wait for monobot/versions on the new head, then comment \`${command}\` again.`,
     };
   }
 
@@ -170,12 +160,12 @@ export async function bumpPullRequest(
     if (moved === "rejected") {
       return {
         status: "refused",
-        reply: `\`${command}\` was not run: \`${branch}\` moved while monobot was committing the bump (a push came in after ${short(expected)}), and monobot never force-pushes. Nothing was committed; comment \`${command}\` again once monobot/versions has run on the new head.`,
+        reply: `\`${command}\` was not run: \`${branch}\` moved while monobot was committing the bump (a push came in after ${shortSha(expected)}), and monobot never force-pushes. Nothing was committed; comment \`${command}\` again once monobot/versions has run on the new head.`,
         plan,
       };
     }
   } catch (e) {
-    const refused = refusedWrite(e);
+    const refused = refusedWrite(e, "the commit");
     if (refused === undefined) throw e;
     return {
       status: "refused",

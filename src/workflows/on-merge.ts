@@ -1,4 +1,5 @@
 // A push to the default branch: postmerge jobs, release tags for new release VERSIONs, release jobs.
+import { shortSha } from "../core/sha.js";
 import { statusDescription, type BackendDeps } from "../ci/backend.js";
 import { changedChartFiles, chartReleases, chartReleaseTag } from "../core/chart-release.js";
 import { componentReport } from "../core/components.js";
@@ -15,6 +16,8 @@ import type { ChangedFile, Component } from "../core/types.js";
 import { releasedVersion, releaseTag } from "../core/versions.js";
 import type { Log } from "../log.js";
 import { fileAtKey, type CommitStatus } from "../forge/port.js";
+import { deployReleased } from "./deploy-jobs.js";
+import { eventInstallation, type JobContext, type RepoRef } from "./job-context.js";
 import { ciComponents, type CiPort, type RunTracker } from "./pull-request-ci.js";
 import { startRun } from "./start-run.js";
 
@@ -69,6 +72,8 @@ export const RELEASE_CONTEXT = "monobot/release";
 
 const NO_COMMIT = /^0+$/;
 
+// Long (about 140 lines): tags, charts and jobs of one merge in the order they must be written;
+// not split in this change (it changed no behaviour and moved no code here).
 export async function onMerge(input: MergeInput): Promise<MergeOutcome> {
   const { port, policy, repo, before, after, log } = input;
   const outcome: MergeOutcome = {
@@ -231,7 +236,7 @@ async function chartUnpublished(
     outcome.alreadyStarted.push(run.statusContext);
     return false;
   }
-  const message = `chart ${chart.name} ${chart.version} is published already (tag ${tag} at ${at.slice(0, 7)}): raise version in ${chart.folder === "" ? "" : `${chart.folder}/`}Chart.yaml`;
+  const message = `chart ${chart.name} ${chart.version} is published already (tag ${tag} at ${shortSha(at)}): raise version in ${chart.folder === "" ? "" : `${chart.folder}/`}Chart.yaml`;
   await port.setStatus(sha, {
     context: run.statusContext,
     state: "failure",
@@ -247,11 +252,59 @@ async function reportConflict(
   tag: string,
   at: string,
 ): Promise<void> {
-  const message = `Tag \`${tag}\` already exists at \`${at.slice(0, 7)}\`, not at this merge (\`${sha.slice(0, 7)}\`). monobot does not move tags: bump the VERSION again in a new pull request, or delete the old tag if it was made by mistake.`;
+  const message = `Tag \`${tag}\` already exists at \`${shortSha(at)}\`, not at this merge (\`${shortSha(sha)}\`). monobot does not move tags: bump the VERSION again in a new pull request, or delete the old tag if it was made by mistake.`;
   await port.setStatus(sha, {
     context: RELEASE_CONTEXT,
     state: "failure",
-    description: statusDescription(`tag ${tag} exists at ${at.slice(0, 7)}; not moved`),
+    description: statusDescription(`tag ${tag} exists at ${shortSha(at)}; not moved`),
   });
   for (const pr of await port.pullRequestsOfCommit(sha)) await port.createComment(pr, message);
+}
+
+/** A push to the default branch, as its job carries it. */
+export interface MergeSpec {
+  repo: RepoRef;
+  before: string;
+  after: string;
+}
+
+/**
+ * Runs a merge job: the default branch's new policy, then postmerge jobs, release tags and
+ * release jobs; components released without a publish job are deployed by their release tag.
+ */
+export async function runMergeJob(spec: MergeSpec, context: JobContext): Promise<void> {
+  const { repo } = spec;
+  const { services } = context;
+  const installationId = eventInstallation(context);
+  const log = context.log.child({ repo: `${repo.owner}/${repo.name}` });
+  const port = await services.clients.forRepo(repo.owner, repo.name, installationId);
+  const loaded = await port.loadPolicy(spec.after);
+  if (!loaded.result.ok) {
+    log.warn(
+      { errors: loaded.result.errors.length },
+      "merge ignored: the configuration is invalid",
+    );
+    return;
+  }
+  const outcome = await onMerge({
+    port,
+    policy: loaded.result.policy,
+    repo,
+    before: spec.before,
+    after: spec.after,
+    backend: services.backend,
+    tracker: services.timeouts.forInstallation(installationId),
+    log,
+  });
+  // Components without a publish job are deployed by their release tag.
+  await deployReleased(
+    outcome.deployable,
+    {
+      policy: loaded.result.policy,
+      repo: { owner: repo.owner, name: repo.name },
+      sha: spec.after,
+    },
+    context,
+    installationId,
+  );
 }

@@ -1,4 +1,5 @@
 // Opens or updates ONE deploy PR per component on the config repo, idempotently; rebuilds open ones when the base moves.
+import { shortSha } from "../core/sha.js";
 import {
   deployPlanReads,
   planDeploy,
@@ -30,6 +31,7 @@ import {
 import { formatPolicyErrors, resolvePolicy, type Policy } from "../core/policy.js";
 import { compareVersions, isSemver } from "../core/versions.js";
 import type { ConfigRepoHeads, ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
+import { refusedWrite } from "./refused-write.js";
 
 const POLICY_FILE = ".github/monobot.yml";
 /** Attempts of one deploy when the config repo changes under it (a 422 on a ref or a PR). */
@@ -113,20 +115,6 @@ function link(pull: DeployPull): { number: number; url: string } {
   return { number: pull.number, url: pull.url };
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
-/** GitHub's refusal of a write, as a sentence; other errors are not the user's to fix. */
-function refusedWrite(e: unknown): string | undefined {
-  const err = e as { status?: number; message?: string };
-  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
-    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
-    return `GitHub refused the write (HTTP ${err.status}${message ? `: ${message}` : ""})`;
-  }
-  return undefined;
-}
-
 interface Existing {
   open?: DeployPull;
   /** Closed pull requests of the branch, newest first. */
@@ -139,7 +127,7 @@ function existingOf(pulls: readonly DeployPull[]): Existing {
 }
 
 /** What one deploy PR proposes: a component's release, or a published chart's follow-up. */
-interface Subject {
+interface DeployProposal {
   /** The marker's `component`: the component's name, or `chart:{name}` for a follow-up. */
   key: string;
   version: string;
@@ -166,7 +154,7 @@ export function parseDeploySource(message: string): { owner: string; name: strin
   return m ? { owner: m[1] as string, name: m[2] as string } : undefined;
 }
 
-function componentSubject(req: DeployRequest): Subject {
+function componentProposal(req: DeployRequest): DeployProposal {
   const { component, version } = req;
   return {
     key: component.name,
@@ -216,7 +204,7 @@ export interface ChartFollowUpRequest {
   configPolicy?: Policy;
 }
 
-function followUpSubject(req: ChartFollowUpRequest): Subject {
+function followUpProposal(req: ChartFollowUpRequest): DeployProposal {
   return {
     key: followUpKey(req.chart),
     version: req.version,
@@ -234,15 +222,17 @@ function followUpSubject(req: ChartFollowUpRequest): Subject {
   };
 }
 
+// Long (about 140 lines): its refuse/skip decisions are to become a pure core function and its
+// writes the shared commit step (issue 16, item 3), which splits it; not done yet.
 /** One attempt on one snapshot: plan, compare with what the PR proposes, write what differs. */
-async function deployOnto(
+async function proposeOnSnapshot(
   port: ConfigRepoPort,
   snap: Snapshot,
-  subject: Subject,
+  proposal: DeployProposal,
   existing: Existing,
 ): Promise<Omit<DeployOutcome, "attempts">> {
-  const { key, label } = subject;
-  const to = subject.version;
+  const { key, label } = proposal;
+  const to = proposal.version;
   const branch = deployBranch(key);
   const base = snap.heads.defaultBranch;
   const open = existing.open;
@@ -263,7 +253,7 @@ async function deployOnto(
       pull: link(open),
     };
   }
-  const plan = subject.plan(snap);
+  const plan = proposal.plan(snap);
   if (plan.problems.length > 0) {
     return {
       status: "refused",
@@ -296,7 +286,7 @@ async function deployOnto(
   }
 
   // The text of the PR: deterministic, so an unchanged one is not rewritten.
-  const { title, body, commitMessage } = subject.text(plan, snap, open, proposed);
+  const { title, body, commitMessage } = proposal.text(plan, snap, open, proposed);
 
   // The branch is up to date when its tip is monobot's commit for this version on this base.
   const tip = snap.heads.branches.get(branch) ?? null;
@@ -310,7 +300,7 @@ async function deployOnto(
   if (tip && !tipDeploy) {
     return {
       status: "refused",
-      message: `\`${branch}\` on ${where} has a commit monobot did not write (${short(tip.sha)}), so monobot does not overwrite it with ${label}. Merge or close ${open ? `#${open.number}` : "its pull request"} and delete the branch, and monobot opens a new pull request on the next publish.`,
+      message: `\`${branch}\` on ${where} has a commit monobot did not write (${shortSha(tip.sha)}), so monobot does not overwrite it with ${label}. Merge or close ${open ? `#${open.number}` : "its pull request"} and delete the branch, and monobot opens a new pull request on the next publish.`,
       plan,
       ...(open ? { pull: link(open) } : {}),
     };
@@ -363,7 +353,7 @@ async function deployOnto(
     status === "opened"
       ? `opened ${where}#${pull.number}`
       : status === "updated"
-        ? `updated ${where}#${pull.number}${commitSha ? ` (rebuilt on ${base.name} ${short(base.sha)})` : " (description)"}`
+        ? `updated ${where}#${pull.number}${commitSha ? ` (rebuilt on ${base.name} ${shortSha(base.sha)})` : " (description)"}`
         : `${where}#${pull.number} proposes it already`;
   return {
     status,
@@ -409,7 +399,7 @@ async function withRetries(
  * {@link MAX_DEPLOY_ATTEMPTS} times.
  */
 export function openDeployPr(port: ConfigRepoPort, req: DeployRequest): Promise<DeployOutcome> {
-  return openFor(port, componentSubject(req), req.configPolicy);
+  return openOrUpdateDeployPr(port, componentProposal(req), req.configPolicy);
 }
 
 /**
@@ -422,22 +412,22 @@ export function openChartFollowUpPr(
   port: ConfigRepoPort,
   req: ChartFollowUpRequest,
 ): Promise<DeployOutcome> {
-  return openFor(port, followUpSubject(req), req.configPolicy);
+  return openOrUpdateDeployPr(port, followUpProposal(req), req.configPolicy);
 }
 
-function openFor(
+function openOrUpdateDeployPr(
   port: ConfigRepoPort,
-  subject: Subject,
+  proposal: DeployProposal,
   configPolicy: Policy | undefined,
 ): Promise<DeployOutcome> {
-  const branch = deployBranch(subject.key);
+  const branch = deployBranch(proposal.key);
   return withRetries(async () => {
     const [snap, pulls] = await Promise.all([
       readSnapshot(port, [branch], configPolicy),
       port.pullsForBranch(branch),
     ]);
-    return deployOnto(port, snap, subject, existingOf(pulls));
-  }, `${subject.label} on ${port.owner}/${port.name}`);
+    return proposeOnSnapshot(port, snap, proposal, existingOf(pulls));
+  }, `${proposal.label} on ${port.owner}/${port.name}`);
 }
 
 export interface RecomputeOptions {
@@ -472,12 +462,12 @@ export async function recomputeOpenDeployPrs(
     // A chart's follow-up needs nothing but the config repo; a component's deploy, its request.
     const chart = followUpChart(marker.component);
     const req = chart ? null : await options.requestFor(marker, pull);
-    const subject = chart
-      ? followUpSubject({ chart, version: marker.version })
+    const proposal = chart
+      ? followUpProposal({ chart, version: marker.version })
       : req
-        ? componentSubject(req)
+        ? componentProposal(req)
         : undefined;
-    if (!subject) {
+    if (!proposal) {
       outcomes.push({
         status: "skipped",
         message: `${port.owner}/${port.name}#${pull.number} (${marker.component} ${marker.version}) was left as is: no deploy request for it.`,
@@ -493,11 +483,11 @@ export async function recomputeOpenDeployPrs(
         // not move the default branch); a conflict reads again, for this PR and the next.
         if (n === 1) {
           shared ??= await readSnapshot(port, branches, policy);
-          return deployOnto(port, shared, subject, { open: pull, closed: [] });
+          return proposeOnSnapshot(port, shared, proposal, { open: pull, closed: [] });
         }
         shared = await readSnapshot(port, branches, policy);
         const open = (await port.pullsForBranch(pull.headRef)).find((p) => p.state === "open");
-        return deployOnto(port, shared, subject, { ...(open ? { open } : {}), closed: [] });
+        return proposeOnSnapshot(port, shared, proposal, { ...(open ? { open } : {}), closed: [] });
       }, `${marker.component} ${marker.version} on ${port.owner}/${port.name}`),
     );
   }

@@ -1,5 +1,7 @@
 // CI for a pull request: start the affected components' `pull_request` jobs, or re-use earlier results.
+import { shortSha } from "../core/sha.js";
 import { statusDescription, type BackendDeps, type GitHubRequester } from "../ci/backend.js";
+import type { CiRequest } from "../core/commands.js";
 import { changeFingerprint } from "../core/fingerprint.js";
 import { changedPathsOf, planJobs, type PlannedRun, type SkippedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
@@ -9,12 +11,8 @@ import type { Log } from "../log.js";
 import type { CommitStatus, StatusPort } from "../forge/port.js";
 import { startRun } from "./start-run.js";
 
-/** What asked for CI: a push (or open), or a command. */
-export type CiRequest =
-  | { kind: "push" }
-  | { kind: "rerun-failed" }
-  | { kind: "components"; components: string[] }
-  | { kind: "job"; job: string; components: string[] };
+/** What asked for CI: a push (or open), or a command (the command table's outcomes use it). */
+export type { CiRequest };
 
 export type { CiState } from "../core/pr-state.js";
 
@@ -61,6 +59,8 @@ export function ciComponents(report: ComponentsReport): Component[] {
 
 const FINISHED: ReadonlySet<CommitStatus["state"]> = new Set(["success", "failure", "error"]);
 
+// Long (about 120 lines): the trivial-rebase reuse and the job starts share their state; not
+// split in this change (it changed no behaviour and moved no code here).
 export async function runPullRequestCi(input: PullRequestCiInput): Promise<CiOutcome> {
   const { port, policy, pr, request, log } = input;
   const fingerprint = input.snapshot.truncated ? null : changeFingerprint(input.snapshot.files);
@@ -132,14 +132,14 @@ export async function runPullRequestCi(input: PullRequestCiInput): Promise<CiOut
           state: status.state,
           ...(status.targetUrl ? { targetUrl: status.targetUrl } : {}),
           description: statusDescription(
-            `same change as ${previous.sha.slice(0, 7)}: ${status.description ?? status.state}`,
+            `same change as ${shortSha(previous.sha)}: ${status.description ?? status.state}`,
           ),
         });
         outcome.copied.push(run.statusContext);
       } else rerun.push(run);
     }
     outcome.lines.push(
-      `This push only rebased the change or reworded commits (same patches as \`${previous.sha.slice(0, 7)}\`): ${outcome.copied.length} CI result${outcome.copied.length === 1 ? "" : "s"} copied, not re-run.`,
+      `This push only rebased the change or reworded commits (same patches as \`${shortSha(previous.sha)}\`): ${outcome.copied.length} CI result${outcome.copied.length === 1 ? "" : "s"} copied, not re-run.`,
     );
     runs = rerun;
   } else if (request.kind === "rerun-failed" && runs.length > 0) {

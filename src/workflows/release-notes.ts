@@ -1,4 +1,5 @@
 // Gathers what a deploy PR says about a release from the monorepo: the release and the one before it, and the commits and pull requests between their tags.
+import { shortSha } from "../core/sha.js";
 import type { MonorepoChange } from "../core/deploy-pr.js";
 import {
   changeOfCommit,
@@ -97,7 +98,7 @@ export async function gatherReleaseNotes(
     if (!release) {
       return {
         ok: false,
-        reason: `no release tag of ${query.component} (${shape.prefix}VERSION${shape.suffix}) points at ${query.sha.slice(0, 7)}, the commit its publish job built`,
+        reason: `no release tag of ${query.component} (${shape.prefix}VERSION${shape.suffix}) points at ${shortSha(query.sha)}, the commit its publish job built`,
       };
     }
   } else {

@@ -1,4 +1,5 @@
 // A key rotation on the config repo: ONE pull request per new key that re-seals every entry sealed to an earlier key.
+import { shortSha } from "../core/sha.js";
 import {
   parseResealTrailer,
   resealBody,
@@ -11,6 +12,7 @@ import type { ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
 import type { GitDataPort } from "../forge/git-data.js";
 import { ALREADY_ON_NEW_KEY, resealFile } from "../secrets/reseal.js";
 import type { KeyRing } from "../secrets/sealing.js";
+import { refusedWrite } from "./refused-write.js";
 
 /** Attempts when the config repo moves under the workflow (a 422 on the branch or the PR). */
 export const MAX_RESEAL_ATTEMPTS = 3;
@@ -50,15 +52,6 @@ function link(pull: DeployPull): { number: number; url: string } {
   return { number: pull.number, url: pull.url };
 }
 
-function refusedWrite(e: unknown): string | undefined {
-  const err = e as { status?: number; message?: string };
-  if (err.status === 403 || err.status === 404 || err.status === 409 || err.status === 422) {
-    const message = (err.message ?? "").split("\n")[0]?.slice(0, 200) ?? "";
-    return `GitHub refused the write (HTTP ${err.status}${message ? `: ${message}` : ""})`;
-  }
-  return undefined;
-}
-
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -83,7 +76,7 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
   if (tip && parseResealTrailer(tip.message) !== keyId) {
     return {
       status: "refused",
-      message: `\`${branch}\` on ${where} has a commit monobot did not write (${tip.sha.slice(0, 7)}), so monobot does not add to it; delete the branch${open ? ` and close #${open.number}` : ""}, and the next push re-seals again.`,
+      message: `\`${branch}\` on ${where} has a commit monobot did not write (${shortSha(tip.sha)}), so monobot does not add to it; delete the branch${open ? ` and close #${open.number}` : ""}, and the next push re-seals again.`,
       ...(open ? { pull: link(open) } : {}),
     };
   }
@@ -143,7 +136,7 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
     return {
       status: changed ? "updated" : "unchanged",
       message: changed
-        ? `updated ${where}#${open.number}: it re-seals ${count} to key ${keyId}${commitSha ? ` (brought up to date with ${base.name} ${base.sha.slice(0, 7)})` : ""}.`
+        ? `updated ${where}#${open.number}: it re-seals ${count} to key ${keyId}${commitSha ? ` (brought up to date with ${base.name} ${shortSha(base.sha)})` : ""}.`
         : `${where}#${open.number} re-seals ${count} to key ${keyId} already.`,
       pull: link(open),
       ...(commitSha ? { commitSha } : {}),

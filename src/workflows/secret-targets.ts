@@ -4,9 +4,9 @@ import { secretSourceRefusal } from "../core/secret-sources.js";
 import { checkSecretsFile, targetsOf, type SecretTarget } from "../core/secrets-file.js";
 import { contentKey, type ChangeSnapshot, type SecretTargetStatus } from "../core/types.js";
 import type { ClientFactory } from "../forge/factory.js";
-import type { Services } from "../handlers/handler.js";
 import { keyIdsOf, type KeyRing } from "../secrets/sealing.js";
 import type { SealedSecretsFacts } from "./evaluate-change.js";
+import type { Services } from "./job-context.js";
 
 /**
  * Targets looked up per event, at most. Each costs up to four requests the first time its

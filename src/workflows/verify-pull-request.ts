@@ -61,6 +61,8 @@ export interface VerifyOutcome {
   ciAllowed: boolean;
 }
 
+// Long (about 140 lines): one pass over the checks in the order their check runs are posted;
+// not split in this change (it changed no behaviour and moved no code here).
 export async function verifyPullRequest(
   port: VerifyPort,
   req: VerifyRequest,

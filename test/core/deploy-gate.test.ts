@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  gateCheck,
+  deployGateForPull,
   gateScope,
   isOwnDeployPull,
   mayDeployAnyway,
@@ -128,9 +128,9 @@ const held: GateScope = {
   truncated: false,
 };
 
-describe("gateCheck", () => {
+describe("deployGateForPull", () => {
   it("passes a pull request it does not hold, even inside a freeze", () => {
-    const r = gateCheck({
+    const r = deployGateForPull({
       freeze: WEEKEND,
       now: SATURDAY,
       headSha: HEAD,
@@ -140,7 +140,7 @@ describe("gateCheck", () => {
   });
 
   it("fails inside a freeze and lists the files it holds", () => {
-    const r = gateCheck({ freeze: WEEKEND, now: SATURDAY, headSha: HEAD, scope: held });
+    const r = deployGateForPull({ freeze: WEEKEND, now: SATURDAY, headSha: HEAD, scope: held });
     expect(r.conclusion).toBe("failure");
     expect(r.summary).toContain("- `charts/aether/values.yaml` (the chart `charts/aether`)");
   });
@@ -154,7 +154,7 @@ describe("gateCheck", () => {
         kind: "chart" as const,
       })),
     };
-    const r = gateCheck({ freeze: WEEKEND, now: SATURDAY, headSha: HEAD, scope: many });
+    const r = deployGateForPull({ freeze: WEEKEND, now: SATURDAY, headSha: HEAD, scope: many });
     expect(r.summary).toContain("- `c/f09.yaml`");
     expect(r.summary).not.toContain("c/f10.yaml");
     expect(r.summary).toContain("- and 2 more");
@@ -165,7 +165,7 @@ describe("gateCheck", () => {
     ["the head in another case", HEAD.toUpperCase(), "neutral"],
     ["an older head", OTHER, "failure"],
   ])("applies an override for %s", (_what, sha, conclusion) => {
-    const r = gateCheck({
+    const r = deployGateForPull({
       freeze: WEEKEND,
       now: SATURDAY,
       headSha: HEAD,
@@ -179,7 +179,7 @@ describe("gateCheck", () => {
   });
 
   it("tells the user who may override: an admin", () => {
-    const r = gateCheck({ freeze: WEEKEND, now: SATURDAY, headSha: HEAD, scope: held });
+    const r = deployGateForPull({ freeze: WEEKEND, now: SATURDAY, headSha: HEAD, scope: held });
     expect(r.summary).toContain("an admin of this repository comments `/deploy-anyway REASON`");
   });
 });

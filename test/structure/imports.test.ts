@@ -1,5 +1,6 @@
 // The layout's rules, checked on the source: no import circles outside the sandbox, and no module
-// importing upward (the core imports nothing of the shell; nothing imports the app or main).
+// importing upward (the core imports nothing of the shell; nothing imports the app or main; a
+// handler imports no other handler and a workflow no handler).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,5 +60,28 @@ describe("the source layout", () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it("keeps handlers apart: a handler imports no other handler, a workflow no handler", () => {
+    // handlers/handler.ts is what a handler is (not a handler); the registry lists them all.
+    const allowed = (from: string, to: string) =>
+      from === "handlers/index.ts" || to === "handlers/handler.ts";
+    const crossing: string[] = [];
+    for (const [file, deps] of graph) {
+      const from = name(file);
+      const shell = from.startsWith("handlers/") || from.startsWith("workflows/");
+      if (!shell) continue;
+      for (const dep of deps) {
+        const to = name(dep);
+        if (!to.startsWith("handlers/")) continue;
+        if (from.startsWith("workflows/") || !allowed(from, to)) crossing.push(`${from} -> ${to}`);
+      }
+    }
+    expect(crossing).toEqual([]);
+  });
+
+  it("keeps the job context out of handlers/: workflows take it from workflows/job-context.ts", () => {
+    const context = graph.get(resolve(SRC, "workflows/job-context.ts")) ?? [];
+    expect(context.map(name).filter((to) => to.startsWith("handlers/"))).toEqual([]);
   });
 });

@@ -1,13 +1,13 @@
-// One provisioning run and its check run: once per delivery, a run left in progress taken over, errors reported.
+// One sync run and its check run: once per delivery, a run left in progress taken over, errors reported.
 import { beforeAll, describe, expect, it } from "vitest";
 import { SECRETS_SYNC_CHECK } from "../../src/core/secrets-provisioning.js";
 import type { CheckRunRecord } from "../../src/forge/port.js";
 import { keyRing, newPrivateKey, sodiumReady, type KeyRing } from "../../src/secrets/sealing.js";
 import {
-  provisionSecrets,
-  type ProvisionPort,
-  type ProvisionRequest,
-} from "../../src/workflows/provision-secrets.js";
+  syncSecretsChecked,
+  type SyncSecretsCheckedPort,
+  type SyncSecretsCheckedRequest,
+} from "../../src/workflows/sync-secrets-checked.js";
 import { sealedEntry } from "../helpers/sealed-secrets.js";
 
 let ring: KeyRing;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 function fakeChecks(existing: CheckRunRecord[] = []) {
   const created: unknown[] = [];
   const updates: { id: number; input: unknown }[] = [];
-  const port: ProvisionPort = {
+  const port: SyncSecretsCheckedPort = {
     listCheckRuns: () => Promise.resolve(existing),
     createCheckRun: (input) => {
       created.push(input);
@@ -33,7 +33,9 @@ function fakeChecks(existing: CheckRunRecord[] = []) {
   return { port, created, updates };
 }
 
-function request(over: Partial<ProvisionRequest> = {}): ProvisionRequest & { asked: string[] } {
+function request(
+  over: Partial<SyncSecretsCheckedRequest> = {},
+): SyncSecretsCheckedRequest & { asked: string[] } {
   const asked: string[] = [];
   return {
     path: "secrets.yml",
@@ -62,18 +64,18 @@ const run = (status: string, externalId = "d-1.secrets"): CheckRunRecord => ({
   externalId,
 });
 
-describe("provisionSecrets", () => {
+describe("syncSecretsChecked", () => {
   it("does nothing for a delivery whose check run is completed", async () => {
     const { port, created, updates } = fakeChecks([run("completed")]);
     const req = request();
-    expect(await provisionSecrets(port, req)).toEqual({ status: "already-done", checkRunId: 7 });
+    expect(await syncSecretsChecked(port, req)).toEqual({ status: "already-done", checkRunId: 7 });
     expect([created, updates, req.asked]).toEqual([[], [], []]);
   });
 
   it("takes over a check run left in progress, and completes it", async () => {
     const { port, created, updates } = fakeChecks([run("in_progress"), run("completed", "other")]);
     const req = request();
-    const out = await provisionSecrets(port, req);
+    const out = await syncSecretsChecked(port, req);
     expect(out.status).toBe("done");
     expect(created).toEqual([]);
     expect(req.asked).toEqual(["acme/api"]);
@@ -91,7 +93,7 @@ describe("provisionSecrets", () => {
   it("reports a missing key as a failure, without asking any target", async () => {
     const { port, created, updates } = fakeChecks();
     const req = request({ keys: undefined });
-    await provisionSecrets(port, req);
+    await syncSecretsChecked(port, req);
     expect(created).toEqual([
       expect.objectContaining({ status: "in_progress", externalId: "d-1.secrets" }),
     ]);
@@ -111,7 +113,7 @@ describe("provisionSecrets", () => {
     };
     const log = { debug: fail, info: fail, warn: fail, error: fail, child: () => log };
     const req = request({ log, portFor: () => Promise.reject(new Error("unreachable")) });
-    await expect(provisionSecrets(port, req)).rejects.toThrow(TypeError);
+    await expect(syncSecretsChecked(port, req)).rejects.toThrow(TypeError);
     const output = JSON.stringify(updates[0]?.input);
     expect(output).toContain("TypeError, HTTP 500");
     expect(output).not.toContain("ghs_abc");

@@ -1,4 +1,4 @@
-// One provisioning run: the sync of the secrets file, reported as the monobot/secrets-sync check run, once per delivery.
+// One sync run: the sync of the secrets file, reported as the monobot/secrets-sync check run, once per delivery.
 import {
   noKeyCheckOutput,
   SECRETS_SYNC_CHECK,
@@ -12,12 +12,12 @@ import { silentLog, type Log } from "../log.js";
 import type { KeyRing } from "../secrets/sealing.js";
 import { syncSecrets, type SyncSecretsRequest } from "./sync-secrets.js";
 
-export type ProvisionPort = Pick<
+export type SyncSecretsCheckedPort = Pick<
   ReportWriter,
   "listCheckRuns" | "createCheckRun" | "updateCheckRun"
 >;
 
-export interface ProvisionRequest {
+export interface SyncSecretsCheckedRequest {
   /** The secrets file's path (policy `secrets.file`). */
   path: string;
   /** The commit the check run goes on: the push's, or the default branch head. */
@@ -37,7 +37,7 @@ export interface ProvisionRequest {
   log?: Log;
 }
 
-export type ProvisionOutcome =
+export type SyncSecretsCheckedOutcome =
   | { status: "already-done"; checkRunId: number }
   | { status: "done"; checkRunId: number; output: SyncCheckOutput; report?: SecretSyncReport };
 
@@ -53,10 +53,10 @@ function errorWords(e: unknown): string {
  * external id that is completed means the work was done: nothing is written again. One left in
  * progress (the process stopped during the sync) is taken over and completed.
  */
-export async function provisionSecrets(
-  port: ProvisionPort,
-  req: ProvisionRequest,
-): Promise<ProvisionOutcome> {
+export async function syncSecretsChecked(
+  port: SyncSecretsCheckedPort,
+  req: SyncSecretsCheckedRequest,
+): Promise<SyncSecretsCheckedOutcome> {
   const log = req.log ?? silentLog;
   const runs = await port.listCheckRuns(req.sha);
   const mine = runs.find((r) => r.name === SECRETS_SYNC_CHECK && r.externalId === req.externalId);
@@ -113,7 +113,7 @@ export async function provisionSecrets(
 
 /** The rotation never fails the sync's report: its error becomes a sentence. */
 export async function rotateSafely(
-  req: Pick<ProvisionRequest, "rotate">,
+  req: Pick<SyncSecretsCheckedRequest, "rotate">,
   log: Log,
 ): Promise<string | undefined> {
   if (!req.rotate) return undefined;

@@ -1,0 +1,87 @@
+// What one PR comment's commands add up to: decided in one pure step from what was read up front.
+import { mayRunCommand, needsPermission, type ActorFacts } from "./command-access.js";
+import {
+  commandTable,
+  type BumpLevel,
+  type CiRequest,
+  type CommandSpec,
+  type ParsedCommand,
+} from "./commands.js";
+import type { Policy } from "./policy.js";
+import type { Approval } from "./pr-state.js";
+
+/** What the comment job does, in this order: bumps, the gate, the verification, the reply. */
+export interface CommentDecision {
+  replies: string[];
+  ci?: CiRequest;
+  approval?: Approval;
+  bumps: { level: BumpLevel; names: string[] }[];
+  /** `/deploy-anyway`'s reason: the override is recorded and the gate evaluated again. */
+  deployAnyway?: string;
+}
+
+export interface CommentFacts {
+  policy: Policy;
+  pr: { headSha: string; open: boolean };
+  actor: ActorFacts;
+}
+
+/** The table rows of the commands this comment's job answers (others have jobs of their own). */
+function answeredHere(commands: readonly ParsedCommand[]): [ParsedCommand, CommandSpec][] {
+  return commands.flatMap((command) => {
+    const spec = commandTable.find((c) => c.name === command.name);
+    return spec && spec.answeredBy === "comment"
+      ? [[command, spec] as [ParsedCommand, CommandSpec]]
+      : [];
+  });
+}
+
+/** Whether the commenter's repository permission must be read before deciding. */
+export function commentNeedsPermission(
+  commands: readonly ParsedCommand[],
+  actor: Pick<ActorFacts, "login" | "association">,
+  policy: Policy,
+): boolean {
+  return answeredHere(commands).some(([, spec]) => needsPermission(spec, actor, policy));
+}
+
+/** Two CI requests in one comment: the wider one wins. */
+function widerCi(a: CiRequest | undefined, b: CiRequest): CiRequest {
+  if (!a) return b;
+  if (a.kind === "rerun-failed" || b.kind === "rerun-failed") return { kind: "rerun-failed" };
+  if (a.kind === "push" || b.kind === "push") return { kind: "push" };
+  return b;
+}
+
+/**
+ * Each command's outcome (from its table row) for a commenter who may use it, a short reason for
+ * one who may not; parse errors come first. On a closed pull request nothing runs, and it says so.
+ */
+export function decideComment(
+  parsed: { commands: readonly ParsedCommand[]; errors: readonly string[] },
+  facts: CommentFacts,
+): CommentDecision {
+  const decision: CommentDecision = { replies: [...parsed.errors], bumps: [] };
+  const outcomeFacts = { policy: facts.policy, pr: facts.pr, user: facts.actor.login };
+  for (const [command, spec] of answeredHere(parsed.commands)) {
+    const access = mayRunCommand(spec, facts.actor, facts.policy);
+    if (!access.allowed) {
+      decision.replies.push(access.reason);
+      continue;
+    }
+    const outcome = spec.outcome(command, outcomeFacts);
+    if (outcome.reply) decision.replies.push(outcome.reply);
+    if (outcome.ci) decision.ci = widerCi(decision.ci, outcome.ci);
+    if (outcome.approval) decision.approval = outcome.approval;
+    if (outcome.bump) decision.bumps.push(outcome.bump);
+    if (outcome.deployAnyway !== undefined) decision.deployAnyway = outcome.deployAnyway;
+  }
+  if (facts.pr.open) return decision;
+  const acts = decision.ci || decision.bumps.length > 0 || decision.deployAnyway !== undefined;
+  return {
+    replies: acts
+      ? [...decision.replies, "this pull request is closed: nothing was run."]
+      : decision.replies,
+    bumps: [],
+  };
+}

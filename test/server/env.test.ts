@@ -23,7 +23,9 @@ describe("readServerEnv", () => {
       concurrency: 16,
       redisLockSeconds: 5,
     });
-    expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "30" }).redisLockSeconds).toBe(30);
+    expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "30" }).redisLockSeconds).toBe(
+      30,
+    );
     expect(readServerEnv(good()).journal).toBe(true);
     expect(readServerEnv({ ...good(), MONOBOT_JOURNAL: "off" }).journal).toBe(false);
   });

@@ -1,0 +1,192 @@
+// The environments flow through the real app against the sandbox: a merge that moves pins records
+// Deployments and dispatches verification; results, outside statuses and the soak settle them.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import nock from "nock";
+import { waitUntil } from "../../src/demo.js";
+import { CONFIG, startDeployWorld, type DeployWorld } from "../helpers/deploy-world.js";
+
+const EXAMPLE = "examples/config-repo-fleet";
+const FLEET = "fleet/aether/fleet.yaml";
+
+function exampleFiles(soak: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(EXAMPLE, path)] = readFileSync(path, "utf8");
+    }
+  };
+  walk(EXAMPLE);
+  let policy = out[".github/monobot.yml"] as string;
+  policy =
+    soak === undefined
+      ? policy.replace(/\n\s*soak: 30m/, "")
+      : policy.replace("soak: 30m", `soak: ${soak}`);
+  out[".github/monobot.yml"] = policy.replace(
+    'inputs: { environment: "{environment}", version: "{version}" }',
+    'inputs: { environment: "{environment}", component: "{component}", version: "{version}" }',
+  );
+  out[".github/workflows/api-tests.yml"] = [
+    "name: api tests",
+    "run-name: ${{ inputs.monobot_run_id }}",
+    "on:",
+    "  workflow_dispatch:",
+    "    inputs:",
+    "      environment: { required: true }",
+    "      component: { required: true }",
+    "      version: { required: true }",
+    "      monobot_run_id: { required: true }",
+    "jobs: {}",
+    "",
+  ].join("\n");
+  return out;
+}
+
+type Dep = Record<string, unknown> & {
+  id: number;
+  environment: string;
+  payload: Record<string, unknown>;
+  statuses: Array<Record<string, unknown>>;
+};
+
+describe("environments: record, verify, settle (the app against the sandbox)", () => {
+  let world: DeployWorld;
+  beforeEach(() => {
+    nock.enableNetConnect("127.0.0.1");
+  });
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  const deployments = () => world.sandbox.deployments(CONFIG) as Dep[];
+  const fleet = () => world.sandbox.readFile(CONFIG, "main", FLEET) as string;
+
+  it("a merge moving staging's pin: one Deployment in progress, api-tests dispatched; success settles it; the push again duplicates nothing", async () => {
+    world = await startDeployWorld({ config: exampleFiles(undefined) });
+    const merged = await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace('tag: "1.3.0"', 'tag: "1.4.0"') },
+      "Deploy roc-api 1.4.0",
+    );
+    expect(world.errors()).toEqual([]);
+    const [d, ...rest] = deployments();
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({
+      environment: "staging",
+      sha: merged,
+      task: "deploy",
+      payload: { component: "roc-api", version: "1.4.0", chart: "charts/roc-api" },
+      production_environment: false,
+    });
+    expect(d?.statuses[0]).toMatchObject({ state: "in_progress" });
+    const dispatches = world.sandbox.workflowDispatches(CONFIG);
+    expect(dispatches.map((x) => x.inputs)).toEqual([
+      expect.objectContaining({ environment: "staging", component: "roc-api", version: "1.4.0" }),
+    ]);
+    expect(world.sandbox.statuses(CONFIG, merged).map((s) => s.context)).toEqual([
+      "ci/roc-api/api-tests@staging",
+    ]);
+
+    // The same push under another delivery id: the deployment is found, nothing is written.
+    const before = world.sandbox.mark();
+    const parent = (await world.configCommit(merged)).parents[0] as string;
+    await world.deliver(
+      world.sandbox.events.push({
+        repo: CONFIG,
+        ref: "refs/heads/main",
+        before: parent,
+        after: merged,
+      }),
+    );
+    const writes = world.sandbox
+      .requests({ since: before })
+      .filter(
+        (r) => r.method !== "GET" && r.path !== "/graphql" && !r.path.includes("access_tokens"),
+      );
+    expect(writes).toEqual([]);
+    expect(deployments()).toHaveLength(1);
+    expect(world.sandbox.workflowDispatches(CONFIG)).toHaveLength(1);
+
+    await world.completeRun(CONFIG, "api-tests.yml", "success");
+    expect(world.errors()).toEqual([]);
+    expect(deployments()[0]?.statuses[0]).toMatchObject({
+      state: "success",
+      description: "verified and soaked",
+    });
+    expect(world.sandbox.violations()).toEqual([]);
+  });
+
+  it("a failed verification sets failure and comments once on the merged PR, naming the run", async () => {
+    world = await startDeployWorld({ config: exampleFiles(undefined) });
+    // The config repo's first pull request.
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace("image: { tag: 2.1.0 }", "image: { tag: 2.2.0 }") },
+      "Deploy web 2.2.0",
+    );
+    const { event } = await world.completeRun(CONFIG, "api-tests.yml", "failure");
+    expect(deployments()[0]?.statuses[0]).toMatchObject({ state: "failure" });
+    const pulls = [1];
+    const comments = world.sandbox.comments(CONFIG, pulls[0] as number);
+    expect(comments).toHaveLength(1);
+    expect(String(comments[0]?.body)).toContain("web 2.2.0 failed verification in staging");
+    expect(String(comments[0]?.body)).toContain("`ci/web/api-tests@staging`: [the run](");
+    // The result again: still one comment, no second failure status.
+    await world.deliver(event);
+    expect(world.sandbox.comments(CONFIG, pulls[0] as number)).toHaveLength(1);
+    expect(deployments()[0]?.statuses.filter((s) => s.state === "failure")).toHaveLength(1);
+    expect(world.errors()).toEqual([]);
+  });
+
+  it("a deployment status from someone else is the verdict (production has no verify jobs)", async () => {
+    world = await startDeployWorld({ config: exampleFiles(undefined) });
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace('tag: "1.2.3"', 'tag: "1.3.0"') },
+      "Promote roc-api 1.3.0 to production",
+    );
+    const d = deployments()[0] as Dep;
+    expect(d).toMatchObject({ environment: "production", production_environment: true });
+    expect(d.statuses[0]).toMatchObject({ state: "in_progress" });
+    expect(world.sandbox.workflowDispatches(CONFIG)).toEqual([]);
+    world.sandbox.setDeploymentStatus(CONFIG, d.id, {
+      state: "success",
+      user: "alice",
+      description: "Argo CD: healthy",
+    });
+    await world.deliver(
+      world.sandbox.events.deploymentStatus({ repo: CONFIG, deploymentId: d.id }),
+    );
+    expect(deployments()[0]?.statuses[0]).toMatchObject({
+      state: "success",
+      description: "verified and soaked",
+    });
+    // monobot's own status comes back as a webhook too: it is not a verdict.
+    const mark = world.sandbox.mark();
+    await world.deliver(
+      world.sandbox.events.deploymentStatus({ repo: CONFIG, deploymentId: d.id }),
+    );
+    expect(world.sandbox.requests({ since: mark })).toEqual([]);
+    expect(world.errors()).toEqual([]);
+  });
+
+  it("the soak is a timer: verified -> in progress until it fires -> success", async () => {
+    world = await startDeployWorld({ config: exampleFiles("1s") });
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace('tag: "1.3.0"', 'tag: "1.4.0"') },
+      "Deploy roc-api 1.4.0",
+    );
+    await world.completeRun(CONFIG, "api-tests.yml", "success");
+    expect(deployments()[0]?.statuses[0]).toMatchObject({ state: "in_progress" });
+    expect(String(deployments()[0]?.statuses[0]?.description)).toMatch(/^verified; soaking until /);
+    await waitUntil(() => deployments()[0]?.statuses[0]?.state === "success" || undefined, {
+      timeoutMs: 15_000,
+      what: "the end of the soak",
+    });
+    expect(world.errors()).toEqual([]);
+  });
+});

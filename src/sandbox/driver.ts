@@ -1,5 +1,11 @@
 // The sandbox's driver: start a fake GitHub in-process, seed it, act as users, inject faults, deliver webhooks.
-import { addDeploymentStatus, deploymentJson, deploymentStatusJson } from "./deployments.js";
+import {
+  addDeploymentStatus,
+  createDeployment,
+  deploymentJson,
+  deploymentStatusJson,
+  type NewDeployment,
+} from "./deployments.js";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { createControlHandler } from "./control.js";
@@ -683,6 +689,12 @@ export class Sandbox {
       ...deploymentJson(this.view, r, d),
       statuses: [...d.statuses].reverse().map((s) => deploymentStatusJson(this.view, r, d, s)),
     }));
+  }
+
+  /** Creates a deployment as a user (a hold someone records, a deploy made by hand); returns its id. */
+  createDeployment(repo: string, input: NewDeployment & { user: string }): number {
+    const r = this.repo(repo);
+    return createDeployment(this.state, r, this.state.requireUser(input.user), input).id;
   }
 
   /** Posts a deployment status as a user (Argo CD's notifications, a person): the outside verdict. */

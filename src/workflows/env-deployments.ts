@@ -2,7 +2,7 @@
 // jobs, and settle it from their results or an outside deployment status (success after the soak,
 // failure with one comment on the merged PR).
 import type { BackendDeps } from "../ci/backend.js";
-import { configRepoComponents, expandEnvironmentPins, pinFiles } from "../core/env-matrix.js";
+import { pinFiles } from "../core/env-matrix.js";
 import { changedPins, type PinChange } from "../core/env-pin-edits.js";
 import { DEPLOY_TASK, type DeploymentRecord } from "../core/env-record.js";
 import { failureComment, failureMarker, verificationVerdict } from "../core/env-verdict.js";
@@ -17,6 +17,7 @@ import type { Policy } from "../core/policy.js";
 import type { GitHubRepo } from "../forge/github.js";
 import { jobSpec } from "../runtime/job.js";
 import type { JobContext, RepoRef } from "./job-context.js";
+import { environmentPinsAt, promote } from "./promote.js";
 import { startRun } from "./start-run.js";
 
 export const ENV_FLOW_HANDLER = "env-flow";
@@ -63,18 +64,7 @@ async function policyAt(port: GitHubRepo, sha: string): Promise<Policy | undefin
 
 /** The pins `before..after` moved to a version, read with two batched reads. */
 async function movedPins(port: GitHubRepo, policy: Policy, before: string, after: string) {
-  const paths = await port.paths(after);
-  const charts = paths.filter((p) => p === "Chart.yaml" || p.endsWith("/Chart.yaml"));
-  const chartTexts = await port.readFiles(charts.map((path) => ({ sha: after, path })));
-  const files = new Map<string, string>();
-  for (const path of charts) {
-    const text = chartTexts.get(`${after}:${path}`);
-    if (typeof text === "string") files.set(path, text);
-  }
-  const pins = expandEnvironmentPins(
-    policy.deploy.environments,
-    configRepoComponents(policy, files),
-  );
+  const pins = await environmentPinsAt(port, policy, after);
   const wanted = pinFiles(pins);
   const texts = await port.readFiles(
     wanted.flatMap((path) => [
@@ -272,23 +262,43 @@ async function soak(
   );
 }
 
-/** The soak ended: a deployment not failed meanwhile becomes `success`. */
+/** The soak ended: a deployment not failed meanwhile becomes `success`, then is promoted on. */
 export async function finishSoak(spec: SoakedSpec, context: JobContext): Promise<void> {
-  const port = await context.services.clients.forRepo(
-    spec.repo.owner,
-    spec.repo.name,
-    context.installationId,
-  );
+  const { services, log } = context;
+  const { owner, name } = spec.repo;
+  const port = await services.clients.forRepo(owner, name, context.installationId);
   const d = await deploymentAt(port, spec.sha, spec.environment, spec.component);
   if (!d || d.id !== spec.deploymentId) return;
   if (d.state === "failure" || d.state === "error" || d.state === "inactive") return;
-  if (d.state !== "success" || !d.description?.startsWith("verified and soaked")) {
-    await port.setDeploymentStatus(d.id, { state: "success", description: "verified and soaked" });
+  const policy = await policyAt(port, spec.sha);
+  const env = policy && findEnvironment(policy.deploy.environments, spec.environment);
+  const soak = env?.verify?.soak;
+  const verified = `verified${soak ? ` and soaked ${soak}` : ""}`;
+  if (d.state !== "success" || d.description !== verified) {
+    await port.setDeploymentStatus(d.id, { state: "success", description: verified });
   }
-  context.log.info(
+  log.info(
     { environment: spec.environment, component: spec.component, deployment: d.id },
     "deployment verified",
   );
+  if (!policy) return;
+  const config = await services.clients.configRepo(owner, name, context.installationId);
+  const outcome = await promote({
+    port,
+    config,
+    policy,
+    deployment: { ...d, state: "success" },
+    ...(soak ? { soak } : {}),
+    log,
+  });
+  log.info({ environment: spec.environment, component: spec.component, outcome }, "promotion");
+  if (outcome.kind === "held" || outcome.kind === "refused") {
+    const why =
+      outcome.kind === "held"
+        ? `promotion to ${outcome.environment} held: ${outcome.reason}`
+        : `no promotion: ${outcome.reason}`;
+    await port.setDeploymentStatus(d.id, { state: "success", description: `${verified}; ${why}` });
+  }
 }
 
 async function fail(

@@ -63,6 +63,23 @@ describe("environments: record, verify, settle (the app against the sandbox)", (
 
   const deployments = () => world.sandbox.deployments(CONFIG) as Dep[];
   const fleet = () => world.sandbox.readFile(CONFIG, "main", FLEET) as string;
+  const openPull = (branch: string) => {
+    for (let n = 1; n < 50; n++) {
+      try {
+        const p = world.sandbox.pullRequest(CONFIG, n) as unknown as {
+          number: number;
+          state: string;
+          title: string;
+          body: string;
+          head: { ref: string };
+        };
+        if (p.state === "open" && p.head.ref === branch) return p;
+      } catch {
+        break;
+      }
+    }
+    throw new Error(`no open pull request from ${branch}`);
+  };
 
   it("a merge moving staging's pin: one Deployment in progress, api-tests dispatched; success settles it; the push again duplicates nothing", async () => {
     world = await startDeployWorld({ config: exampleFiles(undefined) });
@@ -114,9 +131,93 @@ describe("environments: record, verify, settle (the app against the sandbox)", (
     expect(world.errors()).toEqual([]);
     expect(deployments()[0]?.statuses[0]).toMatchObject({
       state: "success",
-      description: "verified and soaked",
+      description: "verified",
     });
+
+    // The promotion PR: production's pin only, with the evidence.
+    const pr = openPull("monobot/promote-roc-api-production");
+    expect(pr.title).toBe("Promote roc-api 1.4.0 to production");
+    expect(pr.body).toContain("Supersedes roc-api 1.2.3 in production.");
+    expect(pr.body).toContain("`ci/roc-api/api-tests@staging`: success");
+    const proposed = world.sandbox.readFile(
+      CONFIG,
+      "monobot/promote-roc-api-production",
+      FLEET,
+    ) as string;
+    expect(proposed).toBe(
+      fleet().replace(/(replicaCount: 5\n\s+image:\n\s+tag: )"1\.2\.3"/, '$1"1.4.0"'),
+    );
+
+    // Merged: production records its Deployment; an outside success settles it; it is the last.
+    const before2 = world.sandbox.branchSha(CONFIG, "main") as string;
+    const mergedPromotion = world.sandbox.mergePullRequest(CONFIG, pr.number, {
+      user: "alice",
+      method: "squash",
+    });
+    await world.deliver(
+      world.sandbox.events.push({
+        repo: CONFIG,
+        ref: "refs/heads/main",
+        before: before2,
+        after: mergedPromotion,
+      }),
+    );
+    const prod = deployments()[0] as Dep;
+    expect(prod).toMatchObject({ environment: "production", payload: { version: "1.4.0" } });
+    world.sandbox.setDeploymentStatus(CONFIG, prod.id, { state: "success", user: "alice" });
+    await world.deliver(
+      world.sandbox.events.deploymentStatus({ repo: CONFIG, deploymentId: prod.id }),
+    );
+    expect(deployments()[0]?.statuses[0]).toMatchObject({ state: "success" });
+    expect(world.errors()).toEqual([]);
     expect(world.sandbox.violations()).toEqual([]);
+  });
+
+  it("a newer version verified upstream replaces the pending one in the same PR; a hold stops it", async () => {
+    world = await startDeployWorld({ config: exampleFiles(undefined) });
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace('tag: "1.3.0"', 'tag: "1.4.0"') },
+      "roc-api 1.4.0",
+    );
+    await world.completeRun(CONFIG, "api-tests.yml", "success");
+    const first = openPull("monobot/promote-roc-api-production");
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace('tag: "1.4.0"', 'tag: "1.5.0"') },
+      "roc-api 1.5.0",
+    );
+    await world.completeRun(CONFIG, "api-tests.yml", "success", (i) => i.version === "1.5.0");
+    const second = openPull("monobot/promote-roc-api-production");
+    expect(second.number).toBe(first.number);
+    expect(second.title).toBe("Promote roc-api 1.5.0 to production");
+    expect(second.body).toContain("Replaces the pending promotion of 1.4.0");
+    // The older version's result again changes nothing (queue of one, newest wins).
+    await world.completeRun(CONFIG, "api-tests.yml", "success", (i) => i.version === "1.4.0");
+    expect(openPull("monobot/promote-roc-api-production").title).toBe(second.title);
+
+    // A hold on production for web: web's verified version opens no PR, and says so.
+    world.sandbox.createDeployment(CONFIG, {
+      ref: "main",
+      environment: "production",
+      task: "monobot:hold",
+      payload: { component: "web", hold: true, reason: "INC-9", by: "alice" },
+      requiredContexts: [],
+      user: "alice",
+    });
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace("image: { tag: 2.1.0 }", "image: { tag: 2.2.0 }") },
+      "web 2.2.0",
+    );
+    await world.completeRun(CONFIG, "api-tests.yml", "success", (i) => i.component === "web");
+    expect(() => openPull("monobot/promote-web-production")).toThrow();
+    const web = deployments().find((d) => d.task === "deploy" && d.payload.component === "web");
+    expect(web?.statuses[0]).toMatchObject({
+      state: "success",
+      description: "verified; promotion to production held: INC-9",
+    });
+    expect(world.errors()).toEqual([]);
   });
 
   it("a failed verification sets failure and comments once on the merged PR, naming the run", async () => {
@@ -162,7 +263,7 @@ describe("environments: record, verify, settle (the app against the sandbox)", (
     );
     expect(deployments()[0]?.statuses[0]).toMatchObject({
       state: "success",
-      description: "verified and soaked",
+      description: "verified",
     });
     // monobot's own status comes back as a webhook too: it is not a verdict.
     const mark = world.sandbox.mark();

@@ -15,6 +15,7 @@ import {
 import { planJobs, statusContext } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import type { GitHubRepo } from "../forge/github.js";
+import type { CommitStatus } from "../forge/port.js";
 import { jobSpec } from "../runtime/job.js";
 import type { JobContext, RepoRef } from "./job-context.js";
 import { environmentPinsAt, promote } from "./promote.js";
@@ -212,10 +213,11 @@ export async function settleDeployment(spec: VerdictSpec, context: JobContext): 
   const env = policy && findEnvironment(policy.deploy.environments, spec.environment);
   if (!env) return;
   const contexts = (env.verify?.jobs ?? []).map((j) => statusContext(spec.component, j, env.name));
-  const verdict = verificationVerdict(contexts, await port.statuses(spec.sha));
+  const statuses = await port.statuses(spec.sha);
+  const verdict = verificationVerdict(contexts, statuses);
   log.info({ environment: env.name, component: spec.component, verdict: verdict.kind }, "verdict");
   if (verdict.kind === "failed") await fail(port, d, version, verdict.failed, context);
-  else if (verdict.kind === "verified") await soak(port, d, spec, context, env);
+  else if (verdict.kind === "verified") await soak(port, d, spec, context, env, statuses);
 }
 
 async function soak(
@@ -224,6 +226,7 @@ async function soak(
   spec: VerdictSpec,
   context: JobContext,
   known?: EnvironmentConfig,
+  statuses?: CommitStatus[],
 ): Promise<void> {
   const env =
     known ??
@@ -240,7 +243,7 @@ async function soak(
     component: spec.component,
   };
   if (ms === 0) {
-    await finishSoak(soaked, context);
+    await finishSoak(soaked, context, { deployment: d, ...(statuses ? { statuses } : {}) });
     return;
   }
   const due = context.services.now().getTime() + ms;
@@ -263,11 +266,17 @@ async function soak(
 }
 
 /** The soak ended: a deployment not failed meanwhile becomes `success`, then is promoted on. */
-export async function finishSoak(spec: SoakedSpec, context: JobContext): Promise<void> {
+export async function finishSoak(
+  spec: SoakedSpec,
+  context: JobContext,
+  known?: { deployment: DeploymentRecord; statuses?: CommitStatus[] },
+): Promise<void> {
   const { services, log } = context;
   const { owner, name } = spec.repo;
   const port = await services.clients.forRepo(owner, name, context.installationId);
-  const d = await deploymentAt(port, spec.sha, spec.environment, spec.component);
+  // Without a soak the verdict's own reads are current: no second listing.
+  const d =
+    known?.deployment ?? (await deploymentAt(port, spec.sha, spec.environment, spec.component));
   if (!d || d.id !== spec.deploymentId) return;
   if (d.state === "failure" || d.state === "error" || d.state === "inactive") return;
   const policy = await policyAt(port, spec.sha);
@@ -289,6 +298,7 @@ export async function finishSoak(spec: SoakedSpec, context: JobContext): Promise
     policy,
     deployment: { ...d, state: "success" },
     ...(soak ? { soak } : {}),
+    ...(known?.statuses ? { statuses: known.statuses } : {}),
     log,
   });
   log.info({ environment: spec.environment, component: spec.component, outcome }, "promotion");

@@ -16,6 +16,7 @@ import {
 } from "../core/promotion-pr.js";
 import type { GitHubConfigRepo } from "../forge/config-repo.js";
 import type { GitHubRepo } from "../forge/github.js";
+import type { CommitStatus } from "../forge/port.js";
 import type { Log } from "../log.js";
 
 /** Every environment's pins at `sha`: the charts read once (two requests), the pins expanded. */
@@ -50,6 +51,8 @@ interface PromoteInput {
   /** The upstream deployment, verified and soaked. */
   deployment: DeploymentRecord;
   soak?: string;
+  /** The upstream commit's statuses, when the caller read them already. */
+  statuses?: CommitStatus[];
   log: Log;
 }
 
@@ -95,7 +98,7 @@ export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
     pins,
     [...applied.changed].map(([path, after]) => ({ path, before: files.get(path), after })),
   );
-  const statuses = await port.statuses(d.sha);
+  const statuses = input.statuses ?? (await port.statuses(d.sha));
   const contexts = (from.verify?.jobs ?? []).map((j) => statusContext(component, j, from.name));
   const text: PromotionText = {
     component,

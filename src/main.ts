@@ -17,6 +17,8 @@ import { metricsPlugin } from "./server/octokit-metrics.js";
 import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
 import { secretsPublicKeyRoute } from "./server/secrets-route.js";
 import { loadKeyRing } from "./secrets/sealing.js";
+import { ActivityLog } from "./runtime/activity.js";
+import { statusPage } from "./status/index.js";
 
 async function main(): Promise<void> {
   let env;
@@ -110,7 +112,15 @@ async function main(): Promise<void> {
     ...(sealingKeys ? { sealingKeys } : {}),
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });
-  runJob = jobRunner({ handlers, services, log, metrics });
+  // Jobs this process ran, for the status page (per replica in Redis mode).
+  const activity = new ActivityLog();
+  runJob = jobRunner({
+    handlers,
+    services,
+    log,
+    metrics,
+    onFinished: (job, outcome, ms, e) => activity.record(job, outcome, ms, e),
+  });
   services.followUps.bind(queue);
   metrics.watchQueue(queue);
   await probot.load(createApp({ queue, handlers, services, metrics }));
@@ -143,6 +153,19 @@ async function main(): Promise<void> {
         log,
       })
     : undefined;
+  const status = statusPage({
+    activity,
+    queue,
+    scheduler: services.scheduler,
+    mode: runtime.mode,
+    installation: (id) => probot.auth(id),
+    ...(env.oauth ? { oauth: env.oauth } : {}),
+    ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
+    admins: env.admins,
+    ...(env.sessionSecret ? { sessionSecret: env.sessionSecret } : {}),
+    ...(env.publicUrl ? { publicUrl: env.publicUrl } : {}),
+    log,
+  });
   const { server, shutdown } = createMonobotServer({
     probot,
     queue,
@@ -150,7 +173,11 @@ async function main(): Promise<void> {
     log,
     webhookPath: env.webhookPath,
     unready: () => runtime.unready(),
-    routes: [ciCallbackRoute({ queue, env: process.env, log }), secretsPublicKeyRoute(sealingKeys)],
+    routes: [
+      ciCallbackRoute({ queue, env: process.env, log }),
+      secretsPublicKeyRoute(sealingKeys),
+      ...status.routes,
+    ],
   });
   server.listen(env.port, env.host, () => {
     const address = server.address();

@@ -22,6 +22,12 @@ export function table(
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** An instant for people ("2026-12-06 02:19 UTC"), with the exact ISO time in `datetime`. */
+export function when(iso: string): string {
+  const short = iso.length >= 16 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : iso;
+  return `<time datetime="${esc(iso)}">${esc(short)}</time>`;
+}
+
 /** A duration in words a person reads at a glance: 850 ms, 12.4 s, 3 min, 2 h. */
 export function duration(ms: number | null): string {
   if (ms === null) return "–";
@@ -49,6 +55,7 @@ main{padding:1rem 1.5rem;display:grid;gap:1rem;grid-template-columns:repeat(auto
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.75rem 1rem;overflow:auto}
 section h2{font-size:1rem;margin:.1rem 0 .5rem;display:flex;justify-content:space-between}
 section h2 a{font-size:.75rem;font-weight:normal;color:#57606a}
+section h3{font-size:.85rem;margin:.75rem 0 .25rem;color:#57606a}time{white-space:nowrap}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{font-weight:600;color:#57606a}.empty{color:#57606a;margin:.25rem 0}
 .ok{color:#1a7f37}.error{color:#cf222e}.wait{color:#9a6700}

@@ -1,6 +1,6 @@
 // The status page's views: each a pure function from a snapshot to JSON and one renderer of that JSON.
 import type { ActivityEntry } from "../runtime/activity.js";
-import { duration, esc, table } from "./html.js";
+import { duration, esc, table, when } from "./html.js";
 import {
   canSee,
   type DeployPull,
@@ -24,7 +24,7 @@ export interface StatusView<T = unknown> {
   render(data: T): string;
 }
 
-/** Recent jobs shown per view (the record keeps many more). */
+/** Rows a view shows at most (the activity record keeps many more jobs). */
 const ACTIVITY_ROWS = 50;
 
 export interface HealthData {
@@ -63,7 +63,7 @@ const health: StatusView<HealthData> = {
 <dt>Jobs run since start</dt><dd data-testid="jobs-recorded">${esc(d.jobsRecorded)}</dd>
 <dt>Errors among the last ${ACTIVITY_ROWS}</dt><dd>${esc(d.recentErrors)}</dd>
 <dt>State</dt><dd>${esc(d.mode)}</dd>
-<dt>Running since</dt><dd>${esc(d.startedAt)}</dd>
+<dt>Running since</dt><dd>${when(d.startedAt)}</dd>
 </dl>`;
   },
 };
@@ -96,7 +96,7 @@ const deploys: StatusView<DeploysData> = {
   title: "Open deploy and promotion PRs",
   access: "signed-in",
   build: (s) => ({
-    pulls: s.deployPulls.filter((p) => canSee(s, p.repository)),
+    pulls: s.deployPulls.filter((p) => canSee(s, p.repository)).slice(0, ACTIVITY_ROWS),
     error: s.deployPullsError,
   }),
   render(d) {
@@ -126,12 +126,12 @@ const schedule: StatusView<ScheduleData> = {
   title: "Next schedule fires and freeze changes",
   access: "signed-in",
   build: (s) => ({
-    fires: s.schedules.filter((f) => canSee(s, f.repository)),
-    freezes: s.freezes.filter((f) => canSee(s, f.repository)),
+    fires: s.schedules.filter((f) => canSee(s, f.repository)).slice(0, ACTIVITY_ROWS),
+    freezes: s.freezes.filter((f) => canSee(s, f.repository)).slice(0, ACTIVITY_ROWS),
   }),
   render(d) {
     const fires = d.fires.map((f) => [
-      esc(f.at),
+      when(f.at),
       esc(f.repository),
       `${esc(f.job)} / ${esc(f.component)}`,
       `<code>${esc(f.cron)}</code> ${esc(f.timezone)}`,
@@ -143,11 +143,10 @@ const schedule: StatusView<ScheduleData> = {
       esc(f.window),
     ]);
     return (
-      table(
-        ["next fire (UTC)", "repository", "job / component", "schedule"],
-        fires,
-        "No schedule.",
-      ) + table(["when", "repository", "deploy gate", "window"], freezes, "No freeze window ahead.")
+      `<h3>Scheduled jobs</h3>` +
+      table(["next fire", "repository", "job / component", "schedule"], fires, "No schedule.") +
+      `<h3>Deploy gate</h3>` +
+      table(["when", "repository", "change", "window"], freezes, "No freeze window ahead.")
     );
   },
 };
@@ -163,7 +162,7 @@ const activity: StatusView<ActivityData> = {
   build: (s) => ({ entries: s.activity.slice(0, ACTIVITY_ROWS) }),
   render(d) {
     const rows = d.entries.map((e) => [
-      esc(e.at),
+      when(e.at),
       esc(e.event),
       esc(e.repository ?? "–"),
       `<span class="${e.outcome === "success" ? "ok" : "error"}">${esc(e.outcome)}</span>`,

@@ -199,3 +199,40 @@ export class Client {
       throw new Error(`callback answered ${back.status}: ${await back.text()}`);
   }
 }
+
+/** Opens a deploy PR on acme/config whose gate failed and whose CI is pending. */
+export async function openDeployPull(w: StatusWorld): Promise<number> {
+  const { sha } = w.sandbox.pushCommit("acme/config", {
+    branch: "monobot/deploy-web",
+    files: { "charts/web/values.yaml": "image:\n  tag: 1.2.0\n" },
+    message: "web 1.2.0",
+  });
+  const pull = w.sandbox.openPullRequest("acme/config", {
+    head: "monobot/deploy-web",
+    title: "Deploy web 1.2.0",
+    user: "alice",
+  });
+  const installation = w.sandbox.repo("acme/config").installationId ?? 0;
+  const gh = request.defaults({
+    baseUrl: w.sandbox.apiBaseUrl,
+    headers: { authorization: `token ${w.sandbox.installationToken(installation)}` },
+  });
+  await gh("POST /repos/{owner}/{repo}/check-runs", {
+    owner: "acme",
+    repo: "config",
+    name: "monobot/deploy-gate",
+    head_sha: sha,
+    status: "completed",
+    conclusion: "failure",
+    output: { title: "Frozen: holiday freeze", summary: "no deploys" },
+  });
+  await gh("POST /repos/{owner}/{repo}/statuses/{sha}", {
+    owner: "acme",
+    repo: "config",
+    sha,
+    state: "pending",
+    context: "ci/web/verify",
+    description: "running",
+  });
+  return pull.number;
+}

@@ -9,6 +9,7 @@ import { benchJournal } from "./journal.js";
 import { benchRedis } from "./redis.js";
 import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
+import { benchStatusPage } from "./status-page.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
     {
       title: "Recovery: deliveries accepted, kill -9, restart on the same MONOBOT_STATE_DIR",
       run: benchRecovery,
+    },
+    {
+      title:
+        "Status page: HTML and JSON for an operator with 10,000 jobs recorded (in-process routes)",
+      run: benchStatusPage,
     },
   ];
   for (const section of sections) {

@@ -51,6 +51,7 @@ interface Cached<T> {
 export class StatusSource {
   readonly startedAt: string;
   #timeline: { at: number; value: Timeline } | undefined;
+  readonly #fires = new Map<string, number>();
   #pulls: Cached<{ pulls: DeployPull[]; error: string | null }> | undefined;
 
   constructor(private readonly deps: StatusSourceDeps) {
@@ -97,7 +98,7 @@ export class StatusSource {
   #timelineAt(now: Date): Timeline {
     const cached = this.#timeline;
     if (cached && now.getTime() - cached.at < TIMELINE_TTL_MS) return cached.value;
-    const value = timeline(this.deps.scheduler.loaded(), now);
+    const value = timeline(this.deps.scheduler.loaded(), now, this.#fires);
     this.#timeline = { at: now.getTime(), value };
     return value;
   }
@@ -148,6 +149,8 @@ export class StatusSource {
 export function timeline(
   repos: ReadonlyArray<ScheduledRepo & { jobs: readonly ScheduledJob[]; policy: Policy }>,
   now: Date,
+  /** Next fires computed before, by schedule: reused until they pass (a cron costs milliseconds). */
+  fires: Map<string, number> = new Map(),
 ): Timeline {
   const schedules: ScheduleFire[] = [];
   const freezes: FreezeChange[] = [];
@@ -156,7 +159,13 @@ export function timeline(
     const repository = `${r.owner}/${r.repo}`;
     for (const j of r.jobs) {
       try {
-        const at = nextFire(j.cron, j.timezone, j.key, now).toISOString();
+        const id = `${repository}\n${j.key}\n${j.cron}\n${j.timezone}`;
+        let next = fires.get(id);
+        if (next === undefined || next <= now.getTime()) {
+          next = nextFire(j.cron, j.timezone, j.key, now).getTime();
+          fires.set(id, next);
+        }
+        const at = new Date(next).toISOString();
         schedules.push({
           repository,
           job: j.job,

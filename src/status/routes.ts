@@ -66,8 +66,14 @@ function reply(
   type: string,
   extra: Record<string, string | string[]> = {},
 ): void {
-  res.writeHead(status, { ...securityHeaders(type), ...extra });
-  res.end(body);
+  const bytes = Buffer.from(body);
+  // One write with a known length: a page sent in pieces waits on the client's delayed ACK.
+  res.writeHead(status, {
+    ...securityHeaders(type),
+    "content-length": String(bytes.length),
+    ...extra,
+  });
+  res.end(bytes);
 }
 
 function replyJson(res: ServerResponse, status: number, body: unknown): void {

@@ -108,7 +108,7 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
   it("refreshes itself without a reload, and keeps a screenshot", async () => {
     const opal = await signedIn("opal");
     await opal.evaluate(() => {
-      (window as unknown as { notReloaded: boolean }).notReloaded = true;
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
     });
     expect(await opal.getByTestId("queue-depth").textContent()).toBe("0");
     world.queued.size = 3;
@@ -127,7 +127,7 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
       })
       .toContain("ci-result");
     expect(
-      await opal.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+      await opal.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
     ).toBe(true);
     mkdirSync(ARTIFACTS, { recursive: true });
     await opal.screenshot({ path: join(ARTIFACTS, "status-page.png"), fullPage: true });

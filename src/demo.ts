@@ -696,8 +696,6 @@ export async function runDemo(
       },
     });
     sandbox.webhookUrl = server.webhookUrl;
-    // The sandbox's authorize page approves at once as alice (an operator here).
-    sandbox.signInAs("alice");
     print(
       `▸ monobot (node dist/main.js, pid ${server.child.pid}) listening on ${server.url}, GitHub at GHE_HOST=${sandbox.host}`,
     );
@@ -705,6 +703,8 @@ export async function runDemo(
       `▸ status page at ${server.url}/ (sign in at ${server.url}/status/login: the sandbox approves as alice); JSON under ${server.url}/api/monobot/status`,
     );
     await playStory(sandbox, server, print, examplesDir, configDir);
+    // The sandbox's authorize page approves at once as alice (an operator here).
+    sandbox.signInAs("alice");
   } catch (e) {
     failure =
       e instanceof StepFailure

@@ -55,6 +55,7 @@ main{padding:1rem 1.5rem;display:grid;gap:1rem;grid-template-columns:repeat(auto
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:.75rem 1rem;overflow:auto}
 section h2{font-size:1rem;margin:.1rem 0 .5rem;display:flex;justify-content:space-between}
 section h2 a{font-size:.75rem;font-weight:normal;color:#57606a}
+#view-activity td:not(:last-child),#view-deploys td:nth-child(-n+2){white-space:nowrap}
 section h3{font-size:.85rem;margin:.75rem 0 .25rem;color:#57606a}time{white-space:nowrap}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{font-weight:600;color:#57606a}.empty{color:#57606a;margin:.25rem 0}

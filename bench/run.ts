@@ -13,6 +13,7 @@ import { benchRecovery } from "./recovery.js";
 import { benchPatterns } from "./patterns.js";
 import { benchAccess } from "./access.js";
 import { benchPromotion } from "./promotion.js";
+import { benchStatusPage } from "./status-page.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -76,6 +77,11 @@ async function main(): Promise<void> {
       title:
         "Promotion: API requests and time from a verification result to the promotion PR, as components and environments grow (sandbox log)",
       run: benchPromotion,
+    },
+    {
+      title:
+        "Status page: HTML and JSON for an operator with 10,000 jobs recorded (in-process routes)",
+      run: benchStatusPage,
     },
   ];
   for (const section of sections) {

@@ -12,6 +12,7 @@ import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
 import { benchPatterns } from "./patterns.js";
 import { benchAccess } from "./access.js";
+import { benchPromotion } from "./promotion.js";
 import { benchStatusPage } from "./status-page.js";
 
 async function main(): Promise<void> {
@@ -71,6 +72,11 @@ async function main(): Promise<void> {
       title:
         "Access: API requests of one monobot/access evaluation as rules, teams and changed files grow (counted by the port)",
       run: benchAccess,
+    },
+    {
+      title:
+        "Promotion: API requests and time from a verification result to the promotion PR, as components and environments grow (sandbox log)",
+      run: benchPromotion,
     },
     {
       title:

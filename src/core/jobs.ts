@@ -76,6 +76,8 @@ export interface PlanContext {
   pr?: number;
   /** Component name -> version (from its VERSION file), for `{version}`. */
   versions?: Readonly<Record<string, string>>;
+  /** `deployed` jobs: the environment the version reached, for `{environment}` and the run id. */
+  environment?: string;
 }
 
 export interface PlanInput {
@@ -99,9 +101,15 @@ export interface JobPlan {
   skipped: SkippedRun[];
 }
 
-/** The status context a job reports as for a component. */
-export function statusContext(component: string, job: string): string {
-  return `ci/${component}/${job}`;
+/**
+ * The status context a job reports as for a component: `ci/{component}/{job}`, and for a
+ * `deployed` job `ci/{component}/{job}@{environment}`, since one merge may move several
+ * environments' pins and each verification is its own.
+ */
+export function statusContext(component: string, job: string, environment?: string): string {
+  return environment === undefined
+    ? `ci/${component}/${job}`
+    : `ci/${component}/${job}@${environment}`;
 }
 
 /** Whether a template runs for a component: its `components` globs match the name or the folder. */
@@ -136,6 +144,7 @@ function placeholderValues(
     job,
     owner: context.owner,
     repo: context.repo,
+    environment: context.environment,
   };
   const values: Record<string, string | undefined> = { ...builtins };
   for (const [name, text] of Object.entries(input.policy.jobs.variables)) {
@@ -409,6 +418,7 @@ function planOne(
     component: component.name,
     job,
     ...(context.pr === undefined ? {} : { pr: context.pr }),
+    ...(context.environment === undefined ? {} : { environment: context.environment }),
   });
   inputs[RUN_ID_INPUT] = runId;
 
@@ -416,7 +426,7 @@ function planOne(
     job,
     component: component.name,
     trigger: input.trigger,
-    statusContext: statusContext(component.name, job),
+    statusContext: statusContext(component.name, job, context.environment),
     backend,
     inputs,
     runId,

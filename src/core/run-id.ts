@@ -18,6 +18,8 @@ export interface RunIdFields {
   component: string;
   job: string;
   pr?: number;
+  /** The environment a `deployed` job verifies (its result settles that environment's Deployment). */
+  environment?: string;
 }
 
 /** The marker that starts the machine-readable part of a run id. */
@@ -36,6 +38,7 @@ const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /** Job names as the policy schema allows them. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const PR = /^[1-9][0-9]{0,9}$/;
+const ENVIRONMENT = /^[A-Za-z0-9._-]{1,100}$/;
 // Component names come from folder names: anything printable, bounded.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -49,7 +52,8 @@ function validFields(f: RunIdFields): boolean {
     f.component.length <= 200 &&
     !CONTROL.test(f.component) &&
     JOB_NAME.test(f.job) &&
-    (f.pr === undefined || (Number.isSafeInteger(f.pr) && f.pr > 0 && f.pr < 1e10))
+    (f.pr === undefined || (Number.isSafeInteger(f.pr) && f.pr > 0 && f.pr < 1e10)) &&
+    (f.environment === undefined || ENVIRONMENT.test(f.environment))
   );
 }
 
@@ -57,7 +61,15 @@ function validFields(f: RunIdFields): boolean {
 function encodeToken(f: RunIdFields): string {
   const sha = Buffer.from(f.sha, "hex");
   const text = Buffer.from(
-    [f.owner, f.repo, f.component, f.job, f.pr === undefined ? "" : String(f.pr)].join("\0"),
+    // An environment is a sixth field, only when set, so the ids of other runs stay as they were.
+    [
+      f.owner,
+      f.repo,
+      f.component,
+      f.job,
+      f.pr === undefined ? "" : String(f.pr),
+      ...(f.environment === undefined ? [] : [f.environment]),
+    ].join("\0"),
     "utf8",
   );
   return Buffer.concat([Buffer.from([VERSION, sha.length]), sha, text]).toString("base64url");
@@ -100,11 +112,19 @@ function decodeToken(token: string): RunIdFields | null {
   } catch {
     return null;
   }
-  if (parts.length !== 5) return null;
-  const [owner, repo, component, job, pr] = parts as [string, string, string, string, string];
+  if (parts.length !== 5 && parts.length !== 6) return null;
+  const [owner, repo, component, job, pr, environment] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   if (pr !== "" && !PR.test(pr)) return null;
   const fields: RunIdFields = { owner, repo, sha, component, job };
   if (pr !== "") fields.pr = Number(pr);
+  if (environment !== undefined) fields.environment = environment;
   if (!validFields(fields)) return null;
   // Only the canonical encoding is accepted, so one run has exactly one id.
   if (encodeToken(fields) !== token) return null;

@@ -11,6 +11,9 @@ import {
   type CheckRunRecord,
   type CommentRecord,
   type CommitStatus,
+  type DeploymentPort,
+  type DeploymentRecord,
+  type DeploymentState,
   type FileAt,
   type ReportWriter,
   type StatusPort,
@@ -129,6 +132,57 @@ export function toCommitInfo(c: RestCommit): CommitInfo {
   return info;
 }
 
+interface RestDeployment {
+  id: number;
+  environment: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  created_at: string;
+}
+
+interface RestDeploymentStatus {
+  state: string;
+  url?: string;
+  log_url?: string;
+  description?: string | null;
+  created_at: string;
+}
+
+export function toDeploymentRecord(
+  d: RestDeployment,
+  latest: RestDeploymentStatus | undefined,
+): DeploymentRecord {
+  // GitHub returns the payload as it was given: an object, or a JSON string for older clients.
+  let payload: unknown = d.payload;
+  if (typeof payload === "string") {
+    try {
+      payload = JSON.parse(payload) as unknown;
+    } catch {
+      payload = {};
+    }
+  }
+  const record: DeploymentRecord = {
+    id: d.id,
+    environment: d.environment,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload:
+      payload && typeof payload === "object" && !Array.isArray(payload)
+        ? (payload as Record<string, unknown>)
+        : {},
+    createdAt: d.created_at,
+    state: latest ? (latest.state as DeploymentState) : "none",
+  };
+  if (latest?.url) record.statusUrl = latest.url;
+  if (latest?.log_url) record.logUrl = latest.log_url;
+  if (latest?.description) record.description = latest.description;
+  if (latest) record.statusAt = latest.created_at;
+  return record;
+}
+
 /** The Checks API names an annotation's level `annotation_level`. */
 function toRestOutput(output: CheckRunOutput) {
   return {
@@ -150,7 +204,7 @@ function toRestOutput(output: CheckRunOutput) {
   };
 }
 
-export class GitHubRepo implements ReportWriter, StatusPort {
+export class GitHubRepo implements ReportWriter, StatusPort, DeploymentPort {
   constructor(
     readonly octokit: Octokit,
     readonly owner: string,
@@ -497,6 +551,72 @@ export class GitHubRepo implements ReportWriter, StatusPort {
       commit_sha: sha,
     });
     return data.filter((p) => p.merged_at).map((p) => p.number);
+  }
+
+  async listDeployments(q: {
+    environment?: string;
+    task?: string;
+    sha?: string;
+    limit?: number;
+  }): Promise<DeploymentRecord[]> {
+    const limit = Math.min(100, Math.max(1, q.limit ?? 20));
+    const { data } = await this.octokit.rest.repos.listDeployments({
+      owner: this.owner,
+      repo: this.repo,
+      per_page: limit,
+      ...(q.environment ? { environment: q.environment } : {}),
+      ...(q.task ? { task: q.task } : {}),
+      ...(q.sha ? { sha: q.sha } : {}),
+    });
+    // GitHub lists a deployment without its state: one status read each, bounded by `limit`.
+    return Promise.all(data.slice(0, limit).map((d) => this.withLatestStatus(d)));
+  }
+
+  private async withLatestStatus(d: RestDeployment): Promise<DeploymentRecord> {
+    const { data } = await this.octokit.rest.repos.listDeploymentStatuses({
+      owner: this.owner,
+      repo: this.repo,
+      deployment_id: d.id,
+      per_page: 1,
+    });
+    return toDeploymentRecord(d, data[0]);
+  }
+
+  async createDeployment(d: Parameters<DeploymentPort["createDeployment"]>[0]) {
+    const res = await this.octokit.rest.repos.createDeployment({
+      owner: this.owner,
+      repo: this.repo,
+      ref: d.ref,
+      environment: d.environment,
+      task: d.task ?? "deploy",
+      payload: d.payload as { [key: string]: unknown },
+      auto_merge: false,
+      required_contexts: [],
+      ...(d.description ? { description: d.description.slice(0, 140) } : {}),
+      ...(d.productionEnvironment !== undefined
+        ? { production_environment: d.productionEnvironment }
+        : {}),
+      ...(d.transientEnvironment !== undefined
+        ? { transient_environment: d.transientEnvironment }
+        : {}),
+    });
+    if (res.status !== 201) throw new Error(`GitHub did not create the deployment: ${res.status}`);
+    return toDeploymentRecord(res.data as RestDeployment, undefined);
+  }
+
+  async setDeploymentStatus(
+    id: number,
+    s: { state: DeploymentState; description?: string; logUrl?: string; environmentUrl?: string },
+  ): Promise<void> {
+    await this.octokit.rest.repos.createDeploymentStatus({
+      owner: this.owner,
+      repo: this.repo,
+      deployment_id: id,
+      state: s.state,
+      ...(s.description ? { description: s.description.slice(0, 140) } : {}),
+      ...(s.logUrl ? { log_url: s.logUrl } : {}),
+      ...(s.environmentUrl ? { environment_url: s.environmentUrl } : {}),
+    });
   }
 
   /** The narrow request function CI backends use to call GitHub Actions. */

@@ -1,4 +1,5 @@
 // The forge port: the narrow interfaces through which workflows read a change and report on it.
+import type { DeploymentRecord, DeploymentState } from "../core/env-record.js";
 import type { ChangedFile, CommitInfo, Conclusion, Annotation } from "../core/types.js";
 
 /** A file at a commit: the unit of a batched content read. */
@@ -90,4 +91,32 @@ export interface StatusPort {
   /** The latest status of each context on a commit. */
   statuses(sha: string): Promise<CommitStatus[]>;
   setStatus(sha: string, status: CommitStatus): Promise<void>;
+}
+
+// The deployment record is plain data the core's rules read, so its type lives in the core.
+export type { DeploymentRecord, DeploymentState } from "../core/env-record.js";
+
+/** GitHub Deployments of one repository (the config repo): records, holds and verdicts. */
+export interface DeploymentPort {
+  /** Newest first, each with its latest status; at most `limit` (default 20, capped at 100). */
+  listDeployments(q: {
+    environment?: string;
+    task?: string;
+    sha?: string;
+    limit?: number;
+  }): Promise<DeploymentRecord[]>;
+  /** Creates a deployment with `auto_merge: false` and `required_contexts: []`. */
+  createDeployment(d: {
+    ref: string;
+    environment: string;
+    task?: string;
+    payload: Record<string, unknown>;
+    description?: string;
+    productionEnvironment?: boolean;
+    transientEnvironment?: boolean;
+  }): Promise<DeploymentRecord>;
+  setDeploymentStatus(
+    id: number,
+    s: { state: DeploymentState; description?: string; logUrl?: string; environmentUrl?: string },
+  ): Promise<void>;
 }

@@ -5,6 +5,7 @@ import ciResult from "./ci-result.js";
 import comment from "./comment.js";
 import deployGate from "./deploy-gate.js";
 import deploy from "./deploy.js";
+import envFlow from "./env-flow.js";
 import type { RegisteredHandler } from "./handler.js";
 import pullRequest from "./pull-request.js";
 import push from "./push.js";
@@ -19,5 +20,6 @@ export const handlers: readonly RegisteredHandler[] = [
   secretsSync,
   deployGate,
   deploy,
+  envFlow,
   access,
 ];

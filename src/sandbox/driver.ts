@@ -1,4 +1,11 @@
 // The sandbox's driver: start a fake GitHub in-process, seed it, act as users, inject faults, deliver webhooks.
+import {
+  addDeploymentStatus,
+  createDeployment,
+  deploymentJson,
+  deploymentStatusJson,
+  type NewDeployment,
+} from "./deployments.js";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { createControlHandler } from "./control.js";
@@ -695,6 +702,35 @@ export class Sandbox {
     const run = this.state.workflowRuns.get(runId);
     if (!run) throw new Error(`no workflow run ${runId}`);
     this.state.completeWorkflowRun(run, conclusion);
+  }
+
+  /** Deployments of a repository in the REST shape, newest first, each with its statuses newest first. */
+  deployments(
+    repo: string,
+  ): Array<Record<string, unknown> & { statuses: Array<Record<string, unknown>> }> {
+    const r = this.repo(repo);
+    return [...r.deployments].reverse().map((d) => ({
+      ...deploymentJson(this.view, r, d),
+      statuses: [...d.statuses].reverse().map((s) => deploymentStatusJson(this.view, r, d, s)),
+    }));
+  }
+
+  /** Creates a deployment as a user (a hold someone records, a deploy made by hand); returns its id. */
+  createDeployment(repo: string, input: NewDeployment & { user: string }): number {
+    const r = this.repo(repo);
+    return createDeployment(this.state, r, this.state.requireUser(input.user), input).id;
+  }
+
+  /** Posts a deployment status as a user (Argo CD's notifications, a person): the outside verdict. */
+  setDeploymentStatus(
+    repo: string,
+    deploymentId: number,
+    input: { state: string; user: string; description?: string; logUrl?: string },
+  ): void {
+    const r = this.repo(repo);
+    const d = r.deployments.find((x) => x.id === deploymentId);
+    if (!d) throw new Error(`no deployment ${deploymentId} in ${repo}`);
+    addDeploymentStatus(this.state, r, d, this.state.requireUser(input.user), input);
   }
 
   createEnvironment(repo: string, name: string): void {

@@ -13,6 +13,7 @@ import { Representer, Urls } from "./representations.js";
 import { actionRoutes } from "./rest/actions.js";
 import { appRoutes } from "./rest/apps.js";
 import { checkRoutes } from "./rest/checks.js";
+import { deploymentRoutes } from "./rest/deployments.js";
 import { RestContext, type Auth, type RestResponse, type Route } from "./rest/context.js";
 import { gitRoutes } from "./rest/git.js";
 import { issueRoutes } from "./rest/issues.js";
@@ -77,6 +78,7 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map(
   [
     ...appRoutes,
     ...repoRoutes,
+    ...deploymentRoutes,
     ...gitRoutes,
     ...pullRoutes,
     ...issueRoutes,

@@ -126,6 +126,35 @@ export interface WorkflowRun {
   updatedAt: string;
 }
 
+/** A deployment status as GitHub stores it. */
+export interface DeploymentStatus {
+  id: number;
+  state: string;
+  description: string;
+  logUrl: string;
+  environmentUrl: string;
+  creator: User;
+  createdAt: string;
+}
+
+/** A deployment of a repository, with its statuses oldest first. */
+export interface Deployment {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: Record<string, unknown> | string;
+  environment: string;
+  originalEnvironment: string;
+  description: string | null;
+  productionEnvironment: boolean;
+  transientEnvironment: boolean;
+  creator: User;
+  createdAt: string;
+  updatedAt: string;
+  statuses: DeploymentStatus[];
+}
+
 export interface Repository {
   id: number;
   owner: User;
@@ -151,6 +180,7 @@ export interface Repository {
   workflowIds: Map<string, number>;
   workflowDispatches: WorkflowDispatch[];
   repositoryDispatches: RepositoryDispatch[];
+  deployments: Deployment[];
 }
 
 export interface PullRequest {
@@ -280,6 +310,7 @@ export const DEFAULT_APP_PERMISSIONS: Record<string, PermissionLevel> = {
   actions: "write",
   checks: "write",
   contents: "write",
+  deployments: "write",
   environments: "write",
   issues: "write",
   members: "read",
@@ -501,6 +532,7 @@ export class SandboxState {
       workflowIds: new Map(),
       workflowDispatches: [],
       repositoryDispatches: [],
+      deployments: [],
     };
     if (input.forkOf) {
       for (const [ref, sha] of input.forkOf.refs)

@@ -1,5 +1,6 @@
 // Webhook deliveries from the sandbox: payloads built from its own state (so SHAs, numbers and installation ids
 // agree with the API), signed with X-Hub-Signature-256 and POSTed to the app like GitHub does.
+import { deploymentJson, deploymentStatusJson } from "./deployments.js";
 import { pullKey, reviewsAndTeams } from "./rest/reviews.js";
 import { createHmac, randomUUID } from "node:crypto";
 import { signatureDate } from "./git-objects.js";
@@ -446,6 +447,25 @@ export class EventBuilder {
         workflow_run: v.workflowRun(run),
         workflow: v.workflow(repo, run.workflowId, run.workflowPath, run.name),
         ...this.common(repo, this.sender(input.sender, run.actor)),
+      },
+    };
+  }
+
+  /** `deployment_status` (action `created`) for a deployment's latest status, as GitHub sends it. */
+  deploymentStatus(input: { repo: string; deploymentId: number; sender?: string }): WebhookEvent {
+    const repo = this.repo(input.repo);
+    const d = repo.deployments.find((x) => x.id === input.deploymentId);
+    const status = d?.statuses.at(-1);
+    if (!d || !status)
+      throw new Error(`no deployment ${input.deploymentId} with a status in ${input.repo}`);
+    const v = this.view();
+    return {
+      name: "deployment_status",
+      payload: {
+        action: "created",
+        deployment_status: deploymentStatusJson(v, repo, d, status),
+        deployment: deploymentJson(v, repo, d),
+        ...this.common(repo, this.sender(input.sender, status.creator)),
       },
     };
   }

@@ -644,3 +644,44 @@ describe("scheduledJobs", () => {
     expect(scheduledJobs(policy, components)[0]?.key).toBe(scheduleKey("nightly", "roc-api"));
   });
 });
+
+describe("deployed jobs: the environment in the status context, the run id and {environment}", () => {
+  it("plans one run per environment's job with its own context", async () => {
+    const { planJobs } = await import("../../src/core/jobs.js");
+    const { decodeRunId } = await import("../../src/core/run-id.js");
+    const { resolvePolicy } = await import("../../src/core/policy.js");
+    const resolved = resolvePolicy([
+      {
+        file: ".github/monobot.yml",
+        text: [
+          "jobs:",
+          "  templates:",
+          "    api-tests:",
+          "      on: deployed",
+          "      backend: { type: github-actions, workflow: api-tests.yml }",
+          '      inputs: { environment: "{environment}", version: "{version}" }',
+          "",
+        ].join("\n"),
+      },
+    ]);
+    if (!resolved.ok) throw new Error("policy");
+    const plan = planJobs({
+      policy: resolved.policy,
+      trigger: "deployed",
+      components: [{ name: "roc-api", path: "charts/roc-api", versionFile: "", dependsOn: [] }],
+      context: {
+        owner: "acme",
+        repo: "config",
+        sha: "a".repeat(40),
+        ref: "main",
+        defaultBranch: "main",
+        versions: { "roc-api": "1.4.0" },
+        environment: "staging",
+      },
+    });
+    expect(plan.skipped).toEqual([]);
+    expect(plan.runs[0]?.statusContext).toBe("ci/roc-api/api-tests@staging");
+    expect(plan.runs[0]?.inputs).toMatchObject({ environment: "staging", version: "1.4.0" });
+    expect(decodeRunId(plan.runs[0]?.runId)?.environment).toBe("staging");
+  });
+});

@@ -235,3 +235,25 @@ function finishedExample() {
   if (!found) throw new Error("no finished workflow_run example");
   return structuredClone(found);
 }
+
+describe("run ids of deployed jobs carry their environment", () => {
+  it("round-trips the environment; ids without one are as before", () => {
+    const withEnv = { ...fields, pr: undefined, environment: "staging" };
+    expect(decodeRunId(encodeRunId(withEnv))).toEqual({
+      ...fields,
+      pr: undefined,
+      environment: "staging",
+    });
+    const plain = encodeRunId({ ...fields });
+    expect(decodeRunId(plain)).toEqual(fields);
+    expect(decodeRunId(plain)).not.toHaveProperty("environment");
+    expect(encodeRunId(withEnv)).not.toBe(encodeRunId({ ...fields, pr: undefined }));
+  });
+
+  it("refuses an environment no policy allows", () => {
+    expect(() => encodeRunId({ ...fields, environment: "has space" })).toThrow(
+      /cannot make a run id/,
+    );
+    expect(() => encodeRunId({ ...fields, environment: "" })).toThrow(/cannot make a run id/);
+  });
+});

@@ -1,0 +1,98 @@
+// Benchmark: what one promotion costs from the verification result to the open promotion PR (sandbox log).
+import { pathToFileURL } from "node:url";
+import { startDeployWorld } from "../test/helpers/deploy-world.js";
+
+const CONFIG = "acme/aether-config";
+
+function configRepo(components: number, environments: number): Record<string, string> {
+  const names = Array.from({ length: components }, (_, i) => `c${String(i + 1).padStart(2, "0")}`);
+  const envs = Array.from({ length: environments }, (_, i) => `e${i + 1}`);
+  const files: Record<string, string> = {};
+  for (const n of names) {
+    files[`charts/${n}/Chart.yaml`] = `apiVersion: v2\nname: ${n}\nversion: 0.1.0\n`;
+    files[`charts/${n}/values.yaml`] = `image:\n  tag: 1.0.0\n`;
+  }
+  const fleet = ["defaultNamespace: app", "targetCustomizations:"];
+  for (const e of envs) {
+    fleet.push(`  - name: ${e}`, `    clusterGroup: ${e}`, "    helm:", "      values:");
+    for (const n of names)
+      fleet.push(`        ${n}:`, "          image:", `            tag: "1.0.0"`);
+  }
+  files["fleet/app/fleet.yaml"] = `${fleet.join("\n")}\n`;
+  const policy = ["deploy:", "  environments:"];
+  envs.forEach((e, i) => {
+    policy.push(`    - name: ${e}`, "      pins:", "        - file: fleet/app/fleet.yaml");
+    policy.push(
+      `          key: "targetCustomizations[name=${e}].helm.values.{chart_name}.image.tag"`,
+    );
+    if (i === 0) policy.push("      verify: { jobs: [api-tests] }");
+  });
+  policy.push(
+    "jobs:",
+    "  templates:",
+    "    api-tests:",
+    "      on: deployed",
+    "      backend: { type: github-actions, workflow: api-tests.yml }",
+    '      inputs: { environment: "{environment}", component: "{component}", version: "{version}" }',
+    "",
+  );
+  files[".github/monobot.yml"] = policy.join("\n");
+  files[".github/workflows/api-tests.yml"] = [
+    "name: api tests",
+    "run-name: ${{ inputs.monobot_run_id }}",
+    "on:",
+    "  workflow_dispatch:",
+    "    inputs:",
+    "      environment: { required: true }",
+    "      component: { required: true }",
+    "      version: { required: true }",
+    "      monobot_run_id: { required: true }",
+    "jobs: {}",
+    "",
+  ].join("\n");
+  return files;
+}
+
+export async function benchPromotion(): Promise<{ rows: Array<Record<string, string | number>> }> {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const [components, environments] of [
+    [2, 2],
+    [20, 2],
+    [20, 4],
+  ] as const) {
+    const world = await startDeployWorld({ config: configRepo(components, environments) });
+    try {
+      const fleet = world.sandbox.readFile(CONFIG, "main", "fleet/app/fleet.yaml") as string;
+      // e1's first pin of c01 is the file's first tag.
+      await world.merge(
+        CONFIG,
+        { "fleet/app/fleet.yaml": fleet.replace('tag: "1.0.0"', 'tag: "1.1.0"') },
+        "c01 1.1.0",
+      );
+      const mark = world.sandbox.mark();
+      const t0 = performance.now();
+      await world.completeRun(CONFIG, "api-tests.yml", "success");
+      const ms = performance.now() - t0;
+      const requests = world.sandbox
+        .requests({ since: mark })
+        .filter((r) => r.operationId !== "apps/create-installation-access-token");
+      const opened = requests.some((r) => r.operationId === "pulls/create");
+      rows.push({
+        components,
+        environments,
+        "API requests, result -> PR (no token)": requests.length,
+        "of them writes": requests.filter((r) => r.method !== "GET" && r.path !== "/graphql")
+          .length,
+        "PR opened": opened ? "yes" : "no",
+        "ms, result -> PR (soak 0)": Math.round(ms),
+      });
+    } finally {
+      await world.close();
+    }
+  }
+  return { rows };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  void benchPromotion().then(({ rows }) => console.table(rows));
+}

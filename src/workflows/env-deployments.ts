@@ -1,0 +1,359 @@
+// After a merge on the config repo: record a Deployment per moved pin, dispatch its `on: deployed`
+// jobs, and settle it from their results or an outside deployment status (success after the soak,
+// failure with one comment on the merged PR).
+import type { BackendDeps } from "../ci/backend.js";
+import { pinFiles } from "../core/env-matrix.js";
+import { changedPins, type PinChange } from "../core/env-pin-edits.js";
+import { DEPLOY_TASK, type DeploymentRecord } from "../core/env-record.js";
+import { failureComment, failureMarker, verificationVerdict } from "../core/env-verdict.js";
+import {
+  environmentList,
+  findEnvironment,
+  soakMs,
+  type EnvironmentConfig,
+} from "../core/environments.js";
+import { planJobs, statusContext } from "../core/jobs.js";
+import type { Policy } from "../core/policy.js";
+import type { GitHubRepo } from "../forge/github.js";
+import type { CommitStatus } from "../forge/port.js";
+import { jobSpec } from "../runtime/job.js";
+import type { JobContext, RepoRef } from "./job-context.js";
+import { environmentPinsAt, promote } from "./promote.js";
+import { startRun } from "./start-run.js";
+
+export const ENV_FLOW_HANDLER = "env-flow";
+
+/** A push to the config repo's default branch: record what its pins moved. */
+export interface RecordSpec {
+  kind: "record";
+  repo: RepoRef;
+  before: string;
+  after: string;
+}
+
+/** Settle a deployment from its jobs' statuses, or from a status someone else posted. */
+export interface VerdictSpec {
+  kind: "verdict";
+  repo: { owner: string; name: string };
+  sha: string;
+  environment: string;
+  component: string;
+  outside?: { state: string; by: string; description?: string; logUrl?: string };
+}
+
+/** The soak after a verification ended. */
+export interface SoakedSpec {
+  kind: "soaked";
+  repo: { owner: string; name: string };
+  deploymentId: number;
+  sha: string;
+  environment: string;
+  component: string;
+}
+
+export type EnvFlowSpec = RecordSpec | VerdictSpec | SoakedSpec;
+
+/** Jobs of one environment and component are settled one at a time. */
+export function envFlowKey(repo: { owner: string; name: string }, env: string, c: string) {
+  return `${repo.owner}/${repo.name}@env:${env}:${c}`;
+}
+
+async function policyAt(port: GitHubRepo, sha: string): Promise<Policy | undefined> {
+  const loaded = await port.loadPolicy(sha);
+  return loaded.result.ok ? loaded.result.policy : undefined;
+}
+
+/** The pins `before..after` moved to a version, read with two batched reads. */
+async function movedPins(port: GitHubRepo, policy: Policy, before: string, after: string) {
+  const pins = await environmentPinsAt(port, policy, after);
+  const wanted = pinFiles(pins);
+  const texts = await port.readFiles(
+    wanted.flatMap((path) => [
+      { sha: before, path },
+      { sha: after, path },
+    ]),
+  );
+  const change = (path: string) => {
+    const b = texts.get(`${before}:${path}`);
+    const a = texts.get(`${after}:${path}`);
+    return {
+      path,
+      ...(typeof b === "string" ? { before: b } : {}),
+      ...(typeof a === "string" ? { after: a } : {}),
+    };
+  };
+  return changedPins(pins, wanted.map(change)).filter((c) => c.to !== undefined);
+}
+
+/** One move per environment and component (a component's charts move together). */
+function movesOf(moved: readonly PinChange[]): PinChange[] {
+  const seen = new Set<string>();
+  return moved.filter((m) => {
+    const k = `${m.environment}\n${m.component}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Records the pins a merge moved: one Deployment per environment and component (`in_progress`),
+ * then that environment's verification jobs. A redelivery finds its deployments and does nothing.
+ */
+export async function recordDeployments(spec: RecordSpec, context: JobContext): Promise<void> {
+  const { services, log } = context;
+  const { repo, before, after } = spec;
+  const port = await services.clients.forRepo(repo.owner, repo.name, context.installationId);
+  const policy = await policyAt(port, after);
+  if (!policy || environmentList(policy.deploy.environments).length === 0) return;
+  const moves = movesOf(await movedPins(port, policy, before, after));
+  if (moves.length === 0) return;
+  const recorded = await port.listDeployments({ sha: after, task: DEPLOY_TASK, limit: 100 });
+  const deps: BackendDeps = {
+    ...services.backend,
+    github: port.requester(),
+    owner: repo.owner,
+    repo: repo.name,
+  };
+  const tracker =
+    context.installationId === undefined
+      ? undefined
+      : services.timeouts.forInstallation(context.installationId);
+  for (const move of moves) {
+    const env = findEnvironment(policy.deploy.environments, move.environment);
+    if (!env || move.to === undefined) continue;
+    if (
+      recorded.some((d) => d.environment === env.name && d.payload.component === move.component)
+    ) {
+      log.info({ environment: env.name, component: move.component }, "deployment recorded already");
+      continue;
+    }
+    const deployment = await port.createDeployment({
+      ref: after,
+      environment: env.name,
+      task: DEPLOY_TASK,
+      payload: { component: move.component, version: move.to, chart: move.chart },
+      description: `${move.component} ${move.to}`,
+      productionEnvironment: env.production === true,
+    });
+    const jobs = env.verify?.jobs ?? [];
+    await port.setDeploymentStatus(deployment.id, {
+      state: "in_progress",
+      description:
+        jobs.length > 0
+          ? `verifying: ${jobs.join(", ")}`
+          : "waiting for a deployment status (no verify.jobs)",
+    });
+    const plan = planJobs({
+      policy,
+      trigger: "deployed",
+      components: [{ name: move.component, path: move.chart, versionFile: "", dependsOn: [] }],
+      context: {
+        owner: repo.owner,
+        repo: repo.name,
+        sha: after,
+        ref: repo.defaultBranch,
+        defaultBranch: repo.defaultBranch,
+        versions: { [move.component]: move.to },
+        environment: env.name,
+      },
+    });
+    for (const s of plan.skipped) log.info({ job: s.job, reason: s.reason }, "job skipped");
+    for (const run of plan.runs.filter((r) => jobs.includes(r.job))) {
+      await startRun(
+        port,
+        after,
+        run,
+        deps,
+        tracker ? { track: (r) => void tracker.track(r) } : {},
+      );
+    }
+    log.info(
+      { environment: env.name, component: move.component, version: move.to, id: deployment.id },
+      "deployment recorded",
+    );
+  }
+}
+
+/** The newest `deploy` deployment of `component` at `sha` in `environment`. */
+async function deploymentAt(
+  port: GitHubRepo,
+  sha: string,
+  environment: string,
+  component: string,
+): Promise<DeploymentRecord | undefined> {
+  const list = await port.listDeployments({ sha, environment, task: DEPLOY_TASK, limit: 10 });
+  return list.find((d) => d.payload.component === component);
+}
+
+const SETTLED = new Set(["success", "failure", "error", "inactive"]);
+
+/** Settles a deployment: failed (comment once, block), verified (soak, then success), or waiting. */
+export async function settleDeployment(spec: VerdictSpec, context: JobContext): Promise<void> {
+  const { services, log } = context;
+  const port = await services.clients.forRepo(
+    spec.repo.owner,
+    spec.repo.name,
+    context.installationId,
+  );
+  const d = await deploymentAt(port, spec.sha, spec.environment, spec.component);
+  if (!d) return;
+  const version = String(d.payload.version ?? "");
+  if (spec.outside) {
+    const o = spec.outside;
+    if (o.state === "failure" || o.state === "error") {
+      await fail(port, d, version, [], context, o);
+      return;
+    }
+    if (o.state === "success") await soak(port, d, spec, context);
+    return;
+  }
+  if (SETTLED.has(d.state)) return;
+  const policy = await policyAt(port, spec.sha);
+  const env = policy && findEnvironment(policy.deploy.environments, spec.environment);
+  if (!env) return;
+  const contexts = (env.verify?.jobs ?? []).map((j) => statusContext(spec.component, j, env.name));
+  const statuses = await port.statuses(spec.sha);
+  const verdict = verificationVerdict(contexts, statuses);
+  log.info({ environment: env.name, component: spec.component, verdict: verdict.kind }, "verdict");
+  if (verdict.kind === "failed") await fail(port, d, version, verdict.failed, context);
+  else if (verdict.kind === "verified") await soak(port, d, spec, context, env, statuses);
+}
+
+async function soak(
+  port: GitHubRepo,
+  d: DeploymentRecord,
+  spec: VerdictSpec,
+  context: JobContext,
+  known?: EnvironmentConfig,
+  statuses?: CommitStatus[],
+): Promise<void> {
+  const env =
+    known ??
+    (await policyAt(port, spec.sha).then(
+      (p) => p && findEnvironment(p.deploy.environments, spec.environment),
+    ));
+  const ms = env ? soakMs(env) : 0;
+  const soaked: SoakedSpec = {
+    kind: "soaked",
+    repo: spec.repo,
+    deploymentId: d.id,
+    sha: spec.sha,
+    environment: spec.environment,
+    component: spec.component,
+  };
+  if (ms === 0) {
+    await finishSoak(soaked, context, { deployment: d, ...(statuses ? { statuses } : {}) });
+    return;
+  }
+  const due = context.services.now().getTime() + ms;
+  await port.setDeploymentStatus(d.id, {
+    state: d.state === "success" ? "success" : "in_progress",
+    description: `verified; soaking until ${new Date(due).toISOString()}`,
+  });
+  // The durable timer: a restart keeps it, and Redis replicas fire it once.
+  await context.services.followUps.at(
+    `env-soak:${spec.repo.owner}/${spec.repo.name}:${d.id}`,
+    due,
+    {
+      handler: ENV_FLOW_HANDLER,
+      deliveryId: `env-soak:${spec.repo.owner}/${spec.repo.name}:${d.id}`,
+      key: envFlowKey(spec.repo, spec.environment, spec.component),
+      ...(context.installationId !== undefined ? { installationId: context.installationId } : {}),
+      spec: jobSpec(soaked),
+    },
+  );
+}
+
+/** The soak ended: a deployment not failed meanwhile becomes `success`, then is promoted on. */
+export async function finishSoak(
+  spec: SoakedSpec,
+  context: JobContext,
+  known?: { deployment: DeploymentRecord; statuses?: CommitStatus[] },
+): Promise<void> {
+  const { services, log } = context;
+  const { owner, name } = spec.repo;
+  const port = await services.clients.forRepo(owner, name, context.installationId);
+  // Without a soak the verdict's own reads are current: no second listing.
+  const d =
+    known?.deployment ?? (await deploymentAt(port, spec.sha, spec.environment, spec.component));
+  if (!d || d.id !== spec.deploymentId) return;
+  if (d.state === "failure" || d.state === "error" || d.state === "inactive") return;
+  const policy = await policyAt(port, spec.sha);
+  const env = policy && findEnvironment(policy.deploy.environments, spec.environment);
+  const soak = env?.verify?.soak;
+  const verified = `verified${soak ? ` and soaked ${soak}` : ""}`;
+  if (d.state !== "success" || d.description !== verified) {
+    await port.setDeploymentStatus(d.id, { state: "success", description: verified });
+  }
+  log.info(
+    { environment: spec.environment, component: spec.component, deployment: d.id },
+    "deployment verified",
+  );
+  if (!policy) return;
+  const config = await services.clients.configRepo(owner, name, context.installationId);
+  const outcome = await promote({
+    port,
+    config,
+    policy,
+    deployment: { ...d, state: "success" },
+    ...(soak ? { soak } : {}),
+    ...(known?.statuses ? { statuses: known.statuses } : {}),
+    log,
+  });
+  log.info({ environment: spec.environment, component: spec.component, outcome }, "promotion");
+  if (outcome.kind === "held" || outcome.kind === "refused") {
+    const why =
+      outcome.kind === "held"
+        ? `promotion to ${outcome.environment} held: ${outcome.reason}`
+        : `no promotion: ${outcome.reason}`;
+    await port.setDeploymentStatus(d.id, { state: "success", description: `${verified}; ${why}` });
+  }
+}
+
+async function fail(
+  port: GitHubRepo,
+  d: DeploymentRecord,
+  version: string,
+  failed: { context: string; targetUrl?: string }[],
+  context: JobContext,
+  outside?: VerdictSpec["outside"],
+): Promise<void> {
+  if (d.state !== "failure" && d.state !== "error") {
+    await port.setDeploymentStatus(d.id, {
+      state: "failure",
+      description: `verification failed: ${failed.map((f) => f.context).join(", ") || "deployment status"}`,
+    });
+  }
+  const marker = failureMarker(d.id);
+  for (const pull of await port.pullRequestsOfCommit(d.sha)) {
+    const comments = await port.listComments(pull);
+    if (comments.some((c) => c.body.includes(marker))) continue;
+    await port.createComment(
+      pull,
+      failureComment({
+        deploymentId: d.id,
+        environment: d.environment,
+        component: String(d.payload.component ?? ""),
+        version,
+        failed,
+        ...(outside
+          ? {
+              outside: {
+                by: outside.by,
+                ...(outside.description ? { description: outside.description } : {}),
+                ...(outside.logUrl ? { logUrl: outside.logUrl } : {}),
+              },
+            }
+          : {}),
+      }),
+    );
+  }
+  context.log.info({ environment: d.environment, deployment: d.id }, "deployment failed");
+}
+
+export async function runEnvFlowJob(spec: EnvFlowSpec, context: JobContext): Promise<void> {
+  if (spec.kind === "record") return recordDeployments(spec, context);
+  if (spec.kind === "verdict") return settleDeployment(spec, context);
+  return finishSoak(spec, context);
+}

@@ -42,7 +42,10 @@ function refuse(reply: string): EnvironmentPrPlan {
 }
 
 /** The environment and component exist and the environment pins the component. */
-function known(input: EnvironmentPrInput, command: string): EnvironmentPrPlan | undefined {
+export function environmentCommandProblem(
+  input: Pick<EnvironmentPrInput, "environments" | "pins" | "component" | "environment">,
+  command: string,
+): EnvironmentPrPlan | undefined {
   const names = environmentNames(input.environments);
   if (names.length === 0) {
     return refuse(
@@ -99,7 +102,7 @@ function plan(
  * skipped, the verification never). The first environment is written by deploy pull requests.
  */
 export function planPromotion(input: EnvironmentPrInput): EnvironmentPrPlan {
-  const problem = known(input, "promote");
+  const problem = environmentCommandProblem(input, "promote");
   if (problem) return problem;
   const previous = previousEnvironment(input.environments, input.environment);
   if (!previous) {
@@ -140,7 +143,7 @@ export function planPromotion(input: EnvironmentPrInput): EnvironmentPrPlan {
  * again.
  */
 export function planRollback(input: EnvironmentPrInput): EnvironmentPrPlan {
-  const problem = known(input, "rollback");
+  const problem = environmentCommandProblem(input, "rollback");
   if (problem) return problem;
   const now = current(input);
   const version =

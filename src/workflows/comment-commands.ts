@@ -1,6 +1,7 @@
 // A pull request comment's commands: read what they need, decide in one pure step, then act.
 import {
   commentNeedsPermission,
+  commentTeams,
   decideComment,
   type CommentDecision,
 } from "../core/comment-commands.js";
@@ -10,9 +11,12 @@ import type { GitHubRepo, PullRequestData } from "../forge/github.js";
 import type { LoadedPolicy } from "../forge/policy-loader.js";
 import type { CommentRecord } from "../forge/port.js";
 import type { Log } from "../log.js";
+import { readTeams } from "./access-check.js";
 import { bumpPullRequest, gitHubBumpPort } from "./bump.js";
 import { evaluateDeployGate } from "./deploy-gate.js";
+import { runEnvironmentCommands } from "./environment-commands.js";
 import { eventInstallation, type JobContext, type RepoRef } from "./job-context.js";
+import { deploymentsOf } from "./promotion-check.js";
 import { sealedSecretsOfServices } from "./secret-targets.js";
 import { verifyPullRequestEvent } from "./verify-pull-request.js";
 
@@ -66,11 +70,14 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   const permission = commentNeedsPermission(parsed.commands, actor, policy)
     ? { permission: await port.permission(spec.commenter) }
     : {};
+  // The teams the access rules name for an environment command, read only when one does.
+  const teamNames = commentTeams(parsed.commands, policy);
+  const teams = teamNames.length > 0 ? { teams: await readTeams(port, teamNames) } : {};
   // Decide.
   const decision = decideComment(parsed, {
     policy,
     pr: { headSha: current.pr.headSha, open: current.open },
-    actor: { ...actor, ...permission },
+    actor: { ...actor, ...permission, ...teams },
   });
   // Act.
   let listed: Promise<CommentRecord[]> | undefined;
@@ -90,6 +97,7 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   const replies = [...decision.replies];
   replies.push(...(await bump(acting, decision)));
   replies.push(...(await gateAgain(acting, decision, () => listed)));
+  replies.push(...(await environmentCommands(acting, decision)));
   await verifyAgain(acting, decision);
   await reply(acting, replies);
 }
@@ -146,6 +154,26 @@ async function gateAgain(
   });
   if (gate.comments) acting.replaceComments(gate.comments);
   return gate.reply ? [gate.reply] : [];
+}
+
+/** `/promote`, `/rollback`, `/hold`, `/unhold`: on this repository, as the config repo. */
+async function environmentCommands(acting: Acting, decision: CommentDecision): Promise<string[]> {
+  if (decision.environments.length === 0) return [];
+  const { spec, context } = acting;
+  const config = await context.services.clients.configRepo(
+    spec.repo.owner,
+    spec.repo.name,
+    acting.installationId,
+  );
+  return runEnvironmentCommands({
+    port: acting.port,
+    config,
+    deployments: deploymentsOf(acting.port),
+    policy: acting.loaded.result.policy,
+    actions: decision.environments,
+    by: spec.commenter,
+    log: acting.log,
+  });
 }
 
 /** recheck, /retest, /test, /ok-to-test: verify the pull request again and run what was asked. */

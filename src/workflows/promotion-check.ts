@@ -1,6 +1,12 @@
 // monobot/promotion on a config-repo pull request: read which environments' pins it moves (base -> head) and the deployments of the environments before them, then post the check.
 import { CHART_FILE, chartFolders } from "../core/charts.js";
-import { configRepoComponents, expandEnvironmentPins, pinFiles } from "../core/env-matrix.js";
+import {
+  configRepoComponents,
+  expandEnvironmentPins,
+  pinFiles,
+  type EnvComponent,
+  type EnvPin,
+} from "../core/env-matrix.js";
 import { changedPins, type ChangedFile, type PinChange } from "../core/env-pin-edits.js";
 import { DEPLOY_TASK, type DeploymentRecord } from "../core/env-record.js";
 import { environmentList, previousEnvironment } from "../core/environments.js";
@@ -20,6 +26,30 @@ export function deploymentsOf(port: GitHubRepo): DeploymentsPort {
   return new GitHubDeployments(port.octokit, port.owner, port.repo);
 }
 
+/** The components and every environment's pins at `sha`: its paths, then its Chart.yaml files. */
+export async function readEnvironmentPins(
+  port: Pick<GitHubRepo, "paths" | "readFiles">,
+  sha: string,
+  policy: Policy,
+): Promise<{ components: EnvComponent[]; pins: EnvPin[]; charts: Map<string, string> }> {
+  const paths = await port.paths(sha);
+  const wanted = chartFolders(paths, policy).map((f) =>
+    f === "" ? CHART_FILE : `${f}/${CHART_FILE}`,
+  );
+  const texts = await port.readFiles(wanted.map((path) => ({ sha, path })));
+  const charts = new Map<string, string>();
+  for (const path of wanted) {
+    const text = texts.get(`${sha}:${path}`);
+    if (typeof text === "string") charts.set(path, text);
+  }
+  const components = configRepoComponents(policy, charts);
+  return {
+    components,
+    pins: expandEnvironmentPins(policy.deploy.environments, components),
+    charts,
+  };
+}
+
 /**
  * The environments' pins a pull request moves, from its files listing: nothing is read when the
  * policy has no environments or the listing touches no pin file; else the head's Chart.yaml files
@@ -35,18 +65,7 @@ export async function movedPins(
   const listed = new Set(
     files.flatMap((f) => [f.path, ...(f.previousPath ? [f.previousPath] : [])]),
   );
-  const paths = await port.paths(pr.headSha);
-  const charts = chartFolders(paths, policy).map((f) =>
-    f === "" ? CHART_FILE : `${f}/${CHART_FILE}`,
-  );
-  const chartTexts = await port.readFiles(charts.map((path) => ({ sha: pr.headSha, path })));
-  const chartFiles = new Map<string, string>();
-  for (const path of charts) {
-    const text = chartTexts.get(`${pr.headSha}:${path}`);
-    if (typeof text === "string") chartFiles.set(path, text);
-  }
-  const components = configRepoComponents(policy, chartFiles);
-  const pins = expandEnvironmentPins(policy.deploy.environments, components);
+  const { pins } = await readEnvironmentPins(port, pr.headSha, policy);
   const touched = pinFiles(pins).filter((p) => listed.has(p));
   if (touched.length === 0) return [];
   const texts = await port.readFiles(

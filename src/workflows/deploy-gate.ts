@@ -229,7 +229,7 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   if ((frozen || moved.length > 0) && !comments) comments = await port.listComments(pr.number);
   const recorded = comments ? readPrState(comments, botLogin).deployOverride : null;
   const forHead = overrideFor(recorded, pr.headSha);
-  const promotion = withEnvironments
+  const promoted = withEnvironments
     ? await evaluatePromotion({
         port,
         pr,
@@ -239,10 +239,15 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
         ...(forHead ? { override: { by: forHead.by, reason: forHead.reason } } : {}),
       })
     : null;
+  const promotion = promoted?.result ?? null;
   const result = gated
     ? deployGateForPull({ freeze, now, headSha: pr.headSha, scope, override: recorded })
     : null;
-  const checkRunId = result ? await postCheckRun(port, pr.headSha, req.deliveryId, result) : null;
+  const gateRunId = result ? await postCheckRun(port, pr.headSha, req.deliveryId, result) : null;
+  // The auto-merge note goes on the gate's check, or on monobot/promotion without a gate.
+  const noted = result && gateRunId !== null ? { id: gateRunId, shown: result } : undefined;
+  const note =
+    noted ?? (promoted ? { id: promoted.checkRunId, shown: promoted.result } : undefined);
 
   const next = gated ? nextTransition(windows, now) : undefined;
   if (next) {
@@ -267,7 +272,7 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   const open = (r: CheckResult | null) =>
     r === null || r.conclusion === "success" || r.conclusion === "neutral";
   if (
-    checkRunId !== null &&
+    note &&
     open(result) &&
     open(promotion) &&
     autoMergeAllowed(deploy, touched) &&
@@ -275,9 +280,8 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   ) {
     const text = await autoMerge(req, deploy.merge_method);
     log.info({ autoMerge: text }, "deploy gate: auto-merge");
-    const shown = result as CheckResult;
-    await port.updateCheckRun(checkRunId, {
-      output: { title: shown.title, summary: shown.summary, text },
+    await port.updateCheckRun(note.id, {
+      output: { title: note.shown.title, summary: note.shown.summary, text },
     });
   }
   const reply = req.override ? overrideReplies(result, promotion, pr.headSha) : undefined;

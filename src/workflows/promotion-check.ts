@@ -120,7 +120,7 @@ export async function evaluatePromotion(req: {
   moved: readonly PinChange[];
   override?: DeployOverride;
   deliveryId: string;
-}): Promise<CheckResult> {
+}): Promise<{ result: CheckResult; checkRunId: number }> {
   const deployments = req.deployments ?? deploymentsOf(req.port);
   const records = await recordsFor(deployments, req.policy, req.moved);
   const result = promotionCheck({
@@ -129,6 +129,6 @@ export async function evaluatePromotion(req: {
     records,
     ...(req.override ? { override: req.override } : {}),
   });
-  await postCheckRun(req.port, req.pr.headSha, req.deliveryId, result);
-  return result;
+  const checkRunId = await postCheckRun(req.port, req.pr.headSha, req.deliveryId, result);
+  return { result, checkRunId };
 }

@@ -43,7 +43,10 @@ class FakeConfigRepo {
   permissions: Record<string, string> = {};
   comments: { id: number; body: string; user: { login: string } }[] = [];
   readonly checkRuns: CheckRunBody[] = [];
+  readonly checkRunUpdates: { output: { text?: string } }[] = [];
   readonly requests: string[] = [];
+  /** The pull request's head branch and author (monobot's own: a promotion branch, the bot). */
+  own = { headRef: "changes", author: "Codertocat" };
   #id = 100;
 
   constructor() {
@@ -109,9 +112,21 @@ class FakeConfigRepo {
         this.checkRuns.push(body as CheckRunBody);
         return [201, { id: this.#id++ }];
       })
+      .patch(/\/check-runs\/\d+$/)
+      .reply((_uri, body) => {
+        this.checkRunUpdates.push(body as { output: { text?: string } });
+        return [200, {}];
+      })
+      .get(`${REPO}/pulls`)
+      .query(true)
+      .reply(() => [200, [this.payload().pull_request]])
       .post("/graphql")
       .reply((_uri, body) => {
         const { query, variables } = body as { query: string; variables: Record<string, unknown> };
+        if (query.includes("enablePullRequestAutoMerge")) {
+          this.requests.push("auto-merge");
+          return [200, { data: { enablePullRequestAutoMerge: { clientMutationId: null } } }];
+        }
         if (query.includes("deployments(")) {
           this.requests.push(`deployments ${JSON.stringify(variables.environments)}`);
           return [200, { data: { repository: { deployments: { nodes: this.nodes(variables) } } } }];
@@ -151,9 +166,16 @@ class FakeConfigRepo {
   payload() {
     const payload = examplePayload<{
       action: string;
-      pull_request: Record<string, unknown> & { head: { sha: string }; base: { sha: string } };
+      pull_request: Record<string, unknown> & {
+        head: { sha: string; ref: string };
+        base: { sha: string };
+        user: { login: string };
+      };
     }>("pull_request", "opened");
     payload.pull_request.head.sha = HEAD;
+    payload.pull_request.head.ref = this.own.headRef;
+    payload.pull_request.user.login = this.own.author;
+    payload.pull_request.node_id = "PR_kwDOtest2";
     payload.pull_request.base.sha = BASE;
     return payload;
   }
@@ -274,5 +296,30 @@ describe("the deployment gate per environment", () => {
     const receive = await app(FRIDAY);
     await receive("pull_request", github.payload());
     expect(github.run("monobot/deploy-gate").conclusion).toBe("success");
+  });
+});
+
+describe("auto-merge per environment", () => {
+  const own = (headRef: string) => {
+    github.own = { headRef, author: "monobot[bot]" };
+  };
+
+  it("staging allows it: monobot's promotion pull request into staging gets auto-merge", async () => {
+    own("monobot/deploy-roc-api");
+    github.editFleet('tag: "1.3.0"', 'tag: "1.4.0"');
+    const receive = await app(TUESDAY);
+    await receive("pull_request", github.payload());
+    expect(github.requests).toContain("auto-merge");
+    expect(github.checkRunUpdates.at(-1)?.output.text).toContain("Auto-merge (squash) is on");
+  });
+
+  it("production does not (default off): its promotion pull request is left for a human", async () => {
+    own("monobot/promote-roc-api-production");
+    github.deployments = [STAGED];
+    github.editFleet('tag: "1.2.3"', 'tag: "1.3.0"');
+    const receive = await app(TUESDAY);
+    await receive("pull_request", github.payload());
+    expect(github.run("monobot/promotion").conclusion).toBe("success");
+    expect(github.requests).not.toContain("auto-merge");
   });
 });

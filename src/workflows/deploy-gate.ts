@@ -269,27 +269,47 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
     "deploy gate evaluated",
   );
 
-  const open = (r: CheckResult | null) =>
-    r === null || r.conclusion === "success" || r.conclusion === "neutral";
-  if (
-    note &&
-    open(result) &&
-    open(promotion) &&
-    autoMergeAllowed(deploy, touched) &&
-    isOwnEnvironmentPull(pr, botLogin)
-  ) {
-    const text = await autoMerge(req, deploy.merge_method);
-    log.info({ autoMerge: text }, "deploy gate: auto-merge");
-    await port.updateCheckRun(note.id, {
-      output: { title: note.shown.title, summary: note.shown.summary, text },
-    });
-  }
+  await mergeIfOpen(req, { gate: result, promotion, touched, botLogin, note });
   const reply = req.override ? overrideReplies(result, promotion, pr.headSha) : undefined;
   return {
     result,
     ...(reply ? { reply } : {}),
     ...(comments ? { comments } : {}),
   };
+}
+
+/**
+ * Auto-merge of one of monobot's own pull requests when every environment it moves allows it and
+ * neither check fails; what happened is written on the gate's check (or monobot/promotion's).
+ */
+async function mergeIfOpen(
+  req: GateRequest,
+  state: {
+    gate: CheckResult | null;
+    promotion: CheckResult | null;
+    touched: readonly string[];
+    botLogin: string;
+    note: { id: number; shown: CheckResult } | undefined;
+  },
+): Promise<void> {
+  const { note } = state;
+  const deploy = req.policy.deploy;
+  const open = (r: CheckResult | null) =>
+    r === null || r.conclusion === "success" || r.conclusion === "neutral";
+  if (
+    !note ||
+    !open(state.gate) ||
+    !open(state.promotion) ||
+    !autoMergeAllowed(deploy, state.touched) ||
+    !isOwnEnvironmentPull(req.pr, state.botLogin)
+  ) {
+    return;
+  }
+  const text = await autoMerge(req, deploy.merge_method);
+  req.log.info({ autoMerge: text }, "deploy gate: auto-merge");
+  await req.port.updateCheckRun(note.id, {
+    output: { title: note.shown.title, summary: note.shown.summary, text },
+  });
 }
 
 /** The answer to `/deploy-anyway`: the gate's, and what the override did to monobot/promotion. */

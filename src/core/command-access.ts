@@ -1,5 +1,11 @@
 // Who may run a comment command: ONE pure decision from the command, the actor's facts and the policy.
-import type { CommandSpec } from "./commands.js";
+import {
+  commandRules,
+  mayRunCommand as mayRunUnderRules,
+  type CommandRule,
+} from "./access-commands.js";
+import type { TeamMembers } from "./access.js";
+import type { CommandName, CommandSpec, ParsedCommand } from "./commands.js";
 import { mayDeployAnyway } from "./deploy-gate.js";
 import type { Policy } from "./policy.js";
 import { adminOnly, mayUseCommand, trustFromAssociation, trustFromPermission } from "./trust.js";
@@ -13,6 +19,30 @@ export interface ActorFacts {
   permission?: string | null;
   isPrAuthor: boolean;
   prFromFork: boolean;
+  /** Members of the teams the access rules name for this comment's commands (`org/slug`, lower case). */
+  teams?: ReadonlyMap<string, TeamMembers>;
+}
+
+/** The commands that act on one environment: the access rules' `environments` decide who runs them. */
+export const ENVIRONMENT_COMMANDS: ReadonlySet<CommandName> = new Set([
+  "promote",
+  "rollback",
+  "hold",
+  "unhold",
+]);
+
+/** The access rules that decide an environment command (its second word is the environment). */
+export function environmentCommandRules(
+  command: ParsedCommand,
+  policy: Pick<Policy, "access">,
+): CommandRule[] {
+  if (!ENVIRONMENT_COMMANDS.has(command.name)) return [];
+  const environment = command.args[1];
+  return commandRules({
+    access: policy.access,
+    command: command.name,
+    ...(environment ? { environments: [environment] } : {}),
+  });
 }
 
 export interface AccessDecision {
@@ -40,10 +70,21 @@ export function needsPermission(
 export function mayRunCommand(
   spec: CommandSpec,
   actor: ActorFacts,
-  policy: Pick<Policy, "triggers">,
+  policy: Pick<Policy, "triggers" | "access">,
+  command?: ParsedCommand,
 ): AccessDecision {
   if (spec.who === "anyone") return { allowed: true, reason: "" };
   const permission = actor.permission ?? null;
+  if (command && ENVIRONMENT_COMMANDS.has(spec.name)) {
+    // A rule naming the command for this environment decides; without one, admins may.
+    return mayRunUnderRules({
+      command: spec.name,
+      actor: actor.login,
+      rules: environmentCommandRules(command, policy),
+      teams: actor.teams ?? new Map(),
+      fallback: adminOnly(`\`${spec.usage}\``, permission),
+    });
+  }
   if (spec.who === "admin") {
     // The gate's override says how to get through otherwise (an admin, or the freeze's end).
     return spec.name === "deploy-anyway"

@@ -4,7 +4,18 @@ import { compilePattern, type Policy } from "./policy.js";
 import type { Approval } from "./pr-state.js";
 
 export type CommandName =
-  "recheck" | "retest" | "test" | "ok-to-test" | "bump" | "sync-secrets" | "deploy-anyway" | "help";
+  | "recheck"
+  | "retest"
+  | "test"
+  | "ok-to-test"
+  | "bump"
+  | "sync-secrets"
+  | "deploy-anyway"
+  | "promote"
+  | "rollback"
+  | "hold"
+  | "unhold"
+  | "help";
 
 /**
  * Who may use a command; trust itself is decided in trust.ts. `admin`: the repository permission
@@ -53,6 +64,50 @@ export interface CommandOutcome {
   bump?: { level: BumpLevel; names: string[] };
   /** `/deploy-anyway`'s reason. */
   deployAnyway?: string;
+  /** `/promote`, `/rollback`, `/hold`, `/unhold`: what to do to which environment. */
+  environment?: EnvironmentAction;
+}
+
+/** A command that acts on one environment of the config repo for one component. */
+export type EnvironmentAction =
+  | { kind: "promote"; component: string; environment: string }
+  | { kind: "rollback"; component: string; environment: string; version?: string }
+  | { kind: "hold"; component: string; environment: string; reason: string }
+  | { kind: "unhold"; component: string; environment: string };
+
+/** The longest reason `/hold` takes (it is kept in the hold's deployment record). */
+export const HOLD_REASON_MAX = 300;
+
+/** `COMPONENT ENVIRONMENT` and what follows, checked. */
+function componentAndEnvironment(args: string[], rest: "none" | "version" | "reason"): ArgsResult {
+  const [component, environment, ...more] = args;
+  if (component === undefined || environment === undefined) {
+    return { ok: false, problem: "name the component and the environment, e.g. `web production`" };
+  }
+  const names = checkNames([component, environment], "component or environment");
+  if (!names.ok) return names;
+  if (rest === "none" && more.length > 0) {
+    return { ok: false, problem: "it takes a component and an environment, nothing more" };
+  }
+  if (rest === "version") {
+    if (more.length > 1) return { ok: false, problem: "it takes at most one version" };
+    const version = more[0];
+    if (version !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$/.test(version)) {
+      return { ok: false, problem: `${code(version)} is not a version` };
+    }
+    return { ok: true, args: [component, environment, ...(version ? [version] : [])] };
+  }
+  if (rest === "reason") {
+    const reason = more.join(" ");
+    if (reason.length > HOLD_REASON_MAX) {
+      return {
+        ok: false,
+        problem: `the reason is ${reason.length} characters long; keep it to ${HOLD_REASON_MAX}`,
+      };
+    }
+    return { ok: true, args: [component, environment, ...(reason ? [reason] : [])] };
+  }
+  return { ok: true, args: [component, environment] };
 }
 
 /** What a command's outcome is decided from (read before anything is decided). */
@@ -249,6 +304,80 @@ export const commandTable: readonly CommandSpec[] = [
     },
     answeredBy: "comment",
     outcome: (command) => ({ deployAnyway: command.args[0] ?? "" }),
+  },
+  {
+    name: "promote",
+    usage: "/promote COMPONENT ENVIRONMENT",
+    pattern: { scope: "line", word: "promote" },
+    who: "admin",
+    description:
+      "On the config repo: opens (or updates) the promotion pull request of the component into the environment now, with the version verified in the environment before it; skips the soak, never the verification.",
+    examples: ["/promote web production"],
+    parseArgs: (args) => componentAndEnvironment(args, "none"),
+    answeredBy: "comment",
+    outcome: (command) => ({
+      environment: {
+        kind: "promote",
+        component: command.args[0] ?? "",
+        environment: command.args[1] ?? "",
+      },
+    }),
+  },
+  {
+    name: "rollback",
+    usage: "/rollback COMPONENT ENVIRONMENT [VERSION]",
+    pattern: { scope: "line", word: "rollback" },
+    who: "admin",
+    description:
+      "On the config repo: opens a pull request that pins the component, in the environment, to the last version verified there before the current one (or to VERSION), and puts the environment on hold for it so automation does not promote the bad version again.",
+    examples: ["/rollback web production", "/rollback web production 2.0.1"],
+    parseArgs: (args) => componentAndEnvironment(args, "version"),
+    answeredBy: "comment",
+    outcome: (command) => ({
+      environment: {
+        kind: "rollback",
+        component: command.args[0] ?? "",
+        environment: command.args[1] ?? "",
+        ...(command.args[2] ? { version: command.args[2] } : {}),
+      },
+    }),
+  },
+  {
+    name: "hold",
+    usage: "/hold COMPONENT ENVIRONMENT [reason...]",
+    pattern: { scope: "line", word: "hold" },
+    who: "admin",
+    description:
+      "On the config repo: puts the environment on hold for the component: automation promotes no version of it there until `/unhold` (recorded as a GitHub Deployment).",
+    examples: ["/hold web production waiting for the database migration"],
+    parseArgs: (args) => componentAndEnvironment(args, "reason"),
+    answeredBy: "comment",
+    outcome: (command, { user }) => ({
+      environment: {
+        kind: "hold",
+        component: command.args[0] ?? "",
+        environment: command.args[1] ?? "",
+        reason: command.args[2] ?? `held by @${user}`,
+      },
+    }),
+  },
+  {
+    name: "unhold",
+    usage: "/unhold COMPONENT ENVIRONMENT",
+    pattern: { scope: "line", word: "unhold" },
+    who: "admin",
+    description:
+      "On the config repo: lifts the environment's hold of the component, so automation promotes into it again.",
+    examples: ["/unhold web production"],
+    parseArgs: (args) => componentAndEnvironment(args, "none"),
+    answeredBy: "comment",
+    outcome: (command) => ({
+      environment: {
+        kind: "unhold",
+        component: command.args[0] ?? "",
+        environment: command.args[1] ?? "",
+      },
+    }),
   },
   {
     name: "help",

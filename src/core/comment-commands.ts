@@ -6,12 +6,18 @@ import {
   type CommandRule,
 } from "./access-commands.js";
 import type { TeamMembers } from "./access.js";
-import { mayRunCommand, needsPermission, type ActorFacts } from "./command-access.js";
+import {
+  environmentCommandRules,
+  mayRunCommand,
+  needsPermission,
+  type ActorFacts,
+} from "./command-access.js";
 import {
   commandTable,
   type BumpLevel,
   type CiRequest,
   type CommandSpec,
+  type EnvironmentAction,
   type ParsedCommand,
 } from "./commands.js";
 import type { Policy } from "./policy.js";
@@ -26,6 +32,8 @@ export interface CommentDecision {
   bumps: { level: BumpLevel; names: string[] }[];
   /** `/deploy-anyway`'s reason: the override is recorded and the gate evaluated again. */
   deployAnyway?: string;
+  /** `/promote`, `/rollback`, `/hold`, `/unhold`, in the comment's order. */
+  environments: EnvironmentAction[];
 }
 
 export interface CommentFacts {
@@ -112,17 +120,18 @@ export function decideComment(
   parsed: { commands: readonly ParsedCommand[]; errors: readonly string[] },
   facts: CommentFacts,
 ): CommentDecision {
-  const decision: CommentDecision = { replies: [...parsed.errors], bumps: [] };
+  const decision: CommentDecision = { replies: [...parsed.errors], bumps: [], environments: [] };
   const outcomeFacts = { policy: facts.policy, pr: facts.pr, user: facts.actor.login };
   const rules = rulesByCommand(parsed.commands, facts.policy, facts.files);
   for (const [command, spec] of answeredHere(parsed.commands)) {
-    // Without a rule naming the command, monobot's usual permission (admin, or write) decides.
+    // A rule naming the command for the PR's paths decides; without one, the environment's
+    // rules (environment commands) or monobot's usual permission (admin, or write) decide.
     const access = mayRunUnderRules({
       command: spec.name,
       actor: facts.actor.login,
       rules: rules.get(spec.name) ?? [],
       teams: facts.teams ?? new Map(),
-      fallback: mayRunCommand(spec, facts.actor, facts.policy),
+      fallback: mayRunCommand(spec, facts.actor, facts.policy, command),
     });
     if (!access.allowed) {
       decision.replies.push(access.reason);
@@ -134,13 +143,27 @@ export function decideComment(
     if (outcome.approval) decision.approval = outcome.approval;
     if (outcome.bump) decision.bumps.push(outcome.bump);
     if (outcome.deployAnyway !== undefined) decision.deployAnyway = outcome.deployAnyway;
+    if (outcome.environment) decision.environments.push(outcome.environment);
   }
   if (facts.pr.open) return decision;
-  const acts = decision.ci || decision.bumps.length > 0 || decision.deployAnyway !== undefined;
+  const acts =
+    decision.ci ||
+    decision.bumps.length > 0 ||
+    decision.deployAnyway !== undefined ||
+    decision.environments.length > 0;
   return {
     replies: acts
       ? [...decision.replies, "this pull request is closed: nothing was run."]
       : decision.replies,
     bumps: [],
+    environments: [],
   };
+}
+
+/** The teams whose members decide this comment's environment commands (read before deciding). */
+export function commentTeams(
+  commands: readonly ParsedCommand[],
+  policy: Pick<Policy, "access">,
+): string[] {
+  return commandTeams(commands.flatMap((c) => environmentCommandRules(c, policy)));
 }

@@ -117,3 +117,20 @@ export function currentVersion(
   const r = latestDeploy(records, env, component);
   return r ? str(r.payload, "version") : undefined;
 }
+
+/** The versions of `component` verified in `env`, newest deployment first. */
+export function verifiedVersions(
+  records: readonly DeploymentRecord[],
+  env: string,
+  component: string,
+): string[] {
+  const out: string[] = [];
+  for (const r of newestFirst(records)) {
+    if (r.environment !== env || r.task !== DEPLOY_TASK) continue;
+    if (str(r.payload, "component") !== component) continue;
+    const version = str(r.payload, "version");
+    if (version === undefined || out.includes(version)) continue;
+    if (isVerified(records, env, component, version)) out.push(version);
+  }
+  return out;
+}

@@ -70,6 +70,10 @@ export const ACCESS_COMMANDS = [
   "bump",
   "sync-secrets",
   "deploy-anyway",
+  "promote",
+  "rollback",
+  "hold",
+  "unhold",
   "help",
 ] as const;
 

@@ -171,8 +171,8 @@ async function postHeadConfig(
   });
 }
 
-/** Each distinct team once per evaluation, at most MAX_TEAMS_PER_EVALUATION of them. */
-async function readTeams(
+/** Each distinct team once per evaluation, at most MAX_TEAMS_PER_EVALUATION of them (the access check and the environment commands). */
+export async function readTeams(
   port: AccessCheckPort,
   teams: readonly string[],
 ): Promise<Map<string, TeamMembers>> {

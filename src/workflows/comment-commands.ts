@@ -4,6 +4,7 @@ import {
   commentAccessTeams,
   commentNeedsAccessFacts,
   commentNeedsPermission,
+  commentTeams,
   decideComment,
   type CommentDecision,
 } from "../core/comment-commands.js";
@@ -14,9 +15,12 @@ import type { LoadedPolicy } from "../forge/policy-loader.js";
 import type { CommentRecord } from "../forge/port.js";
 import type { ChangedFile } from "../core/types.js";
 import type { Log } from "../log.js";
+import { readTeams } from "./access-check.js";
 import { bumpPullRequest, gitHubBumpPort } from "./bump.js";
 import { evaluateDeployGate } from "./deploy-gate.js";
+import { runEnvironmentCommands } from "./environment-commands.js";
 import { eventInstallation, type JobContext, type RepoRef } from "./job-context.js";
+import { deploymentsOf } from "./promotion-check.js";
 import { sealedSecretsOfServices } from "./secret-targets.js";
 import { verifyPullRequestEvent } from "./verify-pull-request.js";
 
@@ -70,16 +74,20 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   const permission = commentNeedsPermission(parsed.commands, actor, policy)
     ? { permission: await port.permission(spec.commenter) }
     : {};
+  // The PR's files and the teams of the rules naming a command for paths, read only then.
   const access = commentNeedsAccessFacts(parsed.commands, policy)
     ? await readAccessFacts(port, spec.issue, (files) =>
         commentAccessTeams(parsed.commands, policy, files),
       )
     : {};
+  // The teams the access rules name for an environment command, read only when one does.
+  const teamNames = commentTeams(parsed.commands, policy);
+  const teams = teamNames.length > 0 ? { teams: await readTeams(port, teamNames) } : {};
   // Decide.
   const decision = decideComment(parsed, {
     policy,
     pr: { headSha: current.pr.headSha, open: current.open },
-    actor: { ...actor, ...permission },
+    actor: { ...actor, ...permission, ...teams },
     ...access,
   });
   // Act.
@@ -100,6 +108,7 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   const replies = [...decision.replies];
   replies.push(...(await bump(acting, decision)));
   replies.push(...(await gateAgain(acting, decision, () => listed)));
+  replies.push(...(await environmentCommands(acting, decision)));
   await verifyAgain(acting, decision);
   await reply(acting, replies);
 }
@@ -171,6 +180,26 @@ async function gateAgain(
   });
   if (gate.comments) acting.replaceComments(gate.comments);
   return gate.reply ? [gate.reply] : [];
+}
+
+/** `/promote`, `/rollback`, `/hold`, `/unhold`: on this repository, as the config repo. */
+async function environmentCommands(acting: Acting, decision: CommentDecision): Promise<string[]> {
+  if (decision.environments.length === 0) return [];
+  const { spec, context } = acting;
+  const config = await context.services.clients.configRepo(
+    spec.repo.owner,
+    spec.repo.name,
+    acting.installationId,
+  );
+  return runEnvironmentCommands({
+    port: acting.port,
+    config,
+    deployments: deploymentsOf(acting.port),
+    policy: acting.loaded.result.policy,
+    actions: decision.environments,
+    by: spec.commenter,
+    log: acting.log,
+  });
 }
 
 /** recheck, /retest, /test, /ok-to-test: verify the pull request again and run what was asked. */

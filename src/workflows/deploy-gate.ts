@@ -5,11 +5,21 @@ import { shortSha } from "../core/sha.js";
 import {
   deployGateForPull,
   gateScope,
-  isOwnDeployPull,
+  overrideFor,
   overrideReply,
   refusedAsClean,
+  type GateFile,
   type GateScope,
 } from "../core/deploy-gate.js";
+import {
+  autoMergeAllowed,
+  gateFreeze,
+  hasAnyFreeze,
+  isOwnEnvironmentPull,
+} from "../core/env-gate.js";
+import { touchedEnvironments } from "../core/env-pin-edits.js";
+import { environmentList } from "../core/environments.js";
+import { PROMOTION_CHECK } from "../core/promotion-check.js";
 import { evaluateFreeze, nextTransition, parseFreezeWindows } from "../core/freeze.js";
 import type { Policy } from "../core/policy.js";
 import { ownSummaries, readPrState, withDeployOverride } from "../core/pr-state.js";
@@ -25,6 +35,7 @@ import {
   type RepoRef,
   type Services,
 } from "./job-context.js";
+import { evaluatePromotion, movedPins } from "./promotion-check.js";
 import { postCheckRun } from "./verify-pull-request.js";
 
 export const DEPLOY_GATE_HANDLER = "deploy-gate";
@@ -94,7 +105,7 @@ export async function runGateJob(spec: GateSpec, context: JobContext): Promise<v
     return;
   }
   const policy = loaded.result.policy;
-  if (policy.deploy.freeze.length === 0) {
+  if (!hasAnyFreeze(policy.deploy) && environmentList(policy.deploy.environments).length === 0) {
     await services.followUps.cancel(timer);
     return;
   }
@@ -156,15 +167,19 @@ export interface GateOutcome {
 
 /**
  * Evaluates monobot/deploy-gate for one open pull request and posts it, then queues the next
- * evaluation at the next freeze transition (one pending timer per pull request). Requests: the
- * files listing, the head tree only when no Chart.yaml or fleet.yaml is among the changed files,
- * the comments only inside a freeze (or for a new override), and one check run.
+ * evaluation at the next freeze transition (one pending timer per pull request); with
+ * environments, monobot/promotion too, and the freeze windows of the environments whose pins
+ * the pull request moves. Requests: the files listing, the head tree only when no Chart.yaml or
+ * fleet.yaml is among the changed files (always with environments), the comments only inside a
+ * freeze, for a moved pin or for a new override, and the check runs.
  */
 export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome> {
   const { port, pr, services, log } = req;
   const timer = gateTimerKey(req.repo, pr.number);
-  const freeze = req.policy.deploy.freeze;
-  if (freeze.length === 0) {
+  const deploy = req.policy.deploy;
+  const withEnvironments = environmentList(deploy.environments).length > 0;
+  const gated = hasAnyFreeze(deploy);
+  if (!gated && !withEnvironments) {
     await services.followUps.cancel(timer);
     return {
       result: null,
@@ -176,15 +191,22 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
         : {}),
     };
   }
-  const scope = await readScope(port, pr);
+  const listing = await port.pullRequestFiles(pr.number);
+  const scope = await readScope(port, pr, listing);
+  const moved = await movedPins(port, pr, req.policy, listing.files);
+  const touched = touchedEnvironments(moved);
+  const freeze = gateFreeze(deploy, touched);
   const now = Math.max(services.now().getTime(), req.at ?? 0);
   const { windows } = parseFreezeWindows(freeze);
   let comments = req.comments;
   const botLogin = await services.clients.botLogin();
 
-  if (!scope.applies) {
-    const result = deployGateForPull({ freeze, now, headSha: pr.headSha, scope });
-    await postCheckRun(port, pr.headSha, req.deliveryId, result);
+  if (!scope.applies && moved.length === 0) {
+    const result = gated ? deployGateForPull({ freeze, now, headSha: pr.headSha, scope }) : null;
+    if (result) await postCheckRun(port, pr.headSha, req.deliveryId, result);
+    if (withEnvironments) {
+      await evaluatePromotion({ port, pr, policy: req.policy, moved, deliveryId: req.deliveryId });
+    }
     await services.followUps.cancel(timer);
     log.info("deploy gate: no deployed chart changes");
     return {
@@ -192,7 +214,7 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
       ...(req.override
         ? {
             reply:
-              "this pull request changes no deployed chart or Fleet bundle, so the deployment gate does not hold it and there is nothing to override.",
+              "this pull request changes no deployed chart, Fleet bundle or environment pin, so the deployment gate does not hold it and there is nothing to override.",
           }
         : {}),
       ...(comments ? { comments } : {}),
@@ -202,14 +224,32 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   if (req.override) {
     comments = await recordOverride(port, pr, comments, botLogin, req.override);
   }
-  // An override matters only inside a freeze: outside one, the comments are not read.
-  const frozen = evaluateFreeze(windows, now).frozen;
-  if (frozen && !comments) comments = await port.listComments(pr.number);
+  // An override matters only inside a freeze or for a moved pin: otherwise the comments are not read.
+  const frozen = gated && evaluateFreeze(windows, now).frozen;
+  if ((frozen || moved.length > 0) && !comments) comments = await port.listComments(pr.number);
   const recorded = comments ? readPrState(comments, botLogin).deployOverride : null;
-  const result = deployGateForPull({ freeze, now, headSha: pr.headSha, scope, override: recorded });
-  const checkRunId = await postCheckRun(port, pr.headSha, req.deliveryId, result);
+  const forHead = overrideFor(recorded, pr.headSha);
+  const promoted = withEnvironments
+    ? await evaluatePromotion({
+        port,
+        pr,
+        policy: req.policy,
+        moved,
+        deliveryId: req.deliveryId,
+        ...(forHead ? { override: { by: forHead.by, reason: forHead.reason } } : {}),
+      })
+    : null;
+  const promotion = promoted?.result ?? null;
+  const result = gated
+    ? deployGateForPull({ freeze, now, headSha: pr.headSha, scope, override: recorded })
+    : null;
+  const gateRunId = result ? await postCheckRun(port, pr.headSha, req.deliveryId, result) : null;
+  // The auto-merge note goes on the gate's check, or on monobot/promotion without a gate.
+  const noted = result && gateRunId !== null ? { id: gateRunId, shown: result } : undefined;
+  const note =
+    noted ?? (promoted ? { id: promoted.checkRunId, shown: promoted.result } : undefined);
 
-  const next = nextTransition(windows, now);
+  const next = gated ? nextTransition(windows, now) : undefined;
   if (next) {
     await services.followUps.at(
       timer,
@@ -219,30 +259,84 @@ export async function evaluateDeployGate(req: GateRequest): Promise<GateOutcome>
   } else {
     await services.followUps.cancel(timer);
   }
-  log.info({ conclusion: result.conclusion, next: next?.at.iso ?? null }, "deploy gate evaluated");
+  log.info(
+    {
+      conclusion: result?.conclusion ?? null,
+      promotion: promotion?.conclusion ?? null,
+      environments: touched,
+      next: next?.at.iso ?? null,
+    },
+    "deploy gate evaluated",
+  );
 
-  const deploy = req.policy.deploy;
-  if (
-    deploy.auto_merge &&
-    (result.conclusion === "success" || result.conclusion === "neutral") &&
-    isOwnDeployPull(pr, botLogin)
-  ) {
-    const text = await autoMerge(req, deploy.merge_method);
-    log.info({ autoMerge: text }, "deploy gate: auto-merge");
-    await port.updateCheckRun(checkRunId, {
-      output: { title: result.title, summary: result.summary, text },
-    });
-  }
+  await mergeIfOpen(req, { gate: result, promotion, touched, botLogin, note });
+  const reply = req.override ? overrideReplies(result, promotion, pr.headSha) : undefined;
   return {
     result,
-    ...(req.override ? { reply: overrideReply(result, pr.headSha) } : {}),
+    ...(reply ? { reply } : {}),
     ...(comments ? { comments } : {}),
   };
 }
 
+/**
+ * Auto-merge of one of monobot's own pull requests when every environment it moves allows it and
+ * neither check fails; what happened is written on the gate's check (or monobot/promotion's).
+ */
+async function mergeIfOpen(
+  req: GateRequest,
+  state: {
+    gate: CheckResult | null;
+    promotion: CheckResult | null;
+    touched: readonly string[];
+    botLogin: string;
+    note: { id: number; shown: CheckResult } | undefined;
+  },
+): Promise<void> {
+  const { note } = state;
+  const deploy = req.policy.deploy;
+  const open = (r: CheckResult | null) =>
+    r === null || r.conclusion === "success" || r.conclusion === "neutral";
+  if (
+    !note ||
+    !open(state.gate) ||
+    !open(state.promotion) ||
+    !autoMergeAllowed(deploy, state.touched) ||
+    !isOwnEnvironmentPull(req.pr, state.botLogin)
+  ) {
+    return;
+  }
+  const text = await autoMerge(req, deploy.merge_method);
+  req.log.info({ autoMerge: text }, "deploy gate: auto-merge");
+  await req.port.updateCheckRun(note.id, {
+    output: { title: note.shown.title, summary: note.shown.summary, text },
+  });
+}
+
+/** The answer to `/deploy-anyway`: the gate's, and what the override did to monobot/promotion. */
+function overrideReplies(
+  gate: CheckResult | null,
+  promotion: CheckResult | null,
+  headSha: string,
+): string {
+  const parts: string[] = [];
+  if (gate) parts.push(overrideReply(gate, headSha));
+  if (promotion?.conclusion === "neutral") {
+    parts.push(
+      `\`${PROMOTION_CHECK}\` is overridden for commit ${shortSha(headSha)}: it is neutral and shows your reason.`,
+    );
+  } else if (promotion) {
+    parts.push(`\`${PROMOTION_CHECK}\` passes without an override: ${promotion.title}.`);
+  }
+  return parts.join(" ");
+}
+
 /** Whether the gate holds the PR: its files, and its head tree only when they do not tell. */
-async function readScope(port: GitHubRepo, pr: PullRequestData): Promise<GateScope> {
-  const { files, truncated } = await port.pullRequestFiles(pr.number);
+async function readScope(
+  port: GitHubRepo,
+  pr: PullRequestData,
+  listing: { files: GateFile[]; truncated: boolean },
+): Promise<GateScope> {
+  const { files, truncated } = listing;
   const first = gateScope(files, { truncated });
   if (first !== "needs-tree") return first;
   const scope = gateScope(files, { truncated, headPaths: await port.paths(pr.headSha) });

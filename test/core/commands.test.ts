@@ -36,6 +36,10 @@ describe("commandTable", () => {
       "bump",
       "sync-secrets",
       "deploy-anyway",
+      "promote",
+      "rollback",
+      "hold",
+      "unhold",
       "help",
     ]);
     for (const spec of commandTable) {

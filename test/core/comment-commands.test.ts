@@ -120,6 +120,7 @@ describe("decideComment", () => {
     expect(decide("/bump patch", member, false)).toEqual({
       replies: ["this pull request is closed: nothing was run."],
       bumps: [],
+      environments: [],
     });
   });
 

@@ -1,0 +1,173 @@
+// GitHub Deployments of a repository as monobot reads and writes them: each deployment with its latest status, in one GraphQL query; holds written as deployments of their own task.
+import type { DeploymentRecord, DeploymentState } from "../core/env-record.js";
+import type { Octokit } from "./octokit.js";
+
+/** What reading and writing environment records needs (the forge port's Deployments part). */
+export interface DeploymentsPort {
+  listDeployments(q: {
+    environment?: string;
+    task?: string;
+    sha?: string;
+    limit?: number;
+  }): Promise<DeploymentRecord[]>;
+  createDeployment(d: {
+    ref: string;
+    environment: string;
+    task?: string;
+    payload: Record<string, unknown>;
+    description?: string;
+    productionEnvironment?: boolean;
+    transientEnvironment?: boolean;
+  }): Promise<DeploymentRecord>;
+  setDeploymentStatus(
+    id: number,
+    s: { state: DeploymentState; description?: string; logUrl?: string; environmentUrl?: string },
+  ): Promise<void>;
+}
+
+interface DeploymentNode {
+  databaseId: number | null;
+  environment: string | null;
+  task: string | null;
+  payload: string | null;
+  createdAt: string;
+  commitOid: string;
+  ref: { name: string } | null;
+  description: string | null;
+  latestStatus: {
+    state: string;
+    createdAt: string;
+    description: string | null;
+    logUrl: string | null;
+  } | null;
+}
+
+const QUERY = `query($owner: String!, $name: String!, $environments: [String!], $first: Int!) {
+  repository(owner: $owner, name: $name) {
+    deployments(environments: $environments, first: $first, orderBy: {field: CREATED_AT, direction: DESC}) {
+      nodes { databaseId environment task payload createdAt commitOid ref { name } description
+        latestStatus { state createdAt description logUrl } }
+    }
+  }
+}`;
+
+const GRAPHQL_STATES: Record<string, DeploymentState> = {
+  PENDING: "pending",
+  QUEUED: "queued",
+  IN_PROGRESS: "in_progress",
+  WAITING: "pending",
+  SUCCESS: "success",
+  FAILURE: "failure",
+  ERROR: "error",
+  INACTIVE: "inactive",
+};
+
+/** A deployment's payload as an object: GitHub keeps what it was given, monobot's is JSON. */
+function payloadOf(text: string | null): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+function recordOf(n: DeploymentNode): DeploymentRecord | undefined {
+  if (n.databaseId === null) return undefined;
+  const s = n.latestStatus;
+  return {
+    id: n.databaseId,
+    environment: n.environment ?? "",
+    sha: n.commitOid,
+    ref: n.ref?.name ?? "",
+    task: n.task ?? "",
+    payload: payloadOf(n.payload),
+    createdAt: n.createdAt,
+    state: s ? (GRAPHQL_STATES[s.state] ?? "pending") : "none",
+    ...(s?.logUrl ? { logUrl: s.logUrl } : {}),
+    ...(s?.description ? { description: s.description } : {}),
+    ...(s ? { statusAt: s.createdAt } : {}),
+    ...(!s && n.description ? { description: n.description } : {}),
+  };
+}
+
+export class GitHubDeployments implements DeploymentsPort {
+  constructor(
+    readonly octokit: Octokit,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
+
+  /** The newest deployments (100 at most), each with its latest status, in ONE request. */
+  async listDeployments(q: {
+    environment?: string;
+    task?: string;
+    sha?: string;
+    limit?: number;
+  }): Promise<DeploymentRecord[]> {
+    const data = await this.octokit.graphql<{
+      repository: { deployments: { nodes: DeploymentNode[] } } | null;
+    }>(QUERY, {
+      owner: this.owner,
+      name: this.repo,
+      environments: q.environment === undefined ? null : [q.environment],
+      first: Math.min(Math.max(q.limit ?? 100, 1), 100),
+    });
+    const nodes = data.repository?.deployments.nodes ?? [];
+    return nodes.flatMap((n) => {
+      const r = recordOf(n);
+      if (!r) return [];
+      if (q.task !== undefined && r.task !== q.task) return [];
+      if (q.sha !== undefined && r.sha !== q.sha) return [];
+      return [r];
+    });
+  }
+
+  async createDeployment(d: Parameters<DeploymentsPort["createDeployment"]>[0]) {
+    const { data } = await this.octokit.rest.repos.createDeployment({
+      owner: this.owner,
+      repo: this.repo,
+      ref: d.ref,
+      environment: d.environment,
+      ...(d.task ? { task: d.task } : {}),
+      payload: d.payload,
+      ...(d.description ? { description: d.description } : {}),
+      // A record, not a deploy GitHub should gate: no merge of the default branch, no checks.
+      auto_merge: false,
+      required_contexts: [],
+      ...(d.productionEnvironment !== undefined
+        ? { production_environment: d.productionEnvironment }
+        : {}),
+      ...(d.transientEnvironment !== undefined
+        ? { transient_environment: d.transientEnvironment }
+        : {}),
+    });
+    if (!("id" in data))
+      throw new Error(`GitHub did not create the deployment: ${data.message ?? ""}`);
+    return {
+      id: data.id,
+      environment: data.environment,
+      sha: data.sha,
+      ref: data.ref,
+      task: data.task,
+      payload: typeof data.payload === "object" && data.payload ? data.payload : {},
+      createdAt: data.created_at,
+      state: "none",
+    } satisfies DeploymentRecord;
+  }
+
+  async setDeploymentStatus(id: number, s: Parameters<DeploymentsPort["setDeploymentStatus"]>[1]) {
+    await this.octokit.rest.repos.createDeploymentStatus({
+      owner: this.owner,
+      repo: this.repo,
+      deployment_id: id,
+      state: s.state,
+      ...(s.description ? { description: s.description } : {}),
+      ...(s.logUrl ? { log_url: s.logUrl } : {}),
+      ...(s.environmentUrl ? { environment_url: s.environmentUrl } : {}),
+    });
+  }
+}

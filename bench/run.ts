@@ -12,6 +12,7 @@ import { benchCliStartup } from "./cli-startup.js";
 import { benchRecovery } from "./recovery.js";
 import { benchPatterns } from "./patterns.js";
 import { benchAccess } from "./access.js";
+import { benchStatusPage } from "./status-page.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
       title:
         "Access: API requests of one monobot/access evaluation as rules, teams and changed files grow (counted by the port)",
       run: benchAccess,
+    },
+    {
+      title:
+        "Status page: HTML and JSON for an operator with 10,000 jobs recorded (in-process routes)",
+      run: benchStatusPage,
     },
   ];
   for (const section of sections) {

@@ -663,7 +663,10 @@ function lastProblems(server: MonobotProcess): string {
 }
 
 /** Runs the whole demo; resolves with the process exit code. */
-export async function runDemo(print: (text: string) => void = console.log): Promise<number> {
+export async function runDemo(
+  print: (text: string) => void = console.log,
+  options: { stay?: boolean } = {},
+): Promise<number> {
   const examplesDir = fileURLToPath(new URL("../examples/monorepo", import.meta.url));
   const configDir = fileURLToPath(new URL("../examples/config-repo", import.meta.url));
   const began = Date.now();
@@ -680,13 +683,25 @@ export async function runDemo(print: (text: string) => void = console.log): Prom
     );
     await sodiumReady();
     server = await startMonobot({
-      env: { ...sandbox.env(), MONOBOT_SEALING_KEY: toBase64(newPrivateKey()) },
+      env: {
+        ...sandbox.env(),
+        MONOBOT_SEALING_KEY: toBase64(newPrivateKey()),
+        // Sign-in with GitHub on the status page, through the sandbox's OAuth flow.
+        GITHUB_CLIENT_ID: sandbox.oauthClient().clientId,
+        GITHUB_CLIENT_SECRET: sandbox.oauthClient().clientSecret,
+        MONOBOT_ADMINS: "alice",
+      },
     });
     sandbox.webhookUrl = server.webhookUrl;
     print(
       `▸ monobot (node dist/main.js, pid ${server.child.pid}) listening on ${server.url}, GitHub at GHE_HOST=${sandbox.host}`,
     );
+    print(
+      `▸ status page at ${server.url}/ (sign in at ${server.url}/status/login: the sandbox approves as alice); JSON under ${server.url}/api/monobot/status`,
+    );
     await playStory(sandbox, server, print, examplesDir, configDir);
+    // The sandbox's authorize page approves at once as alice (an operator here).
+    sandbox.signInAs("alice");
   } catch (e) {
     failure =
       e instanceof StepFailure
@@ -710,6 +725,14 @@ export async function runDemo(print: (text: string) => void = console.log): Prom
     if (violations.length > 0 && !failure) {
       failure = `the sandbox recorded ${violations.length} OpenAPI violation(s):\n${violations.map((v) => `  ${v.method} ${v.path}: [${v.kind}] ${v.problem}`).join("\n")}`;
     }
+  }
+  if (options.stay && sandbox && server) {
+    print(
+      `\n▸ --stay: the sandbox and monobot keep running. Open ${server.url}/status/login to sign in as alice and look around; Ctrl-C stops both.`,
+    );
+    if (failure) print(`  (the story did not play as expected: ${failure})`);
+    // Until a signal: the handlers installed below stop the server with the process.
+    await new Promise<never>(() => undefined);
   }
   if (server) {
     const problems = lastProblems(server);
@@ -746,5 +769,5 @@ if (invokedDirectly()) {
       process.kill(process.pid, signal);
     });
   }
-  process.exitCode = await runDemo();
+  process.exitCode = await runDemo(console.log, { stay: process.argv.includes("--stay") });
 }

@@ -19,6 +19,8 @@ import { CALLBACK_PATH, ciCallbackRoute } from "./server/ci-callback.js";
 import { secretsPublicKeyRoute } from "./server/secrets-route.js";
 import { LogSink } from "./server/log-sink.js";
 import { loadKeyRing } from "./secrets/sealing.js";
+import { ActivityLog } from "./runtime/activity.js";
+import { statusPage } from "./status/index.js";
 
 /** Writes one line for the operator; a closed stderr (the reader went away) is not a crash. */
 function say(line: string): void {
@@ -138,7 +140,15 @@ async function main(): Promise<void> {
     ...(sealingKeys ? { sealingKeys } : {}),
     ...(env.publicUrl ? { callbackUrl: `${env.publicUrl}${CALLBACK_PATH}` } : {}),
   });
-  runJob = jobRunner({ handlers, services, log, metrics });
+  // Jobs this process ran, for the status page (per replica in Redis mode).
+  const activity = new ActivityLog();
+  runJob = jobRunner({
+    handlers,
+    services,
+    log,
+    metrics,
+    onFinished: (job, outcome, ms, e) => activity.record(job, outcome, ms, e),
+  });
   services.followUps.bind(queue);
   metrics.watchQueue(queue);
   await probot.load(createApp({ queue, handlers, services, metrics }));
@@ -171,6 +181,19 @@ async function main(): Promise<void> {
         log,
       })
     : undefined;
+  const status = statusPage({
+    activity,
+    queue,
+    scheduler: services.scheduler,
+    mode: runtime.mode,
+    installation: (id) => probot.auth(id),
+    ...(env.oauth ? { oauth: env.oauth } : {}),
+    ...(env.baseUrl ? { baseUrl: env.baseUrl } : {}),
+    admins: env.admins,
+    ...(env.sessionSecret ? { sessionSecret: env.sessionSecret } : {}),
+    ...(env.publicUrl ? { publicUrl: env.publicUrl } : {}),
+    log,
+  });
   const { server, shutdown } = createMonobotServer({
     probot,
     queue,
@@ -185,7 +208,11 @@ async function main(): Promise<void> {
       "installation_repositories",
     ],
     unready: () => runtime.unready(),
-    routes: [ciCallbackRoute({ queue, env: process.env, log }), secretsPublicKeyRoute(sealingKeys)],
+    routes: [
+      ciCallbackRoute({ queue, env: process.env, log }),
+      secretsPublicKeyRoute(sealingKeys),
+      ...status.routes,
+    ],
   });
   // Stops everything this process opened, in order; the journal's lock is released last.
   const close = async () => {

@@ -1,4 +1,11 @@
 // What one PR comment's commands add up to: decided in one pure step from what was read up front.
+import {
+  commandRules,
+  commandTeams,
+  mayRunCommand as mayRunUnderRules,
+  type CommandRule,
+} from "./access-commands.js";
+import type { TeamMembers } from "./access.js";
 import { mayRunCommand, needsPermission, type ActorFacts } from "./command-access.js";
 import {
   commandTable,
@@ -9,6 +16,7 @@ import {
 } from "./commands.js";
 import type { Policy } from "./policy.js";
 import type { Approval } from "./pr-state.js";
+import type { ChangedFile } from "./types.js";
 
 /** What the comment job does, in this order: bumps, the gate, the verification, the reply. */
 export interface CommentDecision {
@@ -24,6 +32,10 @@ export interface CommentFacts {
   policy: Policy;
   pr: { headSha: string; open: boolean };
   actor: ActorFacts;
+  /** The PR's changed files, read only when an access rule names one of the comment's commands. */
+  files?: readonly ChangedFile[];
+  /** Members of the teams those rules name (lower-case `org/slug`), read with the files. */
+  teams?: ReadonlyMap<string, TeamMembers>;
 }
 
 /** The table rows of the commands this comment's job answers (others have jobs of their own). */
@@ -45,6 +57,45 @@ export function commentNeedsPermission(
   return answeredHere(commands).some(([, spec]) => needsPermission(spec, actor, policy));
 }
 
+/** The access rules that decide each of the comment's commands here (by command name). */
+function rulesByCommand(
+  commands: readonly ParsedCommand[],
+  policy: Policy,
+  files: readonly ChangedFile[] | undefined,
+): Map<string, CommandRule[]> {
+  const out = new Map<string, CommandRule[]>();
+  for (const [, spec] of answeredHere(commands)) {
+    const rules = commandRules({
+      access: policy.access,
+      command: spec.name,
+      ...(files ? { files } : {}),
+    });
+    if (rules.length > 0) out.set(spec.name, rules);
+  }
+  return out;
+}
+
+/**
+ * Whether the policy's access rules name any of the comment's commands: then the PR's files and
+ * the rules' teams are read before deciding (a rule covers paths, so the files decide which apply).
+ */
+export function commentNeedsAccessFacts(
+  commands: readonly ParsedCommand[],
+  policy: Policy,
+): boolean {
+  const named = new Set((policy.access?.rules ?? []).flatMap((r) => r.commands ?? []));
+  return answeredHere(commands).some(([, spec]) => named.has(spec.name));
+}
+
+/** The teams to read for the rules that decide the comment's commands on these files. */
+export function commentAccessTeams(
+  commands: readonly ParsedCommand[],
+  policy: Policy,
+  files: readonly ChangedFile[],
+): string[] {
+  return commandTeams([...rulesByCommand(commands, policy, files).values()].flat());
+}
+
 /** Two CI requests in one comment: the wider one wins. */
 function widerCi(a: CiRequest | undefined, b: CiRequest): CiRequest {
   if (!a) return b;
@@ -63,8 +114,16 @@ export function decideComment(
 ): CommentDecision {
   const decision: CommentDecision = { replies: [...parsed.errors], bumps: [] };
   const outcomeFacts = { policy: facts.policy, pr: facts.pr, user: facts.actor.login };
+  const rules = rulesByCommand(parsed.commands, facts.policy, facts.files);
   for (const [command, spec] of answeredHere(parsed.commands)) {
-    const access = mayRunCommand(spec, facts.actor, facts.policy);
+    // Without a rule naming the command, monobot's usual permission (admin, or write) decides.
+    const access = mayRunUnderRules({
+      command: spec.name,
+      actor: facts.actor.login,
+      rules: rules.get(spec.name) ?? [],
+      teams: facts.teams ?? new Map(),
+      fallback: mayRunCommand(spec, facts.actor, facts.policy),
+    });
     if (!access.allowed) {
       decision.replies.push(access.reason);
       continue;

@@ -1,6 +1,6 @@
 // The queue's consumer: finds a job's handler by name and runs its spec with the services.
 import type { Log } from "../log.js";
-import type { JobRunner } from "../runtime/job.js";
+import type { JobRunner, QueuedJob } from "../runtime/job.js";
 import type { Metrics } from "../server/metrics.js";
 import { eventDeliveryOf } from "../workflows/job-context.js";
 import type { RegisteredHandler, Services } from "./handler.js";
@@ -20,6 +20,8 @@ export function jobRunner(deps: {
   services: Services;
   log: Log;
   metrics?: Metrics;
+  /** Told of every job that ran, with its time (the status page's activity record). */
+  onFinished?: (job: QueuedJob, outcome: "success" | "error", ms: number, error?: unknown) => void;
 }): JobRunner {
   const byName = new Map(deps.handlers.map((h) => [h.name, h]));
   return async (job) => {
@@ -31,6 +33,7 @@ export function jobRunner(deps: {
       return;
     }
     const end = deps.metrics?.handlerSeconds.startTimer({ event: job.handler });
+    const started = performance.now();
     try {
       // The jobs of one event read the policy once between them (the factory keeps it per event).
       const clients = deps.services.clients.forDelivery(eventDeliveryOf(job.deliveryId));
@@ -41,8 +44,10 @@ export function jobRunner(deps: {
         log,
       });
       end?.({ outcome: "success" });
+      deps.onFinished?.(job, "success", performance.now() - started);
     } catch (e) {
       end?.({ outcome: "error" });
+      deps.onFinished?.(job, "error", performance.now() - started, e);
       log.error({ err: redactError(e) }, `${job.handler} failed`);
       throw e;
     }

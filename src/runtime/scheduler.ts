@@ -243,6 +243,16 @@ export class Scheduler {
     return [...this.#targets.values()];
   }
 
+  /** Each repository's schedules and policy as last read (the status page's next fires). */
+  loaded(): Array<ScheduledRepo & { jobs: readonly ScheduledJob[]; policy: Policy }> {
+    const out: Array<ScheduledRepo & { jobs: readonly ScheduledJob[]; policy: Policy }> = [];
+    for (const [key, target] of this.#targets) {
+      const l = this.#loaded.get(key);
+      if (l) out.push({ ...target, jobs: l.jobs, policy: l.policy });
+    }
+    return out;
+  }
+
   /** The default branch moved: schedules and components are read again on the next tick. */
   invalidate(target: ScheduledRepo): void {
     this.register(target);

@@ -4,7 +4,7 @@ import { allChecks } from "../core/checks/index.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
 import { jobTriggers } from "../core/job-templates.js";
 import { ClientFactory, type AppAuth } from "../forge/factory.js";
-import type { BackendOptions, Services } from "../handlers/handler.js";
+import type { BackendOptions, Services } from "../workflows/job-context.js";
 import type { Log } from "../log.js";
 import type { KeyRing } from "../secrets/sealing.js";
 import { RunTimeouts, type TrackedRun } from "./run-timeouts.js";

@@ -259,6 +259,30 @@ export class Sandbox {
     found.state = "DISMISSED";
   }
 
+  /** The app's OAuth client, for a server's GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET. */
+  oauthClient(): { clientId: string; clientSecret: string } {
+    return { clientId: this.state.app.clientId, clientSecret: this.server.oauth.clientSecret };
+  }
+
+  /** The user the OAuth web flow approves next (GitHub's authorize page, clicked at once). */
+  signInAs(login: string): void {
+    this.state.requireUser(login);
+    this.server.oauth.signInAs = login;
+  }
+
+  /** A user with their own repositories, each with the app installed on the user's account. */
+  createUserWithRepos(login: string, repos: readonly string[]): RepoInfo[] {
+    if (!this.state.user(login)) this.state.createUser({ login });
+    return repos.map((name) =>
+      this.createRepo({
+        owner: login,
+        name,
+        installation: true,
+        files: { "README.md": `# ${name}\n` },
+      }),
+    );
+  }
+
   addOrgMember(org: string, login: string, role: "member" | "admin" = "member"): void {
     this.state.addOrgMember(org, login, role);
   }

@@ -7,6 +7,7 @@ import { authenticate } from "./auth.js";
 import { ApiError } from "./errors.js";
 import { describeFault, FaultInjector, type Fault } from "./faults.js";
 import { executeGraphql } from "./graphql.js";
+import { SandboxOAuth } from "./oauth.js";
 import { loadOpenApi, type OpenApiIndex } from "./openapi.js";
 import { Representer, Urls } from "./representations.js";
 import { actionRoutes } from "./rest/actions.js";
@@ -18,6 +19,7 @@ import { issueRoutes } from "./rest/issues.js";
 import { pullRoutes } from "./rest/pulls.js";
 import { repoRoutes } from "./rest/repos.js";
 import { reviewRoutes } from "./rest/reviews.js";
+import { userInstallationRoutes } from "./rest/user-installations.js";
 import type { SandboxState } from "./state.js";
 
 export interface RequestLogEntry {
@@ -81,6 +83,7 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map(
     ...checkRoutes,
     ...actionRoutes,
     ...reviewRoutes,
+    ...userInstallationRoutes,
   ].map((r) => [r.operationId, r]),
 );
 
@@ -119,6 +122,8 @@ export class SandboxServer {
   readonly log: RequestLogEntry[] = [];
   readonly violations: Violation[] = [];
   urls = new Urls("http://127.0.0.1:0");
+  /** GitHub's web flow for the app's OAuth client (sign-in on monobot's status page). */
+  readonly oauth: SandboxOAuth;
   view: Representer;
   control: ControlHandler | undefined;
   private server: Server | undefined;
@@ -127,6 +132,7 @@ export class SandboxServer {
 
   constructor(readonly state: SandboxState) {
     this.openapi = loadOpenApi();
+    this.oauth = new SandboxOAuth(state);
     this.view = new Representer(state, this.urls);
   }
 
@@ -266,6 +272,12 @@ export class SandboxServer {
       return;
     }
 
+    // The web flow lives on GitHub's site, not under /api/v3, so it is outside the OpenAPI check.
+    if (url.pathname.startsWith("/login/oauth/")) {
+      const type = String(req.headers["content-type"] ?? "");
+      this.send(res, this.oauth.handle(method, url, bodyBuf, type), requestId);
+      return;
+    }
     if (url.pathname.startsWith("/_sandbox/") || url.pathname === "/_sandbox") {
       await this.handleControl(method, url, bodyBuf, res, requestId);
       return;

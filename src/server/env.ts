@@ -45,6 +45,12 @@ export interface ServerEnv {
   redeliverySweep: boolean;
   /** The sealed-secrets key (`MONOBOT_SEALING_KEY` or `_FILE`, `_PREVIOUS`); absent when not set. */
   sealing?: SealingKeyMaterial;
+  /** Sign-in with GitHub for the status page (`GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET`). */
+  oauth?: OAuthCredentials;
+  /** Logins that see the status page's operator views (`MONOBOT_ADMINS`, comma-separated). */
+  admins: string[];
+  /** Signs session cookies (`MONOBOT_SESSION_SECRET`); absent, a random key per process. */
+  sessionSecret?: string;
 }
 
 export class EnvError extends Error {}
@@ -113,6 +119,58 @@ export function readSealingKeys(env: NodeJS.ProcessEnv): SealingKeyMaterial | un
     .filter((p) => p.length > 0)
     .map((p, i) => decodeKey(p, `MONOBOT_SEALING_KEY_PREVIOUS (key ${i + 1}, comma-separated)`));
   return new SealingKeyMaterial(current, previous);
+}
+
+/** The App's OAuth client; prints without its secret, so a logged environment never carries it. */
+export class OAuthCredentials {
+  constructor(
+    readonly clientId: string,
+    readonly clientSecret: string,
+  ) {}
+  toJSON(): string {
+    return `[OAuth client ${this.clientId}]`;
+  }
+  toString(): string {
+    return this.toJSON();
+  }
+  [inspect.custom](): string {
+    return this.toJSON();
+  }
+}
+
+/** The status page's variables: OAuth is optional, but both halves or neither. */
+export function readStatusPageEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<ServerEnv, "oauth" | "admins" | "sessionSecret"> {
+  const clientId = env.GITHUB_CLIENT_ID?.trim();
+  const clientSecret = env.GITHUB_CLIENT_SECRET?.trim();
+  if (Boolean(clientId) !== Boolean(clientSecret)) {
+    throw new EnvError(
+      `${clientId ? "GITHUB_CLIENT_SECRET" : "GITHUB_CLIENT_ID"} is not set: sign-in with GitHub needs both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the App's client id and a client secret), or neither.`,
+    );
+  }
+  const admins = (env.MONOBOT_ADMINS ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0);
+  const bad = admins.find((a) => !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(a));
+  if (bad !== undefined) {
+    throw new EnvError(
+      `MONOBOT_ADMINS must be GitHub logins separated by commas, got "${bad.slice(0, 40)}".`,
+    );
+  }
+  const sessionSecret = env.MONOBOT_SESSION_SECRET;
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    // Never echo the value: only say what is wrong with it.
+    throw new EnvError(
+      "MONOBOT_SESSION_SECRET must be at least 32 characters, e.g. from `openssl rand -base64 32`.",
+    );
+  }
+  return {
+    ...(clientId && clientSecret ? { oauth: new OAuthCredentials(clientId, clientSecret) } : {}),
+    admins,
+    ...(sessionSecret !== undefined ? { sessionSecret } : {}),
+  };
 }
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
@@ -233,6 +291,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
   }
 
   const sealing = readSealingKeys(env);
+  const statusPage = readStatusPageEnv(env);
 
   return {
     appId: Number(appIdText),
@@ -254,5 +313,6 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     redisLockSeconds,
     ...(redisUrl ? { redisUrl } : {}),
     ...(sealing ? { sealing } : {}),
+    ...statusPage,
   };
 }

@@ -16,6 +16,8 @@ export interface Route {
   path: string;
   /** The one method it answers (default POST); others get 405. */
   method?: "GET" | "POST";
+  /** Answers every path under `path` too (the status page's views and assets). */
+  prefix?: boolean;
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
@@ -181,7 +183,9 @@ export function createMonobotServer(deps: ServerDeps): MonobotServer {
     const url = (req.url ?? "/").split("?")[0];
     const handle = async () => {
       if (url === deps.webhookPath) return intake(req, res);
-      const route = deps.routes?.find((r) => r.path === url);
+      const route = deps.routes?.find(
+        (r) => r.path === url || (r.prefix === true && (url ?? "").startsWith(r.path)),
+      );
       if (route) {
         const method = route.method ?? "POST";
         if (req.method !== method) throw new HttpError(405, `${method} only`);

@@ -1,5 +1,8 @@
 // A pull request comment's commands: read what they need, decide in one pure step, then act.
+import type { TeamMembers } from "../core/access.js";
 import {
+  commentAccessTeams,
+  commentNeedsAccessFacts,
   commentNeedsPermission,
   decideComment,
   type CommentDecision,
@@ -9,6 +12,7 @@ import { readPrState, repliedTo, replyMarker } from "../core/pr-state.js";
 import type { GitHubRepo, PullRequestData } from "../forge/github.js";
 import type { LoadedPolicy } from "../forge/policy-loader.js";
 import type { CommentRecord } from "../forge/port.js";
+import type { ChangedFile } from "../core/types.js";
 import type { Log } from "../log.js";
 import { bumpPullRequest, gitHubBumpPort } from "./bump.js";
 import { evaluateDeployGate } from "./deploy-gate.js";
@@ -66,11 +70,17 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   const permission = commentNeedsPermission(parsed.commands, actor, policy)
     ? { permission: await port.permission(spec.commenter) }
     : {};
+  const access = commentNeedsAccessFacts(parsed.commands, policy)
+    ? await readAccessFacts(port, spec.issue, (files) =>
+        commentAccessTeams(parsed.commands, policy, files),
+      )
+    : {};
   // Decide.
   const decision = decideComment(parsed, {
     policy,
     pr: { headSha: current.pr.headSha, open: current.open },
     actor: { ...actor, ...permission },
+    ...access,
   });
   // Act.
   let listed: Promise<CommentRecord[]> | undefined;
@@ -92,6 +102,21 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   replies.push(...(await gateAgain(acting, decision, () => listed)));
   await verifyAgain(acting, decision);
   await reply(acting, replies);
+}
+
+/** The PR's files and the members of the teams that the access rules naming a command list. */
+async function readAccessFacts(
+  port: GitHubRepo,
+  pull: number,
+  teamsFor: (files: ChangedFile[]) => string[],
+): Promise<{ files: ChangedFile[]; teams: Map<string, TeamMembers> }> {
+  const { files } = await port.pullRequestFiles(pull);
+  const teams = new Map<string, TeamMembers>();
+  for (const team of teamsFor(files)) {
+    const [org = "", slug = ""] = team.split("/");
+    teams.set(team.toLowerCase(), await port.teamMembers(org, slug));
+  }
+  return { files, teams };
 }
 
 /** `/bump`: one commit per request on the pull request's branch, checked against its last verdict. */

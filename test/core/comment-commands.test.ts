@@ -130,3 +130,78 @@ describe("decideComment", () => {
     expect(commentNeedsPermission(parsed("/deploy-anyway hotfix"), member, POLICY)).toBe(true);
   });
 });
+
+describe("decideComment under access rules", () => {
+  const ACCESS = policyOf(
+    [
+      "access:",
+      "  owners: { teams: [acme/platform] }",
+      "  rules:",
+      "    - name: infrastructure",
+      '      paths: ["infra/**"]',
+      "      approve: { count: 1, teams: [acme/sre] }",
+      "      commands: [deploy-anyway]",
+      "",
+    ].join("\n"),
+  );
+  const infra = [
+    {
+      path: "infra/main.tf",
+      status: "modified" as const,
+      additions: 1,
+      deletions: 0,
+    },
+  ];
+  const docs = [{ path: "docs/a.md", status: "modified" as const, additions: 1, deletions: 0 }];
+  const sre = new Map([["acme/sre", { ok: true as const, members: new Set(["sam"]) }]]);
+  const run = (actor: ActorFacts, files: typeof infra) =>
+    decideComment(parseCommands("/deploy-anyway hotfix", ACCESS), {
+      policy: ACCESS,
+      pr: { headSha: "a".repeat(40), open: true },
+      actor,
+      files,
+      teams: sre,
+    });
+
+  it.each<[string, ActorFacts, typeof infra, boolean]>([
+    [
+      "an SRE member without admin overrides a change to infra/**",
+      { ...member, login: "sam", permission: "write" },
+      infra,
+      true,
+    ],
+    ["an admin outside the rule's team may not", { ...member, permission: "admin" }, infra, false],
+    [
+      "outside the rule's paths an admin may, as without rules",
+      { ...member, permission: "admin" },
+      docs,
+      true,
+    ],
+    [
+      "outside the rule's paths an SRE member without admin may not",
+      { ...member, login: "sam", permission: "write" },
+      docs,
+      false,
+    ],
+  ])("%s", (_what, actor, files, allowed) => {
+    const d = run(actor, files);
+    expect(d.deployAnyway !== undefined).toBe(allowed);
+    if (!allowed && files === infra)
+      expect(d.replies.join("\n")).toMatch(/access rule "infrastructure"/);
+  });
+
+  it("asks for the files and teams only when a rule names one of the commands", async () => {
+    const { commentNeedsAccessFacts, commentAccessTeams } =
+      await import("../../src/core/comment-commands.js");
+    expect(
+      commentNeedsAccessFacts(parseCommands("/deploy-anyway x", ACCESS).commands, ACCESS),
+    ).toBe(true);
+    expect(commentNeedsAccessFacts(parseCommands("recheck", ACCESS).commands, ACCESS)).toBe(false);
+    expect(
+      commentAccessTeams(parseCommands("/deploy-anyway x", ACCESS).commands, ACCESS, infra),
+    ).toEqual(["acme/sre"]);
+    expect(
+      commentAccessTeams(parseCommands("/deploy-anyway x", ACCESS).commands, ACCESS, docs),
+    ).toEqual([]);
+  });
+});

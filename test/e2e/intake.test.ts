@@ -103,7 +103,7 @@ describe("webhook intake, end to end", () => {
       }
 
       // Well-formed but without an installation: accepted, and each job it queued (the
-      // verification and the deployment gate) fails for want of a token.
+      // verification, the deployment gate and the access check) fails for want of a token.
       const { installation: _installation, ...uninstalled } = good.payload;
       const jobs = await world.server.handled();
       const queued = () =>
@@ -112,7 +112,7 @@ describe("webhook intake, end to end", () => {
       const accepted = await world.sandbox.deliver({ name: good.name, payload: uninstalled });
       expect(accepted.status).toBe(202);
       const failing = (await queued()) - queuedBefore;
-      expect(failing).toBe(2);
+      expect(failing).toBe(3);
       await waitUntil(async () => (await world.server.handled()).error === jobs.error + failing, {
         timeoutMs: WAIT_MS,
         what: "the jobs of the delivery without an installation to fail",

@@ -21,8 +21,8 @@ import {
   waitVerified,
 } from "./runtime-harness.js";
 
-/** Jobs one pull_request delivery queues: the verification and the deployment gate. */
-const JOBS_PER_PR = 2;
+/** Jobs one pull_request delivery queues: the verification, the deployment gate and the access check. */
+const JOBS_PER_PR = 3;
 
 const TIMEOUT_MS = 90_000;
 const WAIT_MS = 60_000;
@@ -130,7 +130,7 @@ describe("the journal across restarts, end to end", () => {
       const timedOut = server.logs().find((l) => /drain timed out/.test(String(l.msg)));
       expect(timedOut, problems(server)).toBeDefined();
       const handedBack = timedOut?.handedBack as string[];
-      // Every job not started: the slow verification's gate job, and both jobs of the other two.
+      // Every job not started: the slow verification's other jobs, and all jobs of the other two.
       expect(handedBack).toHaveLength(waiting.length * JOBS_PER_PR - 1);
       expect(handedBack.every((id) => answers.some((a) => id.startsWith(a.id)))).toBe(true);
       // Nothing of the two was written to GitHub.

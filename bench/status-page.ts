@@ -1,0 +1,139 @@
+// Benchmark: the status page's HTML and JSON latency for an operator, with 10,000 jobs recorded.
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import { silentLog } from "../src/log.js";
+import { ActivityLog } from "../src/runtime/activity.js";
+import { startSandbox } from "../src/sandbox/driver.js";
+import { statusPage } from "../src/status/index.js";
+import { defaultPolicyObject, validatePolicyObject, type Policy } from "../src/core/policy.js";
+
+const JOBS = 10_000;
+const REPOS = 200;
+const REQUESTS = Number(process.env.BENCH_STATUS_REQUESTS ?? 400);
+const WARMUP = 40;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+}
+
+/** Follows the sign-in round trip by hand and returns the session cookie. */
+async function signIn(base: string): Promise<string> {
+  const start = await fetch(`${base}/status/login`, { redirect: "manual" });
+  const state = start.headers.getSetCookie()[0]?.split(";")[0] ?? "";
+  const authorize = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+  const back = await fetch(authorize.headers.get("location") ?? "", {
+    redirect: "manual",
+    headers: { cookie: state },
+  });
+  const session = back.headers.getSetCookie().find((c) => c.startsWith("monobot_session="));
+  if (!session) throw new Error(`sign-in failed: ${back.status} ${await back.text()}`);
+  return session.split(";")[0] ?? "";
+}
+
+export async function benchStatusPage(): Promise<{ rows: Array<Record<string, string | number>> }> {
+  const sandbox = await startSandbox();
+  sandbox.createUser("opal");
+  const activity = new ActivityLog(JOBS);
+  for (let i = 0; i < JOBS; i++) {
+    activity.record(
+      {
+        handler: i % 3 ? "pull-request" : "push",
+        deliveryId: `d${i}`,
+        key: `org/repo-${i % REPOS}#${i}`,
+      },
+      i % 17 ? "success" : "error",
+      50 + (i % 900),
+      i % 17 ? undefined : new Error("GitHub answered 502 Bad Gateway"),
+    );
+  }
+  const r = validatePolicyObject(defaultPolicyObject(), () => ({ file: "", line: 1, column: 1 }));
+  if (!r.ok) throw new Error("default policy is invalid");
+  const policy: Policy = r.policy;
+  const loaded = Array.from({ length: REPOS }, (_, i) => ({
+    owner: "org",
+    repo: `repo-${i}`,
+    defaultBranch: "main",
+    installationId: 1,
+    jobs: [
+      {
+        job: "nightly",
+        component: `c${i}`,
+        cron: "H H * * *",
+        timezone: "UTC",
+        key: `nightly:c${i}`,
+      },
+    ],
+    policy,
+  }));
+  const { routes } = statusPage({
+    activity,
+    queue: { size: () => 12, oldestWaitingMs: () => 900 },
+    scheduler: { loaded: () => loaded },
+    mode: "journal",
+    oauth: sandbox.oauthClient(),
+    baseUrl: sandbox.apiBaseUrl,
+    admins: ["opal"],
+    log: silentLog,
+  });
+  // The routes alone, as http-server.ts dispatches them (exact path, then prefix).
+  const server = createServer((req, res) => {
+    const url = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = routes.find(
+      (x) => x.path === url || (x.prefix === true && url.startsWith(x.path)),
+    );
+    if (!route) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    void route.handle(req, res).catch(() => {
+      res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sandbox.signInAs("opal");
+  const cookie = await signIn(base);
+  const rows: Array<Record<string, string | number>> = [];
+  try {
+    for (const [what, path] of [
+      ["HTML page (all views)", "/"],
+      ["HTML views (refresh poll)", "/status/views"],
+      ["JSON activity", "/api/monobot/status/activity"],
+      ["JSON schedule", "/api/monobot/status/schedule"],
+      ["JSON health (signed out)", "/api/monobot/status/health"],
+    ] as const) {
+      const times: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < WARMUP + REQUESTS; i++) {
+        const t0 = performance.now();
+        const res = await fetch(base + path, {
+          headers: path.endsWith("health") ? {} : { cookie },
+        });
+        const body = await res.text();
+        const ms = performance.now() - t0;
+        if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+        if (i >= WARMUP) times.push(ms);
+        bytes = body.length;
+      }
+      times.sort((a, b) => a - b);
+      rows.push({
+        request: what,
+        "jobs recorded": JOBS,
+        requests: REQUESTS,
+        "p50 ms": Number(percentile(times, 50).toFixed(2)),
+        "p99 ms": Number(percentile(times, 99).toFixed(2)),
+        bytes: bytes,
+      });
+    }
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await sandbox.stop();
+  }
+  return { rows };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  void benchStatusPage().then(({ rows }) => console.table(rows));
+}

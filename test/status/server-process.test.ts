@@ -1,0 +1,80 @@
+// The status page in the real server process (dist/main.js): OAuth from its environment, jobs recorded as they run.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMonobot, waitUntil, type MonobotProcess } from "../../src/demo.js";
+import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
+import { Client } from "./world.js";
+
+const MAIN_PATH = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+
+let sandbox: Sandbox;
+let server: MonobotProcess | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(MAIN_PATH))
+    throw new Error("dist/main.js is missing: this test runs the built server (`npm run build`)");
+  sandbox = await startSandbox();
+  sandbox.createUserWithRepos("carol", ["notes"]);
+  sandbox.createUser("opal");
+  server = await startMonobot({
+    env: {
+      ...sandbox.env(),
+      GITHUB_CLIENT_ID: sandbox.oauthClient().clientId,
+      GITHUB_CLIENT_SECRET: sandbox.oauthClient().clientSecret,
+      MONOBOT_ADMINS: "opal",
+      MONOBOT_SCHEDULER: "off",
+    },
+    mainPath: MAIN_PATH,
+  });
+  sandbox.webhookUrl = server.webhookUrl;
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop(10_000);
+  await sandbox?.stop();
+});
+
+describe("status page of the server process", () => {
+  it("signs in with the App's OAuth client and records the jobs it runs", async () => {
+    const url = server?.url ?? "";
+    const opal = new Client(url);
+    await opal.signIn(sandbox, "opal");
+    const page = await (await opal.get("/")).text();
+    expect(page).toContain("opal (operator)");
+
+    sandbox.pushCommit("carol/notes", {
+      branch: "idea",
+      author: "carol",
+      files: { "notes.md": "an idea\n" },
+    });
+    const pr = sandbox.openPullRequest("carol/notes", { head: "idea", user: "carol" });
+    await sandbox.deliver(
+      sandbox.events.pullRequest({ repo: "carol/notes", number: pr.number, action: "opened" }),
+    );
+    const entries = await waitUntil(
+      async () => {
+        const res = await opal.get("/api/monobot/status/activity");
+        const body = (await res.json()) as {
+          data: { entries: { event: string; repository: string; outcome: string }[] };
+        };
+        return body.data.entries.length > 0 ? body.data.entries : undefined;
+      },
+      {
+        timeoutMs: 45_000,
+        what: "the pull request's job on the status page",
+        seen: () =>
+          JSON.stringify({
+            deliveries: sandbox.deliveries().map((d) => [d.event, d.status]),
+            log: server?.logs().slice(-5),
+          }),
+      },
+    );
+    expect(entries[0]).toMatchObject({ event: "pull-request", repository: "carol/notes" });
+
+    const carol = new Client(url);
+    await carol.signIn(sandbox, "carol");
+    expect((await carol.get("/api/monobot/status/activity")).status).toBe(403);
+    expect((await fetch(`${url}/api/monobot/status/deploys`)).status).toBe(401);
+  }, 90_000);
+});

@@ -35,8 +35,11 @@ export type MergeMethod = "merge" | "squash" | "rebase";
 export interface ConfigRepoPort {
   readonly owner: string;
   readonly name: string;
-  /** Trees and commits (the blobs are created with the tree). */
-  readonly git: Pick<GitDataPort, "createTree" | "createCommit">;
+  /**
+   * Trees and commits (the blobs are created with the tree), and branch moves that never
+   * overwrite a commit monobot did not read: a fast forward, or a compare-and-swap.
+   */
+  readonly git: Pick<GitDataPort, "createTree" | "createCommit" | "updateBranch" | "replaceBranch">;
   /** The default branch head and the tips of `branches`, in ONE request. */
   heads(branches: readonly string[]): Promise<ConfigRepoHeads>;
   /** Every file path at a commit (one recursive tree listing). */
@@ -49,12 +52,6 @@ export interface ConfigRepoPort {
   openPulls(prefix: string): Promise<DeployPull[]>;
   /** Creates a branch; `exists` when it was created meanwhile (HTTP 422: a concurrent run). */
   createBranch(branch: string, sha: string): Promise<"created" | "exists">;
-  /**
-   * Moves one of monobot's own deploy branches to `sha`, with force: the branch is rebuilt as
-   * ONE commit on the current default branch, which is never a fast forward of its old tip.
-   * `rejected` when GitHub refuses the update (HTTP 422: the ref changed or went away).
-   */
-  forceDeployBranch(branch: string, sha: string): Promise<"updated" | "rejected">;
   /** Opens a pull request; `exists` when one is open for that head already (HTTP 422). */
   createPull(input: {
     head: string;
@@ -127,7 +124,7 @@ export class GitHubConfigRepo implements ConfigRepoPort {
     const vars: Record<string, string> = { owner: this.owner, name: this.name };
     const decls = ["$owner: String!", "$name: String!"];
     const commit = "oid ... on Commit { message tree { oid } parents(first: 2) { nodes { oid } } }";
-    const fields = [`defaultBranchRef { name target { ${commit} } }`];
+    const fields = ["id", `defaultBranchRef { name target { ${commit} } }`];
     branches.forEach((b, i) => {
       vars[`b${i}`] = `refs/heads/${b}`;
       decls.push(`$b${i}: String!`);
@@ -135,9 +132,13 @@ export class GitHubConfigRepo implements ConfigRepoPort {
     });
     const query = `query(${decls.join(", ")}) { repository(owner: $owner, name: $name) { ${fields.join(" ")} } }`;
     const data = await this.octokit.graphql<{
-      repository: Record<string, { name?: string; target: GraphCommit | null } | null> | null;
+      repository:
+        | (Record<string, { name?: string; target: GraphCommit | null } | null> & { id?: string })
+        | null;
     }>(query, vars);
     const repository = data.repository;
+    // The id a compare-and-swap of a branch needs, read here for free.
+    if (typeof repository?.id === "string") this.git.repositoryId = repository.id;
     const def = repository?.defaultBranchRef;
     if (!repository || !def?.target?.tree || def.name === undefined) {
       throw new Error(
@@ -213,35 +214,8 @@ export class GitHubConfigRepo implements ConfigRepoPort {
     return data.map((r) => r.ref.replace(/^refs\/heads\//, ""));
   }
 
-  async createBranch(branch: string, sha: string): Promise<"created" | "exists"> {
-    try {
-      await this.octokit.rest.git.createRef({
-        owner: this.owner,
-        repo: this.name,
-        ref: `refs/heads/${branch}`,
-        sha,
-      });
-      return "created";
-    } catch (e) {
-      if (status(e) === 422) return "exists";
-      throw e;
-    }
-  }
-
-  async forceDeployBranch(branch: string, sha: string): Promise<"updated" | "rejected"> {
-    try {
-      await this.octokit.rest.git.updateRef({
-        owner: this.owner,
-        repo: this.name,
-        ref: `heads/${branch}`,
-        sha,
-        force: true,
-      });
-      return "updated";
-    } catch (e) {
-      if (status(e) === 422) return "rejected";
-      throw e;
-    }
+  createBranch(branch: string, sha: string): Promise<"created" | "exists"> {
+    return this.git.createBranch(branch, sha);
   }
 
   async createPull(input: {

@@ -1,4 +1,4 @@
-// Git Data API writes for one repository (a branch head, a tree, a commit, a ref move) and the release-tag listing.
+// Git Data API writes for one repository (a branch head, a tree, a commit, a ref create or move) and the release-tag listing.
 import { listTagNames, type Octokit } from "./octokit.js";
 
 export interface BranchHead {
@@ -25,11 +25,26 @@ export interface GitDataPort {
    * forward (HTTP 422): someone pushed to the branch since it was read.
    */
   updateBranch(branch: string, sha: string): Promise<"updated" | "rejected">;
+  /** Creates a branch; `exists` when it was created meanwhile (HTTP 422: a concurrent run). */
+  createBranch(branch: string, sha: string): Promise<"created" | "exists">;
+  /**
+   * Moves a branch to `sha`, which need not be a fast forward, only if it still points at
+   * `expected` (a compare-and-swap: GitHub's `updateRefs` with `beforeOid`). `rejected` when the
+   * branch moved since it was read, or the host cannot compare-and-swap; never a blind write.
+   */
+  replaceBranch(branch: string, expected: string, sha: string): Promise<"updated" | "rejected">;
   /** Tag names starting with `prefix` ("" for all), from ONE matching-refs listing (one response). */
   matchingTags(prefix: string): Promise<string[]>;
 }
 
+/** The GraphQL mutation that moves a ref only from the commit it is expected at. */
+const UPDATE_REFS =
+  "mutation($repositoryId: ID!, $refUpdates: [RefUpdate!]!) { updateRefs(input: {repositoryId: $repositoryId, refUpdates: $refUpdates}) { clientMutationId } }";
+
 export class GitHubGitData implements GitDataPort {
+  /** The repository's GraphQL node id, when a read has seen it (saves one request per move). */
+  repositoryId: string | undefined;
+
   constructor(
     readonly octokit: Octokit,
     readonly owner: string,
@@ -88,6 +103,50 @@ export class GitHubGitData implements GitDataPort {
       return "updated";
     } catch (e) {
       if ((e as { status?: number }).status === 422) return "rejected";
+      throw e;
+    }
+  }
+
+  async createBranch(branch: string, sha: string): Promise<"created" | "exists"> {
+    try {
+      await this.octokit.rest.git.createRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `refs/heads/${branch}`,
+        sha,
+      });
+      return "created";
+    } catch (e) {
+      if ((e as { status?: number }).status === 422) return "exists";
+      throw e;
+    }
+  }
+
+  async replaceBranch(
+    branch: string,
+    expected: string,
+    sha: string,
+  ): Promise<"updated" | "rejected"> {
+    this.repositoryId ??= (
+      await this.octokit.graphql<{ repository: { id: string } | null }>(
+        "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { id } }",
+        { owner: this.owner, name: this.repo },
+      )
+    ).repository?.id;
+    if (!this.repositoryId) return "rejected";
+    try {
+      // `force` only lets the move be something other than a fast forward; `beforeOid` makes
+      // GitHub refuse it unless the branch is still where monobot read it.
+      await this.octokit.graphql(UPDATE_REFS, {
+        repositoryId: this.repositoryId,
+        refUpdates: [
+          { name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force: true },
+        ],
+      });
+      return "updated";
+    } catch (e) {
+      // GitHub answers a moved ref (and a host without updateRefs) with GraphQL errors.
+      if ((e as { errors?: unknown }).errors !== undefined) return "rejected";
       throw e;
     }
   }

@@ -14,6 +14,29 @@ const SDL = /* GraphQL */ `
   scalar DateTime
   scalar URI
 
+  scalar GitRefname
+
+  type Mutation {
+    updateRefs(input: UpdateRefsInput!): UpdateRefsPayload
+  }
+
+  input UpdateRefsInput {
+    clientMutationId: String
+    repositoryId: ID!
+    refUpdates: [RefUpdate!]!
+  }
+
+  input RefUpdate {
+    name: GitRefname!
+    afterOid: GitObjectID!
+    beforeOid: GitObjectID
+    force: Boolean = false
+  }
+
+  type UpdateRefsPayload {
+    clientMutationId: String
+  }
+
   type Query {
     repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
     rateLimit(dryRun: Boolean = false): RateLimit
@@ -312,8 +335,52 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
 
 let queriesServed = 0;
 
+const ZERO_OID = "0".repeat(40);
+
+interface RefUpdateInput {
+  name: string;
+  afterOid: string;
+  beforeOid?: string | null;
+  force?: boolean | null;
+}
+
+/**
+ * GitHub's `updateRefs`: every update checked first (the ref at `beforeOid`, a fast forward unless
+ * `force`), then all applied, or none. Only what monobot uses: moves and creations of branches.
+ */
+function updateRefs(
+  ctx: Ctx,
+  input: { clientMutationId?: string | null; repositoryId: string; refUpdates: RefUpdateInput[] },
+): Record<string, unknown> {
+  const repo = [...ctx.state.repos.values()].find(
+    (r) => nodeId("Repository", r.id) === input.repositoryId,
+  );
+  const writable =
+    repo &&
+    ctx.auth.kind === "installation" &&
+    repo.installationId === ctx.auth.installation.id &&
+    ["write", "admin"].includes(ctx.auth.token.permissions.contents ?? "");
+  if (!repo || !writable)
+    throw new TypedError(
+      `Could not resolve to a node with the global id of '${input.repositoryId}'`,
+      "NOT_FOUND",
+    );
+  for (const u of input.refUpdates) {
+    const current = repo.refs.get(u.name);
+    if (!u.name.startsWith("refs/heads/")) throw new GraphQLError(`${u.name} is not a branch`);
+    if (!ctx.state.store.has(u.afterOid)) throw new GraphQLError(`${u.afterOid} does not exist`);
+    if (u.beforeOid && (current ?? ZERO_OID) !== u.beforeOid)
+      throw new TypedError(`${u.name} is not at ${u.beforeOid}`, "UNPROCESSABLE");
+    if (current && !u.force && !ctx.state.store.isAncestor(current, u.afterOid))
+      throw new TypedError(`${u.name}: update is not a fast forward`, "UNPROCESSABLE");
+  }
+  for (const u of input.refUpdates) ctx.state.setRef(repo, u.name, u.afterOid, { force: true });
+  return { clientMutationId: input.clientMutationId ?? null };
+}
+
 function rootValue(ctx: Ctx): Record<string, unknown> {
   return {
+    updateRefs: (args: { input: Parameters<typeof updateRefs>[1] }) => updateRefs(ctx, args.input),
     repository: (args: { owner: string; name: string }) => {
       const repo = ctx.state.repo(args.owner, args.name);
       const visible =

@@ -6,11 +6,11 @@ import { versionsCheck, versionsNeeds } from "../core/checks/versions.js";
 import type { BumpLevel } from "../core/commands.js";
 import type { Policy } from "../core/policy.js";
 import type { PullRequestInfo } from "../core/types.js";
-import type { GitDataPort } from "../forge/git-data.js";
+import type { BranchHead, GitDataPort } from "../forge/git-data.js";
 import type { GitHubRepo } from "../forge/github.js";
 import type { ChangeReader } from "../forge/port.js";
 import { evaluateChange } from "./evaluate-change.js";
-import { refusedWrite } from "./refused-write.js";
+import { commitEdits } from "./commit-step.js";
 
 export interface BumpPort {
   /** Reads the pull request's change (on the base repository). */
@@ -58,8 +58,30 @@ export function gitHubBumpPort(
   return { reader: repo.pullRequestReader(pull), git: repo.gitData(headRepo) };
 }
 
-// Long (about 115 lines): its commit is to become the shared commit step (issue 16, item 3),
-// which takes the last 40 lines out; not done yet.
+function refused(reply: string): BumpOutcome {
+  return { status: "refused", reply };
+}
+
+/** What `/bump` refuses from the request alone: a fork closed to maintainers, a forbidden pre-release. */
+function refusalBeforeReads(
+  req: BumpWorkflowRequest,
+  command: string,
+  where: string,
+): BumpOutcome | undefined {
+  const branch = req.pr.headRef;
+  if (req.pr.fromFork && !req.pr.maintainerCanModify) {
+    return refused(
+      `\`${command}\` was not run: the head branch \`${branch}\` is in the fork ${where}, which does not allow edits by maintainers. Tick "Allow edits by maintainers" on this pull request and comment \`${command}\` again, or write the versions in the branch yourself.`,
+    );
+  }
+  if (req.level === "prerelease" && req.policy.versions.prerelease === "forbid") {
+    return refused(
+      `\`${command}\` was not run: this repository forbids pre-release versions (\`versions.prerelease: forbid\` in .github/monobot.yml). Use \`/bump patch\`, \`minor\` or \`major\`.`,
+    );
+  }
+  return undefined;
+}
+
 /**
  * Runs `/bump`: refuses what cannot be done (a fork without maintainer edits, a head that
  * moved), plans the bump from fresh reads at the expected head, and commits every edit in ONE
@@ -73,25 +95,13 @@ export async function bumpPullRequest(
   const { pr } = req;
   const command = commandText(req);
   const branch = pr.headRef;
-  if (req.headRepo === null) {
-    return {
-      status: "refused",
-      reply: `\`${command}\` was not run: the repository of this pull request's head branch no longer exists, so there is no branch to commit to.`,
-    };
-  }
+  if (req.headRepo === null)
+    return refused(
+      `\`${command}\` was not run: the repository of this pull request's head branch no longer exists, so there is no branch to commit to.`,
+    );
   const where = `${req.headRepo.owner}/${req.headRepo.name}`;
-  if (pr.fromFork && !pr.maintainerCanModify) {
-    return {
-      status: "refused",
-      reply: `\`${command}\` was not run: the head branch \`${branch}\` is in the fork ${where}, which does not allow edits by maintainers. Tick "Allow edits by maintainers" on this pull request and comment \`${command}\` again, or write the versions in the branch yourself.`,
-    };
-  }
-  if (req.level === "prerelease" && req.policy.versions.prerelease === "forbid") {
-    return {
-      status: "refused",
-      reply: `\`${command}\` was not run: this repository forbids pre-release versions (\`versions.prerelease: forbid\` in .github/monobot.yml). Use \`/bump patch\`, \`minor\` or \`major\`.`,
-    };
-  }
+  const early = refusalBeforeReads(req, command, where);
+  if (early) return early;
   const expected = req.checkedSha ?? pr.headSha;
   const head = await port.git.branchHead(branch);
   if (head === null) {
@@ -149,30 +159,57 @@ export async function bumpPullRequest(
     baseSha: pr.baseSha,
     headSha: expected,
   });
-  let commitSha: string;
-  try {
-    const tree = await port.git.createTree(
-      head.treeSha,
-      plan.edits.map((e) => ({ path: e.path, content: e.after })),
-    );
-    commitSha = await port.git.createCommit({ message, tree, parents: [expected] });
-    const moved = await port.git.updateBranch(branch, commitSha);
-    if (moved === "rejected") {
-      return {
-        status: "refused",
-        reply: `\`${command}\` was not run: \`${branch}\` moved while monobot was committing the bump (a push came in after ${shortSha(expected)}), and monobot never force-pushes. Nothing was committed; comment \`${command}\` again once monobot/versions has run on the new head.`,
-        plan,
-      };
-    }
-  } catch (e) {
-    const refused = refusedWrite(e, "the commit");
-    if (refused === undefined) throw e;
+  return commitBump(port, { command, where, branch, head, expected, message }, plan);
+}
+
+/** The bump's ONE commit on the checked head (the commit step), and the reply for each outcome. */
+async function commitBump(
+  port: BumpPort,
+  at: {
+    command: string;
+    where: string;
+    branch: string;
+    head: BranchHead;
+    expected: string;
+    message: string;
+  },
+  plan: BumpPlan,
+): Promise<BumpOutcome> {
+  const { command, where, branch, head, expected, message } = at;
+  // One attempt: a push after the checked head is the user's to look at, not monobot's to redo.
+  const commit = await commitEdits({
+    port: { git: port.git, createBranch: (b, sha) => port.git.createBranch(b, sha) },
+    branch,
+    attempts: 1,
+    what: "the commit",
+    read: async () => ({
+      plan: {
+        base: head,
+        tip: head,
+        edits: plan.edits.map((e) => ({ path: e.path, content: e.after })),
+        message,
+        join: "extend" as const,
+        upToDate: false,
+      },
+      context: undefined,
+    }),
+  });
+  if ("lost" in commit) {
     return {
       status: "refused",
-      reply: `\`${command}\` was not run: ${refused} on ${where}. Nothing was committed; check that monobot may write to \`${branch}\` (branch protection, app permissions), or write the versions yourself.`,
+      reply: `\`${command}\` was not run: \`${branch}\` moved while monobot was committing the bump (a push came in after ${shortSha(expected)}), and monobot never force-pushes. Nothing was committed; comment \`${command}\` again once monobot/versions has run on the new head.`,
       plan,
     };
   }
+  if ("refused" in commit) {
+    return {
+      status: "refused",
+      reply: `\`${command}\` was not run: ${commit.refused} on ${where}. Nothing was committed; check that monobot may write to \`${branch}\` (branch protection, app permissions), or write the versions yourself.`,
+      plan,
+    };
+  }
+  if (!("committed" in commit)) throw new Error("a bump with edits always commits");
+  const commitSha = commit.committed;
   const files = plan.edits.length === 1 ? "1 file" : `${plan.edits.length} files`;
   const versions = describeVersions(plan);
   return {

@@ -14,7 +14,6 @@ import {
   deployPrBody,
   deployTitle,
   parseDeployMarker,
-  parseDeployTrailer,
   parseSupersedes,
   type DeployMarker,
   type MonorepoChange,
@@ -29,8 +28,10 @@ import {
   type ChartFollowUpPlan,
 } from "../core/chart-follow-up.js";
 import { formatPolicyErrors, resolvePolicy, type Policy } from "../core/policy.js";
-import { compareVersions, isSemver } from "../core/versions.js";
+import { decideProposal } from "../core/deploy-proposal.js";
 import type { ConfigRepoHeads, ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
+import { commitEdits, type CommitRead } from "./commit-step.js";
+import { openOrUpdatePull } from "./open-or-update-pr.js";
 import { refusedWrite } from "./refused-write.js";
 
 const POLICY_FILE = ".github/monobot.yml";
@@ -76,9 +77,6 @@ export interface DeployOutcome {
   plan?: DeployPlan;
   attempts: number;
 }
-
-/** A concurrent change of the config repo: read again and recompute. */
-class Conflict extends Error {}
 
 interface Snapshot {
   heads: ConfigRepoHeads;
@@ -222,126 +220,77 @@ function followUpProposal(req: ChartFollowUpRequest): DeployProposal {
   };
 }
 
-// Long (about 140 lines): its refuse/skip decisions are to become a pure core function and its
-// writes the shared commit step (issue 16, item 3), which splits it; not done yet.
-/** One attempt on one snapshot: plan, compare with what the PR proposes, write what differs. */
-async function proposeOnSnapshot(
+/** What the PR step needs from the read the commit was planned on. */
+interface Planned {
+  snap: Snapshot;
+  existing: Existing;
+  plan: DeployPlan;
+  text: { title: string; body: string; commitMessage: string };
+}
+
+type Stop = Omit<DeployOutcome, "attempts">;
+
+/** One read of the config repo, decided (core's decideProposal) and, when to propose, planned as a commit. */
+function planOnSnapshot(
   port: ConfigRepoPort,
   snap: Snapshot,
   proposal: DeployProposal,
   existing: Existing,
-): Promise<Omit<DeployOutcome, "attempts">> {
-  const { key, label } = proposal;
-  const to = proposal.version;
-  const branch = deployBranch(key);
+): CommitRead<Planned, Stop> {
+  const branch = deployBranch(proposal.key);
   const base = snap.heads.defaultBranch;
   const open = existing.open;
-  const proposed: DeployMarker | undefined = parseDeployMarker(open?.body);
-  const where = `${port.owner}/${port.name}`;
-
-  if (open && proposed && proposed.component !== key) {
-    return {
-      status: "refused",
-      message: `\`${branch}\` on ${where} carries #${open.number} for ${proposed.component}, another component whose name gives the same branch; rename one of them in components.define.`,
-      pull: link(open),
-    };
-  }
-  if (open && proposed && isSemver(proposed.version) && compareVersions(proposed.version, to) > 0) {
-    return {
-      status: "skipped",
-      message: `${where}#${open.number} proposes ${key} ${proposed.version} already, newer than ${to}; left as is.`,
-      pull: link(open),
-    };
-  }
   const plan = proposal.plan(snap);
-  if (plan.problems.length > 0) {
-    return {
-      status: "refused",
-      message: `monobot cannot propose ${label} on ${where}:\n${plan.problems.map((p) => `- ${p}`).join("\n")}`,
-      plan,
-    };
-  }
-  if (plan.skipped) {
-    const stale =
-      open && proposed?.version === to
-        ? ` ${where}#${open.number}, which proposes it, has nothing left to change and can be closed.`
-        : "";
-    return {
-      status: "skipped",
-      message: `${label} on ${where}: ${plan.skipped.reason}${stale}`,
-      plan,
-      ...(open ? { pull: link(open) } : {}),
-    };
-  }
-  if (!open) {
-    const earlier = existing.closed.find((p) => parseDeployMarker(p.body)?.version === to);
-    if (earlier) {
-      return {
-        status: "skipped",
-        message: `${where}#${earlier.number} proposed ${label} and was ${earlier.merged ? "merged" : "closed without merging"}; monobot does not propose it again.`,
-        pull: link(earlier),
-        plan,
-      };
-    }
-  }
-
-  // The text of the PR: deterministic, so an unchanged one is not rewritten.
-  const { title, body, commitMessage } = proposal.text(plan, snap, open, proposed);
-
-  // The branch is up to date when its tip is monobot's commit for this version on this base.
   const tip = snap.heads.branches.get(branch) ?? null;
-  const tipDeploy = tip ? parseDeployTrailer(tip.message) : undefined;
-  const upToDate =
-    tip !== null &&
-    tipDeploy?.component === key &&
-    tipDeploy.version === to &&
-    tip.parents.length === 1 &&
-    tip.parents[0] === base.sha;
-  if (tip && !tipDeploy) {
-    return {
-      status: "refused",
-      message: `\`${branch}\` on ${where} has a commit monobot did not write (${shortSha(tip.sha)}), so monobot does not overwrite it with ${label}. Merge or close ${open ? `#${open.number}` : "its pull request"} and delete the branch, and monobot opens a new pull request on the next publish.`,
-      plan,
-      ...(open ? { pull: link(open) } : {}),
-    };
+  const decision = decideProposal({
+    key: proposal.key,
+    version: proposal.version,
+    label: proposal.label,
+    branch,
+    where: `${port.owner}/${port.name}`,
+    ...(open ? { open } : {}),
+    closed: existing.closed,
+    plan,
+    baseSha: base.sha,
+    tip,
+  });
+  if (decision.status !== "propose") {
+    const { planned, ...stop } = decision;
+    return { stop: { ...stop, ...(planned ? { plan } : {}) } };
   }
+  // The text of the PR: deterministic, so an unchanged one is not rewritten.
+  const text = proposal.text(plan, snap, open, parseDeployMarker(open?.body));
+  return {
+    plan: {
+      base,
+      tip,
+      edits: plan.edits.map((e) => ({ path: e.path, content: e.after })),
+      message: text.commitMessage,
+      // One commit on the current default branch; the tip was checked to be monobot's own.
+      join: "rebuild",
+      upToDate: decision.upToDate,
+    },
+    context: { snap, existing, plan, text },
+  };
+}
 
-  let commitSha: string | undefined;
-  if (!upToDate) {
-    const tree = await port.git.createTree(
-      base.treeSha,
-      plan.edits.map((e) => ({ path: e.path, content: e.after })),
-    );
-    commitSha = await port.git.createCommit({
-      message: commitMessage,
-      tree,
-      parents: [base.sha],
-    });
-    // Force, on this branch only: it is monobot's alone (its name, and a tip checked above to be
-    // monobot's own commit), and rebuilding it on the new base is what keeps it ONE commit on the
-    // default branch, which is never a fast forward of the old tip. Nobody's work is lost.
-    const moved = tip
-      ? await port.forceDeployBranch(branch, commitSha)
-      : await port.createBranch(branch, commitSha);
-    if (moved === "rejected" || moved === "exists") throw new Conflict(`ref ${branch}: ${moved}`);
-  }
-
-  let pull: DeployPull;
-  let status: DeployStatus;
-  if (open) {
-    const changes: { title?: string; body?: string } = {};
-    if (open.title !== title) changes.title = title;
-    if (open.body !== body) changes.body = body;
-    if (Object.keys(changes).length > 0) await port.updatePull(open.number, changes);
-    pull = open;
-    status = commitSha || Object.keys(changes).length > 0 ? "updated" : "unchanged";
-  } else {
-    const created = await port.createPull({ head: branch, base: base.name, title, body });
-    if (created === "exists") throw new Conflict(`pull request for ${branch}: exists`);
-    pull = created;
-    status = "opened";
-  }
-
+/** The pull request step and auto-merge, once the branch holds the proposal. */
+async function proposePull(
+  port: ConfigRepoPort,
+  proposal: DeployProposal,
+  planned: Planned,
+  commitSha: string | undefined,
+): Promise<Stop> {
+  const { snap, plan, text } = planned;
+  const base = snap.heads.defaultBranch;
+  const where = `${port.owner}/${port.name}`;
+  const step = await openOrUpdatePull(
+    port,
+    { branch: deployBranch(proposal.key), base: base.name, title: text.title, body: text.body },
+    planned.existing.open ?? null,
+  );
+  const pull = step.pull;
+  const status: DeployStatus = commitSha && step.status === "unchanged" ? "updated" : step.status;
   let autoMerge = "";
   if (status !== "unchanged" && snap.policy.deploy.auto_merge) {
     const r = await port.enableAutoMerge(pull, snap.policy.deploy.merge_method);
@@ -357,36 +306,51 @@ async function proposeOnSnapshot(
         : `${where}#${pull.number} proposes it already`;
   return {
     status,
-    message: `${label}: ${what}.${autoMerge}`,
+    message: `${proposal.label}: ${what}.${autoMerge}`,
     pull: link(pull),
     plan,
     ...(commitSha ? { commitSha } : {}),
   };
 }
 
-async function withRetries(
-  attempt: (n: number) => Promise<Omit<DeployOutcome, "attempts">>,
+/**
+ * Proposes on fresh reads: the commit step (reading again after a lost race, at most
+ * {@link MAX_DEPLOY_ATTEMPTS} times), then the pull request step.
+ */
+async function propose(
+  port: ConfigRepoPort,
+  proposal: DeployProposal,
+  read: (attempt: number) => Promise<{ snap: Snapshot; existing: Existing }>,
   what: string,
 ): Promise<DeployOutcome> {
-  let last = "";
-  for (let n = 1; n <= MAX_DEPLOY_ATTEMPTS; n++) {
-    try {
-      return { ...(await attempt(n)), attempts: n };
-    } catch (e) {
-      if (e instanceof Conflict) {
-        last = e.message;
-        continue;
-      }
-      const refused = refusedWrite(e);
-      if (refused === undefined) throw e;
-      return { status: "refused", message: `${what}: ${refused}.`, attempts: n };
-    }
-  }
-  return {
-    status: "failed",
-    message: `${what}: the config repo changed under monobot ${MAX_DEPLOY_ATTEMPTS} times in a row (last: ${last}); nothing more was written. The next publish or push to the default branch tries again.`,
+  const commit = await commitEdits({
+    port,
+    branch: deployBranch(proposal.key),
     attempts: MAX_DEPLOY_ATTEMPTS,
-  };
+    read: async (n) => {
+      const { snap, existing } = await read(n);
+      return planOnSnapshot(port, snap, proposal, existing);
+    },
+  });
+  const attempts = commit.attempts;
+  if ("stop" in commit) return { ...commit.stop, attempts };
+  if ("refused" in commit)
+    return { status: "refused", message: `${what}: ${commit.refused}.`, attempts };
+  if ("lost" in commit) {
+    return {
+      status: "failed",
+      message: `${what}: the config repo changed under monobot ${MAX_DEPLOY_ATTEMPTS} times in a row (last: ${commit.lost}); nothing more was written. The next publish or push to the default branch tries again.`,
+      attempts,
+    };
+  }
+  try {
+    const sha = "committed" in commit ? commit.committed : undefined;
+    return { ...(await proposePull(port, proposal, commit.context, sha)), attempts };
+  } catch (e) {
+    const refused = refusedWrite(e);
+    if (refused === undefined) throw e;
+    return { status: "refused", message: `${what}: ${refused}.`, attempts };
+  }
 }
 
 /**
@@ -421,13 +385,18 @@ function openOrUpdateDeployPr(
   configPolicy: Policy | undefined,
 ): Promise<DeployOutcome> {
   const branch = deployBranch(proposal.key);
-  return withRetries(async () => {
-    const [snap, pulls] = await Promise.all([
-      readSnapshot(port, [branch], configPolicy),
-      port.pullsForBranch(branch),
-    ]);
-    return proposeOnSnapshot(port, snap, proposal, existingOf(pulls));
-  }, `${proposal.label} on ${port.owner}/${port.name}`);
+  return propose(
+    port,
+    proposal,
+    async () => {
+      const [snap, pulls] = await Promise.all([
+        readSnapshot(port, [branch], configPolicy),
+        port.pullsForBranch(branch),
+      ]);
+      return { snap, existing: existingOf(pulls) };
+    },
+    `${proposal.label} on ${port.owner}/${port.name}`,
+  );
 }
 
 export interface RecomputeOptions {
@@ -478,17 +447,22 @@ export async function recomputeOpenDeployPrs(
     }
     const policy = req?.configPolicy ?? options.configPolicy;
     outcomes.push(
-      await withRetries(async (n) => {
-        // The first attempt shares one read among all the PRs (writing one PR's branch does
-        // not move the default branch); a conflict reads again, for this PR and the next.
-        if (n === 1) {
-          shared ??= await readSnapshot(port, branches, policy);
-          return proposeOnSnapshot(port, shared, proposal, { open: pull, closed: [] });
-        }
-        shared = await readSnapshot(port, branches, policy);
-        const open = (await port.pullsForBranch(pull.headRef)).find((p) => p.state === "open");
-        return proposeOnSnapshot(port, shared, proposal, { ...(open ? { open } : {}), closed: [] });
-      }, `${marker.component} ${marker.version} on ${port.owner}/${port.name}`),
+      await propose(
+        port,
+        proposal,
+        async (n) => {
+          // The first attempt shares one read among all the PRs (writing one PR's branch does
+          // not move the default branch); a lost race reads again, for this PR and the next.
+          if (n === 1) {
+            shared ??= await readSnapshot(port, branches, policy);
+            return { snap: shared, existing: { open: pull, closed: [] } };
+          }
+          shared = await readSnapshot(port, branches, policy);
+          const open = (await port.pullsForBranch(pull.headRef)).find((p) => p.state === "open");
+          return { snap: shared, existing: { ...(open ? { open } : {}), closed: [] } };
+        },
+        `${marker.component} ${marker.version} on ${port.owner}/${port.name}`,
+      ),
     );
   }
   return outcomes;

@@ -12,6 +12,8 @@ import type { ConfigRepoPort, DeployPull } from "../forge/config-repo.js";
 import type { GitDataPort } from "../forge/git-data.js";
 import { ALREADY_ON_NEW_KEY, resealFile } from "../secrets/reseal.js";
 import type { KeyRing } from "../secrets/sealing.js";
+import { commitEdits, type CommitRead } from "./commit-step.js";
+import { openOrUpdatePull } from "./open-or-update-pr.js";
 import { refusedWrite } from "./refused-write.js";
 
 /** Attempts when the config repo moves under the workflow (a 422 on the branch or the PR). */
@@ -28,7 +30,9 @@ export type ResealPort = Pick<
   | "createBranch"
   | "createPull"
   | "updatePull"
-> & { readonly git: Pick<GitDataPort, "createTree" | "createCommit" | "updateBranch"> };
+> & {
+  readonly git: Pick<GitDataPort, "createTree" | "createCommit" | "updateBranch" | "replaceBranch">;
+};
 
 export interface ResealRequest {
   /** The secrets file's path (policy `secrets.file`). */
@@ -46,8 +50,6 @@ export interface ResealOutcome {
   commitSha?: string;
 }
 
-class Conflict extends Error {}
-
 function link(pull: DeployPull): { number: number; url: string } {
   return { number: pull.number, url: pull.url };
 }
@@ -56,8 +58,20 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** One attempt on one read of the config repo. */
-async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealOutcome> {
+/** What the pull request step needs from the read the commit was planned on. */
+interface Resealed {
+  base: { name: string; sha: string };
+  open: DeployPull | undefined;
+  count: string;
+  title: string;
+  body: string;
+}
+
+/** One read of the config repo: a reason to write nothing, or the re-sealed file as a commit. */
+async function readReseal(
+  port: ResealPort,
+  req: ResealRequest,
+): Promise<CommitRead<Resealed, ResealOutcome>> {
   const keyId = req.keys.current.keyId;
   const branch = resealBranch(keyId);
   const where = `${port.owner}/${port.name}`;
@@ -68,28 +82,36 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
   const earlier = pulls[0];
   if (!open && earlier) {
     return {
-      status: "skipped",
-      message: `${where}#${earlier.number} re-sealed to key ${keyId} was ${earlier.merged ? "merged" : "closed without merging"}; monobot opens one such pull request per key. Re-seal what is left with \`monobot secrets seal\`.`,
-      pull: link(earlier),
+      stop: {
+        status: "skipped",
+        message: `${where}#${earlier.number} re-sealed to key ${keyId} was ${earlier.merged ? "merged" : "closed without merging"}; monobot opens one such pull request per key. Re-seal what is left with \`monobot secrets seal\`.`,
+        pull: link(earlier),
+      },
     };
   }
   if (tip && parseResealTrailer(tip.message) !== keyId) {
     return {
-      status: "refused",
-      message: `\`${branch}\` on ${where} has a commit monobot did not write (${shortSha(tip.sha)}), so monobot does not add to it; delete the branch${open ? ` and close #${open.number}` : ""}, and the next push re-seals again.`,
-      ...(open ? { pull: link(open) } : {}),
+      stop: {
+        status: "refused",
+        message: `\`${branch}\` on ${where} has a commit monobot did not write (${shortSha(tip.sha)}), so monobot does not add to it; delete the branch${open ? ` and close #${open.number}` : ""}, and the next push re-seals again.`,
+        ...(open ? { pull: link(open) } : {}),
+      },
     };
   }
   const text = (await port.readFiles(base.sha, [req.path])).get(req.path);
   if (text === undefined)
-    return { status: "skipped", message: `${where} has no \`${req.path}\` on ${base.name}.` };
+    return {
+      stop: { status: "skipped", message: `${where} has no \`${req.path}\` on ${base.name}.` },
+    };
   const result = resealFile(text, req.keys, req.keys.current);
-  if (!result.ok) return { status: "refused", message: result.reason };
+  if (!result.ok) return { stop: { status: "refused", message: result.reason } };
   if (result.resealed.length === 0) {
     return {
-      status: "skipped",
-      message: `no entry of \`${req.path}\` on ${base.name} is sealed to an earlier key monobot has${open ? `; ${where}#${open.number} has nothing left to do and can be closed` : ""}.`,
-      ...(open ? { pull: link(open) } : {}),
+      stop: {
+        status: "skipped",
+        message: `no entry of \`${req.path}\` on ${base.name} is sealed to an earlier key monobot has${open ? `; ${where}#${open.number} has nothing left to do and can be closed` : ""}.`,
+        ...(open ? { pull: link(open) } : {}),
+      },
     };
   }
   const resealText: ResealText = {
@@ -99,9 +121,6 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
     left: result.skipped.filter((s) => s.reason !== ALREADY_ON_NEW_KEY),
     onNewKey: result.skipped.filter((s) => s.reason === ALREADY_ON_NEW_KEY).length,
   };
-  const title = resealTitle(keyId);
-  const body = resealBody(resealText);
-
   // The branch is up to date when it was built on this base, or on one with the same file.
   let upToDate = false;
   const tipBase = tip?.parents.at(-1);
@@ -110,45 +129,57 @@ async function resealOnce(port: ResealPort, req: ResealRequest): Promise<ResealO
     const then = (await port.readFiles(tipBase, [req.path])).get(req.path);
     upToDate = then === text;
   }
-  let commitSha: string | undefined;
-  if (!upToDate) {
-    const tree = await port.git.createTree(base.treeSha, [
-      { path: req.path, content: result.text },
-    ]);
-    // On an existing branch, a merge of the default branch: a fast forward, never a forced move.
-    commitSha = await port.git.createCommit({
+  return {
+    plan: {
+      base,
+      tip,
+      edits: [{ path: req.path, content: result.text }],
       message: resealCommitMessage(resealText),
-      tree,
-      parents: tip ? [tip.sha, base.sha] : [base.sha],
-    });
-    const moved = tip
-      ? await port.git.updateBranch(branch, commitSha)
-      : await port.createBranch(branch, commitSha);
-    if (moved === "rejected" || moved === "exists") throw new Conflict(`ref ${branch}: ${moved}`);
-  }
-  const count = plural(result.resealed.length, "entry", "entries");
-  if (open) {
-    const changes: { title?: string; body?: string } = {};
-    if (open.title !== title) changes.title = title;
-    if (open.body !== body) changes.body = body;
-    if (Object.keys(changes).length > 0) await port.updatePull(open.number, changes);
-    const changed = commitSha !== undefined || Object.keys(changes).length > 0;
+      // On an existing branch, a merge of the default branch: a fast forward, never a forced move.
+      join: "merge",
+      upToDate,
+    },
+    context: {
+      base,
+      open,
+      count: plural(result.resealed.length, "entry", "entries"),
+      title: resealTitle(keyId),
+      body: resealBody(resealText),
+    },
+  };
+}
+
+/** The pull request step, once the branch holds the re-sealed file. */
+async function proposeReseal(
+  port: ResealPort,
+  keyId: string,
+  r: Resealed,
+  commitSha: string | undefined,
+): Promise<ResealOutcome> {
+  const where = `${port.owner}/${port.name}`;
+  const step = await openOrUpdatePull(
+    port,
+    { branch: resealBranch(keyId), base: r.base.name, title: r.title, body: r.body },
+    r.open ?? null,
+  );
+  const n = step.pull.number;
+  const sha = commitSha ? { commitSha } : {};
+  if (step.status === "opened") {
     return {
-      status: changed ? "updated" : "unchanged",
-      message: changed
-        ? `updated ${where}#${open.number}: it re-seals ${count} to key ${keyId}${commitSha ? ` (brought up to date with ${base.name} ${shortSha(base.sha)})` : ""}.`
-        : `${where}#${open.number} re-seals ${count} to key ${keyId} already.`,
-      pull: link(open),
-      ...(commitSha ? { commitSha } : {}),
+      status: "opened",
+      message: `opened ${where}#${n}: it re-seals ${r.count} to key ${keyId}; merge it to retire the earlier key.`,
+      pull: link(step.pull),
+      ...sha,
     };
   }
-  const created = await port.createPull({ head: branch, base: base.name, title, body });
-  if (created === "exists") throw new Conflict(`pull request for ${branch}: exists`);
+  const changed = commitSha !== undefined || step.status === "updated";
   return {
-    status: "opened",
-    message: `opened ${where}#${created.number}: it re-seals ${count} to key ${keyId}; merge it to retire the earlier key.`,
-    pull: link(created),
-    ...(commitSha ? { commitSha } : {}),
+    status: changed ? "updated" : "unchanged",
+    message: changed
+      ? `updated ${where}#${n}: it re-seals ${r.count} to key ${keyId}${commitSha ? ` (brought up to date with ${r.base.name} ${shortSha(r.base.sha)})` : ""}.`
+      : `${where}#${n} re-seals ${r.count} to key ${keyId} already.`,
+    pull: link(step.pull),
+    ...sha,
   };
 }
 
@@ -166,25 +197,31 @@ export async function openResealPr(port: ResealPort, req: ResealRequest): Promis
       status: "skipped",
       message: "monobot has no previous sealing key: nothing to rotate.",
     };
-  let last = "";
-  for (let n = 1; n <= MAX_RESEAL_ATTEMPTS; n++) {
-    try {
-      return await resealOnce(port, req);
-    } catch (e) {
-      if (e instanceof Conflict) {
-        last = e.message;
-        continue;
-      }
-      const refused = refusedWrite(e);
-      if (refused === undefined) throw e;
-      return {
-        status: "refused",
-        message: `re-sealing on ${port.owner}/${port.name}: ${refused}.`,
-      };
-    }
+  const keyId = req.keys.current.keyId;
+  const commit = await commitEdits({
+    port,
+    branch: resealBranch(keyId),
+    attempts: MAX_RESEAL_ATTEMPTS,
+    read: () => readReseal(port, req),
+  });
+  if ("stop" in commit) return commit.stop;
+  if ("lost" in commit) {
+    return {
+      status: "failed",
+      message: `the config repo changed under monobot ${MAX_RESEAL_ATTEMPTS} times in a row while re-sealing (last: ${commit.lost}); the next push or \`/sync-secrets\` tries again.`,
+    };
   }
-  return {
-    status: "failed",
-    message: `the config repo changed under monobot ${MAX_RESEAL_ATTEMPTS} times in a row while re-sealing (last: ${last}); the next push or \`/sync-secrets\` tries again.`,
-  };
+  const refusedAs = (reason: string): ResealOutcome => ({
+    status: "refused",
+    message: `re-sealing on ${port.owner}/${port.name}: ${reason}.`,
+  });
+  if ("refused" in commit) return refusedAs(commit.refused);
+  try {
+    const sha = "committed" in commit ? commit.committed : undefined;
+    return await proposeReseal(port, keyId, commit.context, sha);
+  } catch (e) {
+    const refused = refusedWrite(e);
+    if (refused === undefined) throw e;
+    return refusedAs(refused);
+  }
 }

@@ -239,13 +239,12 @@ describe("deploy PRs on the config repo, through the app", () => {
     // The rebuild keeps the release notes (from the monorepo) and the version.
     expect(pr.body).toContain("- acme/mono#1 Retry the upstream on 503");
     expect(parseDeployMarker(pr.body)?.version).toBe("1.3.0");
+    // The branch moved (its head is on the new base, above) by a compare-and-swap (GraphQL
+    // updateRefs), never by a forced REST update-ref.
     expect(writesTo(CONFIG, mark)).toEqual(
-      expect.arrayContaining([
-        "POST git/create-commit",
-        "PATCH git/update-ref",
-        "PATCH pulls/update",
-      ]),
+      expect.arrayContaining(["POST git/create-commit", "PATCH pulls/update"]),
     );
+    expect(writesTo(CONFIG, mark)).not.toContain("PATCH git/update-ref");
 
     // The same push again: the PR is on the new base, nothing is rebuilt.
     const again = sandbox.mark();

@@ -85,18 +85,42 @@ describe("GitHubConfigRepo", () => {
     ).toBe("exists");
   });
 
-  it("moves only the deploy branch it is given, with force", async () => {
-    let body: unknown;
+  it("moves a deploy branch only from the commit it read (compare-and-swap), never with a blind force", async () => {
+    const sent: { query: string; variables: Record<string, unknown> }[] = [];
     nock(API)
-      .patch("/repos/acme/aether-config/git/refs/heads%2Fmonobot%2Fdeploy-roc-api")
-      .reply(200, (_uri, b) => {
-        body = b;
-        return { ref: "refs/heads/monobot/deploy-roc-api", object: { sha: "3".repeat(40) } };
+      .post("/graphql")
+      .reply(200, (_uri, body) => {
+        sent.push(body as (typeof sent)[number]);
+        return { data: { repository: { id: "R_kgDOConfig" } } };
+      })
+      .post("/graphql")
+      .reply(200, (_uri, body) => {
+        sent.push(body as (typeof sent)[number]);
+        return { data: { updateRefs: { clientMutationId: null } } };
+      })
+      .post("/graphql")
+      .reply(200, {
+        data: null,
+        errors: [{ type: "UNPROCESSABLE", message: "refs/heads/monobot/deploy-roc-api moved" }],
       });
-    expect(await repo().forceDeployBranch("monobot/deploy-roc-api", "3".repeat(40))).toBe(
-      "updated",
-    );
-    expect(body).toEqual({ sha: "3".repeat(40), force: true });
+    const r = repo();
+    const branch = "monobot/deploy-roc-api";
+    expect(await r.git.replaceBranch(branch, "2".repeat(40), "3".repeat(40))).toBe("updated");
+    expect(sent[1]?.query).toContain("updateRefs(");
+    expect(sent[1]?.variables).toEqual({
+      repositoryId: "R_kgDOConfig",
+      refUpdates: [
+        {
+          name: "refs/heads/monobot/deploy-roc-api",
+          beforeOid: "2".repeat(40),
+          afterOid: "3".repeat(40),
+          force: true,
+        },
+      ],
+    });
+    // The id is read once; a branch no longer at the expected commit is a rejection, not an error.
+    expect(await r.git.replaceBranch(branch, "2".repeat(40), "4".repeat(40))).toBe("rejected");
+    expect(nock.isDone()).toBe(true);
   });
 
   it("says which repository has no readable default branch", async () => {

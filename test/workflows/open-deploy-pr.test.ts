@@ -86,6 +86,17 @@ function requestsSince(mark: number): string[] {
   return sandbox.requests({ since: mark }).map((r) => `${r.method} ${r.operationId ?? r.path}`);
 }
 
+/** The port, with its compare-and-swap of a branch replaced (to race it). */
+function withReplace(
+  replace: (branch: string, expected: string, sha: string) => Promise<"updated" | "rejected">,
+): ConfigRepoPort {
+  return Object.assign(Object.create(port) as ConfigRepoPort, {
+    git: Object.assign(Object.create(port.git) as ConfigRepoPort["git"], {
+      replaceBranch: replace,
+    }),
+  });
+}
+
 async function commitOf(sha: string) {
   const { data } = await octokit.rest.git.getCommit({
     owner: "acme",
@@ -190,7 +201,8 @@ describe("openDeployPr against the sandbox", () => {
       "POST graphql",
       "POST git/create-tree",
       "POST git/create-commit",
-      "PATCH git/update-ref",
+      // updateRefs: the branch moves only from the commit that was read (compare-and-swap).
+      "POST graphql",
       "PATCH pulls/update",
     ]);
     const commit = await commitOf(sandbox.branchSha(REPO, BRANCH) as string);
@@ -302,31 +314,51 @@ describe("the config repo's own policy", () => {
 });
 
 describe("when the config repo moves under the workflow", () => {
-  it("a 422 on the ref update: read again, recompute, succeed on the second attempt", async () => {
+  it("a branch moved between the read and the write: GitHub refuses the swap, read again, succeed on the second attempt", async () => {
     await openDeployPr(port, request("1.3.0"));
-    const fault = sandbox.injectFault({
-      method: "PATCH",
-      pathPattern: /\/git\/refs\/heads\/monobot/,
-      kind: { status: 422, body: { message: "Reference cannot be updated" } },
+    let moves = 0;
+    const racing = withReplace(async (branch, expected, sha) => {
+      if (++moves === 1) {
+        // Another replica rebuilds the branch (its own commit, monobot's trailer) meanwhile.
+        sandbox.pushCommit(REPO, {
+          branch: BRANCH,
+          files: { "NOTES.md": "raced\n" },
+          message: "Deploy roc-api 1.3.0\n\nMonobot-Deploy: component=roc-api version=1.3.0",
+        });
+      }
+      return port.git.replaceBranch(branch, expected, sha);
     });
-    const mark = sandbox.mark();
-    const outcome = await openDeployPr(port, request("1.4.0", "1.3.0"));
-    expect(fault.hits()).toBe(1);
+    const outcome = await openDeployPr(racing, request("1.4.0", "1.3.0"));
+    expect(moves).toBe(2);
     expect(outcome).toMatchObject({ status: "updated", attempts: 2 });
-    expect(requestsSince(mark).filter((r) => r === "PATCH git/update-ref")).toHaveLength(2);
     expect(sandbox.readFile(REPO, BRANCH, "charts/roc-api/values.yaml")).toContain("tag: 1.4.0");
+    expect(sandbox.readFile(REPO, BRANCH, "NOTES.md")).toBeUndefined();
+  });
+
+  it("a human push between the read and the write is never overwritten: the retry refuses", async () => {
+    await openDeployPr(port, request("1.3.0"));
+    let pushed = "";
+    const racing = withReplace(async (branch, expected, sha) => {
+      pushed ||= sandbox.pushCommit(REPO, {
+        branch: BRANCH,
+        files: { "charts/roc-api/values.yaml": "image:\n  tag: 1.3.0-hotfix\n" },
+        author: "alice",
+        message: "hand-made fix",
+      }).sha;
+      return port.git.replaceBranch(branch, expected, sha);
+    });
+    const outcome = await openDeployPr(racing, request("1.4.0", "1.3.0"));
+    expect(outcome).toMatchObject({ status: "refused", attempts: 2 });
+    expect(outcome.message).toMatch(/has a commit monobot did not write \(\w{7}\)/);
+    expect(sandbox.branchSha(REPO, BRANCH)).toBe(pushed);
   });
 
   it("gives up after bounded retries and says so, leaving the pull request as it was", async () => {
     await openDeployPr(port, request("1.3.0"));
     const head = sandbox.branchSha(REPO, BRANCH);
-    sandbox.injectFault({
-      method: "PATCH",
-      pathPattern: /\/git\/refs\/heads\/monobot/,
-      times: 10,
-      kind: { status: 422, body: { message: "Reference cannot be updated" } },
-    });
-    const outcome = await openDeployPr(port, request("1.4.0", "1.3.0"));
+    // GitHub refusing every move, as when the branch keeps moving.
+    const racing = withReplace(async () => "rejected");
+    const outcome = await openDeployPr(racing, request("1.4.0", "1.3.0"));
     expect(outcome.status).toBe("failed");
     expect(outcome.attempts).toBe(3);
     expect(outcome.message).toBe(
@@ -416,7 +448,8 @@ describe("recomputeOpenDeployPrs", () => {
       "POST graphql",
       "POST git/create-tree",
       "POST git/create-commit",
-      "PATCH git/update-ref",
+      // updateRefs: the branch moves only from the commit that was read (compare-and-swap).
+      "POST graphql",
       "PATCH pulls/update",
     ]);
     // Run again: nothing left to do.
@@ -441,6 +474,13 @@ describe("recomputeOpenDeployPrs", () => {
     const reads = requestsSince(mark).filter(
       (r) => r === "GET git/get-tree" || r === "POST graphql",
     );
-    expect(reads).toEqual(["POST graphql", "GET git/get-tree", "POST graphql"]);
+    // One read (heads, tree, files), then each branch's compare-and-swap move (updateRefs).
+    expect(reads).toEqual([
+      "POST graphql",
+      "GET git/get-tree",
+      "POST graphql",
+      "POST graphql",
+      "POST graphql",
+    ]);
   });
 });

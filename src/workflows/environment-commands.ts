@@ -103,13 +103,10 @@ async function writePull(
     parents: [base.sha],
   });
   // The branch is monobot's own: rebuilt as one commit on the default branch each time.
-  const created = heads.branches.get(plan.branch)
-    ? "exists"
-    : await config.createBranch(plan.branch, commit);
-  if (
-    created === "exists" &&
-    (await config.forceDeployBranch(plan.branch, commit)) === "rejected"
-  ) {
+  // Moved only from the commit read (compare-and-swap), never forced over someone's push.
+  const tip = heads.branches.get(plan.branch);
+  const created = tip ? "exists" : await config.createBranch(plan.branch, commit);
+  if (tip && (await config.git.replaceBranch(plan.branch, tip.sha, commit)) === "rejected") {
     return `GitHub refused to move \`${plan.branch}\`; try again.`;
   }
   const open = (await config.pullsForBranch(plan.branch)).find((p) => p.state === "open");

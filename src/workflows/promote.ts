@@ -131,9 +131,16 @@ export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
     tree,
     parents: [base],
   });
-  // The branch is monobot's own, rebuilt as one commit on the default branch: never a fast forward.
-  if (heads.branches.get(branch)) await config.forceDeployBranch(branch, commit);
-  else await config.createBranch(branch, commit);
+  // The branch is monobot's own, rebuilt as one commit on the default branch: moved only from
+  // the commit read (compare-and-swap), so a push made meanwhile is never overwritten.
+  const tip = heads.branches.get(branch);
+  if (tip) {
+    if ((await config.git.replaceBranch(branch, tip.sha, commit)) === "rejected") {
+      throw new Error(
+        `GitHub refused to move ${branch}: it changed since monobot read it (a push there is never overwritten); /promote opens it again`,
+      );
+    }
+  } else await config.createBranch(branch, commit);
   const title = promotionTitle(text);
   const body = promotionBody(text);
   if (open) {

@@ -71,6 +71,16 @@ class FakeWorld {
         return `tree${this.trees.length}`;
       },
       createCommit: async () => "c".repeat(40),
+      updateBranch: async (branch, sha) => {
+        this.branches.set(branch, sha);
+        return "updated";
+      },
+      // A compare-and-swap: moved only from the commit the branch is expected at.
+      replaceBranch: async (branch, expected, sha) => {
+        if (this.branches.get(branch) !== expected) return "rejected";
+        this.branches.set(branch, sha);
+        return "updated";
+      },
     },
     heads: async (branches) => ({
       defaultBranch: { name: "main", sha: MAIN, treeSha: "t".repeat(40) },
@@ -90,10 +100,6 @@ class FakeWorld {
     createBranch: async (branch, sha) => {
       this.branches.set(branch, sha);
       return "created";
-    },
-    forceDeployBranch: async (branch, sha) => {
-      this.branches.set(branch, sha);
-      return "updated";
     },
     createPull: async (input) => {
       const pull: DeployPull = {

@@ -105,9 +105,9 @@ async function writePull(
   // The branch is monobot's own: rebuilt as one commit on the default branch each time.
   // Moved only from the commit read (compare-and-swap), never forced over someone's push.
   const tip = heads.branches.get(plan.branch);
-  const created = tip ? "exists" : await config.createBranch(plan.branch, commit);
-  if (tip && (await config.git.replaceBranch(plan.branch, tip.sha, commit)) === "rejected") {
-    return `GitHub refused to move \`${plan.branch}\`; try again.`;
+  if (!tip) await config.createBranch(plan.branch, commit);
+  else if ((await config.git.replaceBranch(plan.branch, tip.sha, commit)) === "rejected") {
+    return `GitHub refused to move \`${plan.branch}\` (it changed since monobot read it); try again.`;
   }
   const open = (await config.pullsForBranch(plan.branch)).find((p) => p.state === "open");
   if (open) {

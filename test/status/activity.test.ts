@@ -56,7 +56,8 @@ describe("ActivityLog", () => {
     ] as unknown as RegisteredHandler[];
     const run = jobRunner({
       handlers,
-      services: {} as Services,
+      // The runner gives each job the client factory's view of its delivery.
+      services: { clients: { forDelivery: () => ({}) } } as unknown as Services,
       log: silentLog,
       onFinished: (j, outcome, ms, err) => log.record(j, outcome, ms, err),
     });

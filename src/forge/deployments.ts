@@ -1,29 +1,10 @@
 // GitHub Deployments of a repository as monobot reads and writes them: each deployment with its latest status, in one GraphQL query; holds written as deployments of their own task.
 import type { DeploymentRecord, DeploymentState } from "../core/env-record.js";
 import type { Octokit } from "./octokit.js";
+import type { DeploymentPort } from "./port.js";
 
-/** What reading and writing environment records needs (the forge port's Deployments part). */
-export interface DeploymentsPort {
-  listDeployments(q: {
-    environment?: string;
-    task?: string;
-    sha?: string;
-    limit?: number;
-  }): Promise<DeploymentRecord[]>;
-  createDeployment(d: {
-    ref: string;
-    environment: string;
-    task?: string;
-    payload: Record<string, unknown>;
-    description?: string;
-    productionEnvironment?: boolean;
-    transientEnvironment?: boolean;
-  }): Promise<DeploymentRecord>;
-  setDeploymentStatus(
-    id: number,
-    s: { state: DeploymentState; description?: string; logUrl?: string; environmentUrl?: string },
-  ): Promise<void>;
-}
+/** What reading and writing environment records needs: the forge port's Deployments part. */
+export type DeploymentsPort = DeploymentPort;
 
 interface DeploymentNode {
   databaseId: number | null;

@@ -4,7 +4,7 @@ import { isBinary } from "./diff.js";
 import { isSha, signatureDate } from "./git-objects.js";
 import { nodeId, type Urls } from "./representations.js";
 import type { Auth } from "./rest/context.js";
-import type { Repository, SandboxState, User } from "./state.js";
+import type { Deployment, Repository, SandboxState, User } from "./state.js";
 
 /** GitHub truncates `Blob.text` of large blobs; the sandbox does so at 512 KiB and sets `isTruncated`. */
 export const BLOB_TEXT_LIMIT = 512 * 1024;
@@ -83,6 +83,80 @@ const SDL = /* GraphQL */ `
     defaultBranchRef: Ref
     ref(qualifiedName: String!): Ref
     object(expression: String, oid: GitObjectID): GitObject
+    deployments(
+      environments: [String!]
+      first: Int
+      orderBy: DeploymentOrder = { field: CREATED_AT, direction: ASC }
+    ): DeploymentConnection!
+  }
+
+  input DeploymentOrder {
+    field: DeploymentOrderField!
+    direction: OrderDirection!
+  }
+
+  enum DeploymentOrderField {
+    CREATED_AT
+  }
+
+  enum OrderDirection {
+    ASC
+    DESC
+  }
+
+  type DeploymentConnection {
+    totalCount: Int!
+    nodes: [Deployment]
+  }
+
+  type Deployment {
+    id: ID!
+    databaseId: Int
+    environment: String
+    originalEnvironment: String
+    task: String
+    payload: String
+    description: String
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    commitOid: String!
+    ref: Ref
+    state: DeploymentState
+    latestStatus: DeploymentStatus
+  }
+
+  enum DeploymentState {
+    ABANDONED
+    ACTIVE
+    DESTROYED
+    ERROR
+    FAILURE
+    INACTIVE
+    PENDING
+    QUEUED
+    IN_PROGRESS
+    WAITING
+    SUCCESS
+  }
+
+  type DeploymentStatus {
+    id: ID!
+    state: DeploymentStatusState!
+    description: String
+    logUrl: URI
+    environmentUrl: URI
+    createdAt: DateTime!
+  }
+
+  enum DeploymentStatusState {
+    PENDING
+    SUCCESS
+    FAILURE
+    INACTIVE
+    ERROR
+    QUEUED
+    IN_PROGRESS
+    WAITING
   }
 
   type Ref {
@@ -303,6 +377,54 @@ function resolveExpression(
   return entry ? objectNode(ctx, repo, entry.sha, path) : null;
 }
 
+/** A deployment as GraphQL shows it: the payload as JSON text, states in capitals. */
+function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
+  const latest = d.statuses.at(-1);
+  const upper = (state: string) => state.toUpperCase();
+  return {
+    id: nodeId("Deployment", d.id),
+    databaseId: d.id,
+    environment: d.environment,
+    originalEnvironment: d.originalEnvironment,
+    task: d.task,
+    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
+    description: d.description,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    commitOid: d.sha,
+    // GitHub gives the ref only when the deployment was made from a branch or tag by name.
+    ref: () =>
+      refNode(ctx, repo, `refs/heads/${d.ref}`) ?? refNode(ctx, repo, `refs/tags/${d.ref}`),
+    state: latest ? upper(latest.state === "success" ? "active" : latest.state) : "PENDING",
+    latestStatus: latest
+      ? {
+          id: nodeId("DeploymentStatus", latest.id),
+          state: upper(latest.state),
+          description: latest.description || null,
+          logUrl: latest.logUrl || null,
+          environmentUrl: latest.environmentUrl || null,
+          createdAt: latest.createdAt,
+        }
+      : null,
+  };
+}
+
+/** `Repository.deployments`: optionally of some environments, by creation time, at most 100. */
+function deploymentsOf(
+  ctx: Ctx,
+  repo: Repository,
+  args: { environments?: string[] | null; first?: number | null; orderBy?: { direction: string } },
+): Record<string, unknown> {
+  if (args.first !== undefined && args.first !== null && (args.first < 1 || args.first > 100))
+    throw new GraphQLError("deployments needs `first` between 1 and 100");
+  const wanted = args.environments ?? undefined;
+  const list = repo.deployments.filter((d) => !wanted || wanted.includes(d.environment));
+  // Ids grow with creation: a stable order within one second, as GitHub's own.
+  const ordered = args.orderBy?.direction === "DESC" ? [...list].reverse() : list;
+  const page = args.first ? ordered.slice(0, args.first) : ordered;
+  return { totalCount: list.length, nodes: page.map((d) => deploymentNode(ctx, repo, d)) };
+}
+
 function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
   return {
     id: nodeId("Repository", repo.id),
@@ -330,6 +452,7 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
         throw new GraphQLError("Either expression or oid is required");
       return resolveExpression(ctx, repo, args.expression);
     },
+    deployments: (args: Parameters<typeof deploymentsOf>[2]) => deploymentsOf(ctx, repo, args),
   };
 }
 

@@ -23,17 +23,29 @@ export interface Act {
 
 /** The fields of a check run the demo reads (the driver returns the REST shape as plain records). */
 export interface CheckRunView {
+  id: number;
   name: string;
   conclusion: string | null;
   external_id?: string | null;
   output: { title?: string | null; summary?: string | null };
 }
 
+/** Check runs on a commit, newest first. */
 export function checkRunsOf(sandbox: Sandbox, repo: string, sha: string): CheckRunView[] {
-  return sandbox.checkRuns(repo, sha) as unknown as CheckRunView[];
+  return (sandbox.checkRuns(repo, sha) as unknown as CheckRunView[]).sort((a, b) => b.id - a.id);
 }
 
-/** One line per check run, newest of each name as the Checks tab shows them. */
+/** The newest check run of that name: the one the Checks tab shows. */
+export function latestRun(
+  sandbox: Sandbox,
+  repo: string,
+  sha: string,
+  name: string,
+): CheckRunView | undefined {
+  return checkRunsOf(sandbox, repo, sha).find((r) => r.name === name);
+}
+
+/** One line per check run. */
 export function checkLines(runs: CheckRunView[]): string[] {
   const width = Math.max(0, ...runs.map((r) => r.name.length));
   return runs.map(

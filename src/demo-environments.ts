@@ -3,7 +3,15 @@
 // production's freeze holds until an admin lets it through; a later version that fails its
 // verification is never promoted.
 import { shortSha } from "./core/sha.js";
-import { checkLines, checkRunsOf, diffLines, indent, shown, type Act } from "./demo-act.js";
+import {
+  checkLines,
+  checkRunsOf,
+  diffLines,
+  indent,
+  latestRun,
+  shown,
+  type Act,
+} from "./demo-act.js";
 
 /** The deploy PR as it merged. */
 export interface DeployMerged {
@@ -206,7 +214,9 @@ async function verifyStaging(
   const pull = await act.waitFor(step, "the promotion PR after the soak", () => record.promotion());
   await act.settle(step);
   const verified = record.deployment("staging", "1.3.0");
-  print(`  the soak timer fires ${((Date.now() - soakStart) / 1000).toFixed(1)} s later:`);
+  print(
+    `  ${((Date.now() - soakStart) / 1000).toFixed(1)} s later (the soak, then monobot's writes, a second apart as GitHub asks):`,
+  );
   print(`  ${statusLine(verified)}`);
   act.expectAll(step, [
     [
@@ -237,7 +247,7 @@ async function checkPromotion(act: Act, pull: PullView): Promise<void> {
   await act.settle(step);
   const runs = checkRunsOf(sandbox, configRepo, pull.head.sha);
   for (const line of checkLines(runs)) print(line);
-  const latest = (name: string) => runs.filter((r) => r.name === name).at(-1);
+  const latest = (name: string) => runs.find((r) => r.name === name);
   const gate = latest("monobot/deploy-gate");
   if (gate?.output.summary) print(indent(shown(gate.output.summary, 4), "      "));
   const patch = files.map((f) => f.patch ?? "").join("\n");
@@ -281,9 +291,7 @@ async function promoteToProduction(
   );
   print(`  GitHub → monobot: issue_comment.created, answered ${answer.status}`);
   await act.settle(step);
-  const gate = checkRunsOf(sandbox, configRepo, pull.head.sha)
-    .filter((r) => r.name === "monobot/deploy-gate")
-    .at(-1);
+  const gate = latestRun(sandbox, configRepo, pull.head.sha, "monobot/deploy-gate");
   for (const line of checkLines(gate ? [gate] : [])) print(line);
   const merged = await mergeAndPush(act, pull.number);
   print(

@@ -79,6 +79,15 @@ function sumMetric(text: string, name: string, label: string, value: string): nu
   return total;
 }
 
+/** Queued jobs that finished, by outcome, in the server's Prometheus text. */
+function handledIn(text: string): { success: number; error: number } {
+  const name = "monobot_handler_duration_seconds_count";
+  return {
+    success: sumMetric(text, name, "outcome", "success"),
+    error: sumMetric(text, name, "outcome", "error"),
+  };
+}
+
 /** Starts `node dist/main.js` on 127.0.0.1 and a free port, configured only through its environment. */
 export async function startMonobot(options: StartMonobotOptions): Promise<MonobotProcess> {
   installExitHook();
@@ -157,14 +166,7 @@ export async function startMonobot(options: StartMonobotOptions): Promise<Monobo
     logs: () => [...lines],
     stderr: () => stderr,
     metrics,
-    handled: async () => {
-      const text = await metrics();
-      const name = "monobot_handler_duration_seconds_count";
-      return {
-        success: sumMetric(text, name, "outcome", "success"),
-        error: sumMetric(text, name, "outcome", "error"),
-      };
-    },
+    handled: async () => handledIn(await metrics()),
     exited,
     stop: async (timeoutMs = 30_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
@@ -354,9 +356,10 @@ async function playStory(
       let last = -1;
       await waitUntil(
         async () => {
+          // One read of /metrics per poll: the queue's depth and the finished jobs together.
           const text = await server.metrics();
           const depth = Number(/^monobot_queue_depth (\S+)$/m.exec(text)?.[1] ?? "NaN");
-          const h = await server.handled();
+          const h = handledIn(text);
           if (h.error > 0)
             throw new Error(
               `a job failed inside monobot: ${lastProblems(server) || "no log line"}`,
@@ -368,7 +371,7 @@ async function playStory(
         },
         {
           timeoutMs: TIMEOUT_MS,
-          intervalMs: 250,
+          intervalMs: 100,
           what: "monobot to finish the queued jobs",
           seen: () => lastProblems(server),
         },
@@ -442,7 +445,7 @@ async function playStory(
     `  ${CONFIG_REPO} holds the charts roc-api 0.4.1 and the umbrella aether 1.4.0, applied by one Fleet`,
   );
   print(
-    `  bundle to two environments in promotion order: staging (verified by api-tests, soak 3 s) and`,
+    `  bundle to two environments in promotion order: staging (verified by api-tests, soak 2 s) and`,
   );
   print(
     `  production, both on roc-api 1.2.3; production is frozen from ${freeze.from} to ${freeze.to} UTC`,

@@ -17,6 +17,7 @@ import {
   type FileUpdate,
   type UpdateWriter,
 } from "./edits.js";
+import { planEnvironmentDeploy, type EnvironmentDeploy } from "./deploy-environments.js";
 import type { Policy } from "./policy.js";
 import type { Component } from "./types.js";
 import {
@@ -92,6 +93,11 @@ export interface DeployPlanInput {
   component: DeployComponent;
   /** The previous release (when known) and the version to deploy. */
   version: { from?: string; to: string };
+  /**
+   * The config repo's policy: with `deploy.environments` listed, the plan also writes the first
+   * environment's pins and keeps every later one (then `files` holds the pin files too).
+   */
+  policy?: Pick<Policy, "charts" | "components" | "deploy">;
 }
 
 /** A chart whose version goes up, in the order the plan reached it. */
@@ -137,6 +143,8 @@ export interface DeployPlan {
   problems: string[];
   /** Things a reviewer should know that do not stop the plan. */
   notes: string[];
+  /** With `deploy.environments` listed: where this deploy goes, and what every later environment keeps. */
+  environments?: EnvironmentDeploy;
 }
 
 function baseName(path: string): string {
@@ -484,5 +492,16 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
     );
   }
   plan.edits = writer.edits();
+  if (input.policy) {
+    const environments = planEnvironmentDeploy({
+      policy: input.policy,
+      files,
+      component,
+      version: to,
+      plan,
+      valuesKey: key,
+    });
+    if (environments) plan.environments = environments;
+  }
   return plan;
 }

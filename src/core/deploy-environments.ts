@@ -1,0 +1,378 @@
+// The deploy PR's share of the environments: the first environment's pins move to the new version, and every later environment keeps the version it runs.
+import type { ChainLink, DeployComponent, DeployPlan, FileEdit } from "./deploy-plan.js";
+import type { PinStep } from "./env-pin-key.js";
+import { applyPinEdits, planPinMove } from "./env-pin-edits.js";
+import {
+  configRepoComponents,
+  expandEnvironmentPins,
+  pinFiles,
+  type EnvComponent,
+  type EnvPin,
+} from "./env-matrix.js";
+import { openPinFile, readPinIn, type PinRead } from "./env-pins.js";
+import type { PinKind } from "./env-layout.js";
+import { environmentList } from "./environments.js";
+import type { Policy } from "./policy-schema.js";
+import { readValuesKey } from "./values-edit.js";
+import { compareVersions, isSemver } from "./versions.js";
+
+type EnvPolicy = Pick<Policy, "charts" | "components" | "deploy">;
+
+/** What one environment runs of the component once the deploy PR merges, and why. */
+export interface EnvironmentRollout {
+  environment: string;
+  kind: PinKind;
+  /**
+   * - `deployed`: the first environment, whose pins this PR moves to the new version;
+   * - `own-pin`: a later environment that pins its own version (this PR leaves it alone);
+   * - `kept`: a later environment that followed the default this PR changes, so this PR pins
+   *   the version it ran;
+   * - `follows`: a later environment without a pin of its own whose default this PR leaves;
+   * - `absent`: the environment does not deploy the component;
+   * - `problem`: monobot cannot keep it where it is (see the plan's problems).
+   */
+  how: "deployed" | "own-pin" | "kept" | "follows" | "absent" | "problem";
+  /** The version (image tag, or chart version for umbrella pins) it runs before and after the PR. */
+  before?: string;
+  after?: string;
+  /** Where its version is written: the first pin's file, key and line. */
+  pin?: { file: string; key: string; line: number };
+}
+
+export interface EnvironmentDeploy {
+  /** The environment this deploy PR deploys to: the first of `deploy.environments`. */
+  first: string;
+  /** Every environment, in promotion order. */
+  environments: EnvironmentRollout[];
+}
+
+/** The config-repo component the deploy moves: the one owning its charts, else one built from it. */
+export function environmentComponent(
+  policy: EnvPolicy,
+  files: ReadonlyMap<string, string>,
+  component: DeployComponent,
+): EnvComponent {
+  const known = configRepoComponents(policy, files).find((c) =>
+    c.charts.some((chart) => component.charts.includes(chart.folder)),
+  );
+  if (known) return known;
+  return {
+    name: component.name,
+    charts: component.charts.map((folder) => {
+      const text = files.get(folder === "" ? "Chart.yaml" : `${folder}/Chart.yaml`);
+      const name = text === undefined ? undefined : /^name:\s*["']?([^"'\s#]+)/m.exec(text)?.[1];
+      return { folder, name: name ?? folder.slice(folder.lastIndexOf("/") + 1) };
+    }),
+  };
+}
+
+/**
+ * The pin files a deploy of `component` reads besides the charts (every environment's), given
+ * the files read so far (the charts, to name the components); empty without environments.
+ */
+export function environmentPinReads(
+  policy: EnvPolicy,
+  files: ReadonlyMap<string, string>,
+  component: DeployComponent,
+): string[] {
+  if (environmentList(policy.deploy.environments).length === 0) return [];
+  const target = environmentComponent(policy, files, component);
+  return pinFiles(expandEnvironmentPins(policy.deploy.environments, [target]));
+}
+
+function readAt(files: ReadonlyMap<string, string>, pin: EnvPin): PinRead | undefined {
+  const text = files.get(pin.file);
+  if (text === undefined) return undefined;
+  const file = openPinFile(text);
+  if (!("doc" in file))
+    return { ok: false, line: file.line, message: `${pin.file} ${file.message}` };
+  return readPinIn(file, pin.layout, pin.steps);
+}
+
+function keysOf(steps: readonly PinStep[]): string[] | undefined {
+  return steps.every((s) => "key" in s) ? steps.map((s) => (s as { key: string }).key) : undefined;
+}
+
+/** The values path of a pin (below a Fleet target's `helm.values`), when it is one. */
+function valuesPathOf(pin: EnvPin): string[] | undefined {
+  if (pin.layout === "values") return keysOf(pin.steps);
+  if (pin.layout !== "fleet") return undefined;
+  const at = pin.steps.findIndex(
+    (s, i) => "key" in s && s.key === "values" && i > 0 && "key" in (pin.steps[i - 1] as PinStep),
+  );
+  const helm = pin.steps[at - 1];
+  return at > 0 && helm && "key" in helm && helm.key === "helm"
+    ? keysOf(pin.steps.slice(at + 1))
+    : undefined;
+}
+
+function same(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The version an environment without a pin of its own runs, from `files`: a Fleet bundle's own
+ * `helm.values`, then the values files of the chart chain the key goes through (an umbrella's
+ * values before its sub-chart's), as Helm merges them.
+ */
+function followedVersion(
+  files: ReadonlyMap<string, string>,
+  pin: EnvPin,
+  chain: readonly ChainLink[],
+  valuesKey: readonly string[],
+): string | undefined {
+  const path = valuesPathOf(pin);
+  if (!path) return undefined;
+  if (pin.layout === "fleet") {
+    const text = files.get(pin.file);
+    const bundle =
+      text === undefined ? undefined : readValuesKey(text, ["helm", "values", ...path]);
+    if (bundle !== undefined) return bundle;
+  }
+  const routes = chain.flatMap((l) => l.tagKeys).filter((r) => same(r.key, path));
+  const own = chain.find((l) => l.role === "chart" && l.chart === pin.chart);
+  const tried = routes.length > 0 ? routes : own ? [{ key: [...valuesKey], via: [own.chart] }] : [];
+  for (const route of tried) {
+    for (let i = 0; i < route.via.length; i++) {
+      const folder = route.via[i] as string;
+      const text = files.get(folder === "" ? "values.yaml" : `${folder}/values.yaml`);
+      const value = text === undefined ? undefined : readValuesKey(text, route.key.slice(i));
+      if (value !== undefined) return value;
+    }
+  }
+  return undefined;
+}
+
+export interface EnvironmentDeployInput {
+  policy: EnvPolicy;
+  /** The config repo's files at the base: the charts, their values and every pin file. */
+  files: ReadonlyMap<string, string>;
+  component: DeployComponent;
+  version: string;
+  /** The deploy plan on `files`; its edits, problems and notes are extended in place. */
+  plan: DeployPlan;
+  /** The values key of the component's image tag, as a path. */
+  valuesKey: readonly string[];
+}
+
+function where(pin: EnvPin, line: number): { file: string; key: string; line: number } {
+  return { file: pin.file, key: pin.key, line };
+}
+
+/** The version the first environment's pin takes: the image tag, or the chart's new version. */
+function firstValue(pin: EnvPin, input: EnvironmentDeployInput): string | undefined {
+  if (pin.kind === "image") return input.version;
+  return input.plan.chain.find((l) => l.role === "chart" && l.chart === pin.chart)?.to;
+}
+
+/** Merges pin edits into the plan's: one FileEdit per path, its changes in order. */
+function mergeEdits(
+  plan: DeployPlan,
+  base: ReadonlyMap<string, string>,
+  changed: ReadonlyMap<string, string>,
+  changes: ReadonlyMap<string, string[]>,
+): void {
+  for (const [path, after] of changed) {
+    const said = changes.get(path) ?? [];
+    const existing = plan.edits.find((e) => e.path === path);
+    if (existing) {
+      existing.after = after;
+      existing.changes.push(...said);
+      continue;
+    }
+    const edit: FileEdit = { path, before: base.get(path) ?? "", after, changes: [...said] };
+    plan.edits.push(edit);
+  }
+  plan.edits.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Moves one environment's pins of the component to `value` on `files`; a refusal becomes a problem. */
+function movePins(
+  pins: readonly EnvPin[],
+  environment: string,
+  component: string,
+  value: string,
+  files: Map<string, string>,
+  plan: DeployPlan,
+  why?: string,
+): Map<string, string> | undefined {
+  const applied = applyPinEdits(
+    files,
+    planPinMove(pins, { environment, component, version: value }),
+  );
+  if (!applied.ok) {
+    plan.problems.push(
+      why
+        ? `${why}; monobot cannot pin it at ${value} there, so add that pin by hand once (${applied.reason})`
+        : `${environment}'s pin of ${component} cannot be written: ${applied.reason}`,
+    );
+    return undefined;
+  }
+  for (const [path, text] of applied.changed) files.set(path, text);
+  return applied.changed;
+}
+
+/** A later environment: left alone, or pinned at the version it runs, or a problem. */
+function keepLater(
+  env: string,
+  pins: readonly EnvPin[],
+  input: EnvironmentDeployInput,
+  current: Map<string, string>,
+  record: (path: string, said: string) => void,
+): EnvironmentRollout {
+  const { plan, files, component } = input;
+  const first = pins[0] as EnvPin;
+  const row: EnvironmentRollout = { environment: env, kind: first.kind, how: "absent" };
+  const problem = (message: string): EnvironmentRollout => {
+    plan.problems.push(message);
+    return { ...row, how: "problem" };
+  };
+  const before = readAt(files, first);
+  const after = readAt(current, first);
+  if (!before || !after)
+    return problem(
+      `${first.file}, where ${env} pins ${component.name}, does not exist; add it, or correct the pin's file in deploy.environments`,
+    );
+  if (!before.ok || !after.ok) {
+    const bad = (!before.ok ? before : after) as Extract<PinRead, { ok: false }>;
+    return problem(
+      `${first.file} line ${bad.line}: ${bad.message}; monobot cannot tell what ${env} runs, so it cannot keep it there`,
+    );
+  }
+  if (before.found) {
+    row.before = before.value;
+    row.pin = where(first, before.line);
+    if (after.found && after.value === before.value)
+      return { ...row, how: "own-pin", after: before.value };
+    return problem(
+      `this deploy would change ${env}'s pin of ${component.name} (${first.file}: ${first.key}), which only a promotion may move; pin ${env} in a file the deploy does not write`,
+    );
+  }
+  // The umbrella of an environment that does not list the chart does not deploy it.
+  if (first.layout === "umbrella") return row;
+  const message = after.found ? "" : after.message;
+  if (before.structural) {
+    return problem(
+      `${env} has no place of its own for ${component.name} in ${first.file} (${first.key}: ${message}), so it runs the chart's default, which this deploy changes; add ${env}'s entry by hand once so it keeps its version until promoted`,
+    );
+  }
+  const key = input.valuesKey;
+  const was = followedVersion(files, first, plan.chain, key);
+  const will = followedVersion(current, first, plan.chain, key);
+  row.pin = where(first, before.line);
+  if (was === will) return { ...row, how: "follows", ...(was ? { before: was, after: was } : {}) };
+  if (was === undefined) {
+    return problem(
+      `${env} has no pin of its own for ${component.name} (${first.file}: ${first.key}) and follows the chart's default, which this deploy sets; monobot cannot tell which version ${env} runs, so pin it there by hand once`,
+    );
+  }
+  const keep = `${env} has no pin of its own for ${component.name} (${first.file}: ${first.key}) and follows the chart's default, which this deploy changes (${was} -> ${will ?? "?"})`;
+  const changed = movePins(pins, env, first.component, was, current, plan, keep);
+  if (!changed) return { ...row, how: "problem" };
+  for (const path of changed.keys())
+    record(path, `${env}: ${first.key} (unset) -> ${was}, the version it runs`);
+  plan.notes.push(
+    `${env} had no pin of its own for ${component.name} (${first.file}: ${first.key}) and followed the chart's default, which this deploy changes: this pull request pins it at ${was}, the version it runs, so it keeps it until promoted.`,
+  );
+  return { ...row, how: "kept", before: was, after: was };
+}
+
+/**
+ * With `deploy.environments` declared, the deploy PR also writes the first environment's pins of
+ * the component (the image tag, or the chart's new version for an umbrella pin), and every later
+ * environment keeps what it runs: its own pin is left alone; one that followed the default the
+ * deploy changes is pinned at the version it ran; one that cannot be kept (no place of its own for
+ * the component, an unknown version) is a problem of the plan. Environment umbrellas leave the
+ * plan's pending publish (their pins belong to the environments, moved here or by a promotion).
+ * Undefined without environments, or when the plan proposes nothing.
+ */
+export function planEnvironmentDeploy(
+  input: EnvironmentDeployInput,
+): EnvironmentDeploy | undefined {
+  const { policy, files, plan, component } = input;
+  const list = environmentList(policy.deploy.environments);
+  if (list.length === 0 || plan.skipped || plan.problems.length > 0) return undefined;
+  const target = environmentComponent(policy, files, component);
+  const pins = expandEnvironmentPins(policy.deploy.environments, [target]);
+  const current = new Map(files);
+  for (const e of plan.edits) current.set(e.path, e.after);
+  const changes = new Map<string, string[]>();
+  const touched = new Map<string, string>();
+  const record = (path: string, said: string) => {
+    changes.set(path, [...(changes.get(path) ?? []), said]);
+    touched.set(path, current.get(path) as string);
+  };
+  const umbrellas = new Set(
+    pins
+      .filter((p) => p.layout === "umbrella")
+      .map((p) => p.file.slice(0, p.file.lastIndexOf("/"))),
+  );
+  plan.pendingPublish = plan.pendingPublish.filter((p) => !umbrellas.has(p.umbrella));
+  const out: EnvironmentDeploy = { first: (list[0] as { name: string }).name, environments: [] };
+  list.forEach((env, i) => {
+    const own = pins.filter((p) => p.environment === env.name);
+    if (own.length === 0) {
+      out.environments.push({ environment: env.name, kind: "image", how: "absent" });
+      return;
+    }
+    if (i > 0) {
+      out.environments.push(keepLater(env.name, own, input, current, record));
+      return;
+    }
+    out.environments.push(deployFirst(env.name, own, input, current, record));
+  });
+  mergeEdits(plan, files, touched, changes);
+  return out;
+}
+
+function deployFirst(
+  env: string,
+  pins: readonly EnvPin[],
+  input: EnvironmentDeployInput,
+  current: Map<string, string>,
+  record: (path: string, said: string) => void,
+): EnvironmentRollout {
+  const { plan, files } = input;
+  const first = pins[0] as EnvPin;
+  const row: EnvironmentRollout = { environment: env, kind: first.kind, how: "deployed" };
+  const before = readAt(files, first);
+  if (before?.ok && before.found) row.before = before.value;
+  const value = firstValue(first, input);
+  if (value === undefined) {
+    plan.problems.push(
+      `${env} pins the chart version of ${first.chart}, which this deploy does not move`,
+    );
+    return { ...row, how: "problem" };
+  }
+  if (row.before !== undefined && isSemver(row.before) && compareVersions(value, row.before) < 0) {
+    plan.problems.push(
+      `${env} runs ${first.kind === "chart" ? `chart ${first.chartName}` : input.component.name} ${row.before} (${first.file}), newer than ${value}: deploying would roll it back, so monobot proposes nothing there; roll back with /rollback if that is what you want`,
+    );
+    return { ...row, how: "problem" };
+  }
+  const changed = movePins(pins, env, first.component, value, current, plan);
+  if (!changed) return { ...row, how: "problem" };
+  for (const path of changed.keys()) {
+    record(path, `${env}: ${first.key} ${row.before ?? "(unset)"} -> ${value}`);
+  }
+  const read = readAt(current, first);
+  row.after = value;
+  row.pin = where(first, read?.ok && read.found ? read.line : 1);
+  if (first.layout === "umbrella") {
+    plan.notes.push(
+      `${env}'s umbrella ${first.file} takes ${first.chartName} ${value} from its chart repository: Helm finds it there once ${first.chart} ${value} is published.`,
+    );
+  }
+  return row;
+}
+
+/** One sentence for the PR: "Deploys to staging; production keeps 1.2.3 until promoted." */
+export function rolloutSentence(rollout: EnvironmentDeploy): string {
+  const later = rollout.environments.slice(1).flatMap((r) => {
+    if (r.how === "absent") return [`${r.environment} does not deploy it`];
+    if (r.how === "problem") return [`${r.environment} cannot be kept where it is (see the notes)`];
+    const what = r.kind === "chart" ? `chart ${r.after ?? "?"}` : (r.after ?? "its version");
+    return [`${r.environment} keeps ${what} until promoted`];
+  });
+  return [`Deploys to ${rollout.first}`, ...later].join("; ") + ".";
+}

@@ -67,17 +67,19 @@ export function environmentComponent(
 }
 
 /**
- * The pin files a deploy of `component` reads besides the charts (every environment's), given
- * the files read so far (the charts, to name the components); empty without environments.
+ * The pin files a deploy reads besides the charts (every environment's pins of `component`, or of
+ * every component of the config repo), given the files read so far (the charts, to name the
+ * components); empty without environments.
  */
 export function environmentPinReads(
   policy: EnvPolicy,
   files: ReadonlyMap<string, string>,
-  component: DeployComponent,
+  component?: DeployComponent,
 ): string[] {
   if (environmentList(policy.deploy.environments).length === 0) return [];
-  const target = environmentComponent(policy, files, component);
-  return pinFiles(expandEnvironmentPins(policy.deploy.environments, [target]));
+  const components = configRepoComponents(policy, files);
+  if (component) components.push(environmentComponent(policy, files, component));
+  return pinFiles(expandEnvironmentPins(policy.deploy.environments, components));
 }
 
 function readAt(files: ReadonlyMap<string, string>, pin: EnvPin): PinRead | undefined {

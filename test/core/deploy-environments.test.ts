@@ -3,6 +3,8 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { rolloutSentence } from "../../src/core/deploy-environments.js";
+import { deployPrBody } from "../../src/core/deploy-pr.js";
+import { deployPreview } from "../../src/core/deploy-preview.js";
 import { planDeploy, type DeployComponent, type DeployPlan } from "../../src/core/deploy-plan.js";
 import { configRepoComponents, expandEnvironmentPins } from "../../src/core/env-matrix.js";
 import { changedPins } from "../../src/core/env-pin-edits.js";
@@ -115,6 +117,63 @@ describe("the deploy PR writes the first environment's pins, on each layout", ()
     expect(plan.pendingPublish.filter((p) => p.umbrella.startsWith("envs/"))).toEqual([]);
     const edit = plan.edits.find((e) => e.path === first.file);
     expect(edit?.changes.join(", ")).toContain(`${first.before} -> ${first.after}`);
+  });
+
+  it.each([
+    {
+      layout: "fleet",
+      files: () => exampleRepo("config-repo-fleet"),
+      rows: [
+        "| staging | **1.4.0** (this pull request) | `fleet/aether/fleet.yaml` line 15: `targetCustomizations[name=staging].helm.values.roc-api.image.tag` |",
+        "| production | 1.2.3, until promoted | `fleet/aether/fleet.yaml` line 27: `targetCustomizations[name=production].helm.values.roc-api.image.tag` |",
+      ],
+    },
+    {
+      layout: "values",
+      files: () => exampleRepo("config-repo-values"),
+      rows: [
+        "| dev | **1.4.0** (this pull request) | `envs/dev/values.yaml` line 6: `roc-api.image.tag` |",
+        "| staging | 1.3.0, until promoted | `envs/staging/values.yaml` line 4: `roc-api.image.tag` |",
+        "| production | 1.2.3, until promoted | `envs/production/values.yaml` line 7: `roc-api.image.tag` |",
+      ],
+    },
+    {
+      layout: "umbrella",
+      files: umbrellaRepo,
+      rows: [
+        "| staging | **chart 0.5.1** (this pull request) | `envs/staging/Chart.yaml` line 9: `dependencies[name=roc-api].version` |",
+        "| production | chart 0.4.1, until promoted | `envs/production/Chart.yaml` line 9: `dependencies[name=roc-api].version` |",
+      ],
+    },
+  ])("$layout: the preview and the body say the same as the edits", ({ files: make, rows }) => {
+    const files = make();
+    const plan = deploy(files, "1.4.0");
+    const after = new Map(files);
+    for (const e of plan.edits) after.set(e.path, e.after);
+    const preview = deployPreview({
+      component: ROC_API,
+      version: "1.4.0",
+      plan,
+      files: after,
+      environments: policyOf(files).deploy.environments,
+    });
+    expect(preview.table.split("\n").slice(2)).toEqual(rows);
+    // Every row agrees with the plan's view of each environment.
+    expect(preview.rows.map((r) => `${r.target} ${r.version}`)).toEqual(
+      plan.environments?.environments.map((e) => `${e.environment} ${e.after}`),
+    );
+    const body = deployPrBody({
+      component: ROC_API,
+      version: { from: "1.2.3", to: "1.4.0" },
+      monorepo: { owner: "acme", name: "mono" },
+      changes: [],
+      plan,
+      preview,
+    });
+    expect(body).toContain(
+      rolloutSentence(plan.environments as NonNullable<DeployPlan["environments"]>),
+    );
+    expect(body).toContain(rows[0] as string);
   });
 
   it("keeps the umbrella's own version raised once, and its comments", () => {

@@ -1,5 +1,14 @@
 // The deploy PR's share of the environments: the first environment's pins move to the new version, and every later environment keeps the version it runs.
-import type { ChainLink, DeployComponent, DeployPlan, FileEdit } from "./deploy-plan.js";
+import {
+  planDeploy,
+  type ChainLink,
+  type DeployComponent,
+  type DeployPlan,
+  type DeployPlanInput,
+  type EnvironmentDeploy,
+  type EnvironmentRollout,
+  type FileEdit,
+} from "./deploy-plan.js";
 import type { PinStep } from "./env-pin-key.js";
 import { applyPinEdits, planPinMove } from "./env-pin-edits.js";
 import {
@@ -10,41 +19,12 @@ import {
   type EnvPin,
 } from "./env-matrix.js";
 import { openPinFile, readPinIn, type PinRead } from "./env-pins.js";
-import type { PinKind } from "./env-layout.js";
 import { environmentList } from "./environments.js";
 import type { Policy } from "./policy-schema.js";
-import { readValuesKey } from "./values-edit.js";
+import { readValuesKey, valuesPath } from "./values-edit.js";
 import { compareVersions, isSemver } from "./versions.js";
 
 type EnvPolicy = Pick<Policy, "charts" | "components" | "deploy">;
-
-/** What one environment runs of the component once the deploy PR merges, and why. */
-export interface EnvironmentRollout {
-  environment: string;
-  kind: PinKind;
-  /**
-   * - `deployed`: the first environment, whose pins this PR moves to the new version;
-   * - `own-pin`: a later environment that pins its own version (this PR leaves it alone);
-   * - `kept`: a later environment that followed the default this PR changes, so this PR pins
-   *   the version it ran;
-   * - `follows`: a later environment without a pin of its own whose default this PR leaves;
-   * - `absent`: the environment does not deploy the component;
-   * - `problem`: monobot cannot keep it where it is (see the plan's problems).
-   */
-  how: "deployed" | "own-pin" | "kept" | "follows" | "absent" | "problem";
-  /** The version (image tag, or chart version for umbrella pins) it runs before and after the PR. */
-  before?: string;
-  after?: string;
-  /** Where its version is written: the first pin's file, key and line. */
-  pin?: { file: string; key: string; line: number };
-}
-
-export interface EnvironmentDeploy {
-  /** The environment this deploy PR deploys to: the first of `deploy.environments`. */
-  first: string;
-  /** Every environment, in promotion order. */
-  environments: EnvironmentRollout[];
-}
 
 /** The config-repo component the deploy moves: the one owning its charts, else one built from it. */
 export function environmentComponent(
@@ -377,4 +357,25 @@ export function rolloutSentence(rollout: EnvironmentDeploy): string {
     return [`${r.environment} keeps ${what} until promoted`];
   });
   return [`Deploys to ${rollout.first}`, ...later].join("; ") + ".";
+}
+
+export type { EnvironmentDeploy, EnvironmentRollout } from "./deploy-plan.js";
+
+/**
+ * The deploy plan ({@link planDeploy}) on a config repo with this policy: with
+ * `deploy.environments` listed, it also writes the first environment's pins and keeps every later
+ * one ({@link planEnvironmentDeploy}); `files` then holds the pin files too.
+ */
+export function planDeployTo(input: DeployPlanInput & { policy: EnvPolicy }): DeployPlan {
+  const plan = planDeploy(input);
+  const environments = planEnvironmentDeploy({
+    policy: input.policy,
+    files: input.files,
+    component: input.component,
+    version: input.version.to,
+    plan,
+    valuesKey: valuesPath(input.component.valuesKey),
+  });
+  if (environments) plan.environments = environments;
+  return plan;
 }

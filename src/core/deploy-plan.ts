@@ -17,7 +17,6 @@ import {
   type FileUpdate,
   type UpdateWriter,
 } from "./edits.js";
-import { planEnvironmentDeploy, type EnvironmentDeploy } from "./deploy-environments.js";
 import type { Policy } from "./policy.js";
 import type { Component } from "./types.js";
 import {
@@ -93,11 +92,6 @@ export interface DeployPlanInput {
   component: DeployComponent;
   /** The previous release (when known) and the version to deploy. */
   version: { from?: string; to: string };
-  /**
-   * The config repo's policy: with `deploy.environments` listed, the plan also writes the first
-   * environment's pins and keeps every later one (then `files` holds the pin files too).
-   */
-  policy?: Pick<Policy, "charts" | "components" | "deploy">;
 }
 
 /** A chart whose version goes up, in the order the plan reached it. */
@@ -129,6 +123,35 @@ export interface PendingPublish {
   version: string;
   /** Whether the current pin admits that version once published. */
   admits: boolean;
+}
+
+/** What one environment runs of the component once the deploy PR merges, and why. */
+export interface EnvironmentRollout {
+  environment: string;
+  /** What the pin holds: the image tag, or the chart version of an umbrella pin. */
+  kind: "image" | "chart";
+  /**
+   * - `deployed`: the first environment, whose pins this PR moves to the new version;
+   * - `own-pin`: a later environment that pins its own version (this PR leaves it alone);
+   * - `kept`: a later environment that followed the default this PR changes, so this PR pins
+   *   the version it ran;
+   * - `follows`: a later environment without a pin of its own whose default this PR leaves;
+   * - `absent`: the environment does not deploy the component;
+   * - `problem`: monobot cannot keep it where it is (see the plan's problems).
+   */
+  how: "deployed" | "own-pin" | "kept" | "follows" | "absent" | "problem";
+  /** The version (image tag, or chart version for umbrella pins) it runs before and after the PR. */
+  before?: string;
+  after?: string;
+  /** Where its version is written: the first pin's file, key and line. */
+  pin?: { file: string; key: string; line: number };
+}
+
+export interface EnvironmentDeploy {
+  /** The environment this deploy PR deploys to: the first of `deploy.environments`. */
+  first: string;
+  /** Every environment, in promotion order. */
+  environments: EnvironmentRollout[];
 }
 
 export interface DeployPlan {
@@ -492,16 +515,5 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
     );
   }
   plan.edits = writer.edits();
-  if (input.policy) {
-    const environments = planEnvironmentDeploy({
-      policy: input.policy,
-      files,
-      component,
-      version: to,
-      plan,
-      valuesKey: key,
-    });
-    if (environments) plan.environments = environments;
-  }
   return plan;
 }

@@ -1,12 +1,7 @@
 // Opens or updates ONE deploy PR per component on the config repo, idempotently; rebuilds open ones when the base moves.
 import { shortSha } from "../core/sha.js";
-import {
-  deployPlanReads,
-  planDeploy,
-  type DeployComponent,
-  type DeployPlan,
-} from "../core/deploy-plan.js";
-import { environmentPinReads } from "../core/deploy-environments.js";
+import { deployPlanReads, type DeployComponent, type DeployPlan } from "../core/deploy-plan.js";
+import { environmentPinReads, planDeployTo } from "../core/deploy-environments.js";
 import { deployPreview, fleetFiles } from "../core/deploy-preview.js";
 import {
   DEPLOY_BRANCH_PREFIX,
@@ -182,7 +177,7 @@ function componentProposal(req: DeployRequest): DeployProposal {
     version: version.to,
     label: `${component.name} ${version.to}`,
     component,
-    plan: (snap) => planDeploy({ files: snap.files, component, version, policy: snap.policy }),
+    plan: (snap) => planDeployTo({ files: snap.files, component, version, policy: snap.policy }),
     text(plan, snap, open, proposed) {
       const after = new Map(snap.files);
       for (const e of plan.edits) after.set(e.path, e.after);

@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { rolloutSentence } from "../../src/core/deploy-environments.js";
+import { planDeployTo, rolloutSentence } from "../../src/core/deploy-environments.js";
 import { deployPrBody } from "../../src/core/deploy-pr.js";
 import { deployPreview } from "../../src/core/deploy-preview.js";
-import { planDeploy, type DeployComponent, type DeployPlan } from "../../src/core/deploy-plan.js";
+import type { DeployComponent, DeployPlan } from "../../src/core/deploy-plan.js";
 import { configRepoComponents, expandEnvironmentPins } from "../../src/core/env-matrix.js";
 import { changedPins } from "../../src/core/env-pin-edits.js";
 import { readPin } from "../../src/core/env-pins.js";
@@ -42,7 +42,12 @@ function policyOf(files: ReadonlyMap<string, string>): Policy {
 }
 
 function deploy(files: Map<string, string>, to: string, component = ROC_API): DeployPlan {
-  return planDeploy({ files, component, version: { from: "1.2.3", to }, policy: policyOf(files) });
+  return planDeployTo({
+    files,
+    component,
+    version: { from: "1.2.3", to },
+    policy: policyOf(files),
+  });
 }
 
 /** The pins the plan's edits move, as `environment from -> to`: what monobot/promotion and the merge see. */

@@ -62,6 +62,31 @@ export function environmentPinReads(
   return pinFiles(expandEnvironmentPins(policy.deploy.environments, components));
 }
 
+/**
+ * The config repo's files without the environments' own umbrella charts (pin files named
+ * Chart.yaml): a published chart's follow-up must not move their pins, which only the deploy PR
+ * (the first environment) and promotion PRs (every later one) write.
+ */
+export function withoutEnvironmentUmbrellas(
+  policy: EnvPolicy,
+  files: ReadonlyMap<string, string>,
+): ReadonlyMap<string, string> {
+  if (environmentList(policy.deploy.environments).length === 0) return files;
+  const pins = expandEnvironmentPins(
+    policy.deploy.environments,
+    configRepoComponents(policy, files),
+  );
+  const folders = new Set(
+    pins
+      .filter((p) => p.layout === "umbrella")
+      .map((p) => p.file.slice(0, p.file.lastIndexOf("/"))),
+  );
+  if (folders.size === 0) return files;
+  return new Map(
+    [...files].filter(([path]) => !folders.has(path.slice(0, Math.max(0, path.lastIndexOf("/"))))),
+  );
+}
+
 function readAt(files: ReadonlyMap<string, string>, pin: EnvPin): PinRead | undefined {
   const text = files.get(pin.file);
   if (text === undefined) return undefined;

@@ -1,7 +1,11 @@
 // Opens or updates ONE deploy PR per component on the config repo, idempotently; rebuilds open ones when the base moves.
 import { shortSha } from "../core/sha.js";
 import { deployPlanReads, type DeployComponent, type DeployPlan } from "../core/deploy-plan.js";
-import { environmentPinReads, planDeployTo } from "../core/deploy-environments.js";
+import {
+  environmentPinReads,
+  planDeployTo,
+  withoutEnvironmentUmbrellas,
+} from "../core/deploy-environments.js";
 import { deployPreview, fleetFiles } from "../core/deploy-preview.js";
 import {
   DEPLOY_BRANCH_PREFIX,
@@ -226,8 +230,13 @@ function followUpProposal(req: ChartFollowUpRequest): DeployProposal {
     key: followUpKey(req.chart),
     version: req.version,
     label: `chart ${req.chart} ${req.version}`,
+    // The environments' umbrellas move by deploy and promotion PRs only, never by a follow-up.
     plan: (snap) =>
-      planChartFollowUp({ files: snap.files, chart: req.chart, version: req.version }),
+      planChartFollowUp({
+        files: withoutEnvironmentUmbrellas(snap.policy, snap.files),
+        chart: req.chart,
+        version: req.version,
+      }),
     text(plan) {
       const followUp = plan as ChartFollowUpPlan;
       return {

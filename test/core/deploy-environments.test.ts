@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { planDeployTo, rolloutSentence } from "../../src/core/deploy-environments.js";
+import { planChartFollowUp } from "../../src/core/chart-follow-up.js";
+import {
+  planDeployTo,
+  rolloutSentence,
+  withoutEnvironmentUmbrellas,
+} from "../../src/core/deploy-environments.js";
 import { deployPrBody } from "../../src/core/deploy-pr.js";
 import { deployPreview } from "../../src/core/deploy-preview.js";
 import type { DeployComponent, DeployPlan } from "../../src/core/deploy-plan.js";
@@ -291,5 +296,35 @@ describe("a later environment without a pin of its own keeps its version", () =>
     const files = exampleRepo("config-repo-fleet");
     const plan = deploy(files, "1.2.5");
     expect(plan.problems).toEqual([expect.stringContaining("staging runs roc-api 1.3.0")]);
+  });
+});
+
+describe("a published chart's follow-up and the environments' umbrellas", () => {
+  it("leaves them to the deploy and promotion PRs (production's pin never moves by a follow-up)", () => {
+    const files = exampleRepo("config-repo-umbrella");
+    const everything = planChartFollowUp({ files, chart: "roc-api", version: "0.5.1" });
+    // Without the filter, a follow-up would move production's pin: what it guards against.
+    expect(everything.edits.map((e) => e.path)).toContain("envs/production/Chart.yaml");
+    const plan = planChartFollowUp({
+      files: withoutEnvironmentUmbrellas(policyOf(files), files),
+      chart: "roc-api",
+      version: "0.5.1",
+    });
+    expect(plan.edits).toEqual([]);
+    expect(plan.skipped?.kind).toBe("current");
+  });
+
+  it("keeps every umbrella that is not an environment's", () => {
+    const files = exampleRepo("config-repo-umbrella");
+    files.set(
+      "charts/suite/Chart.yaml",
+      "apiVersion: v2\nname: suite\nversion: 2.0.0\ndependencies:\n  - name: roc-api\n    version: 0.4.1\n    repository: https://charts.acme.example/aether\n",
+    );
+    const plan = planChartFollowUp({
+      files: withoutEnvironmentUmbrellas(policyOf(files), files),
+      chart: "roc-api",
+      version: "0.5.1",
+    });
+    expect(plan.edits.map((e) => e.path)).toEqual(["charts/suite/Chart.yaml"]);
   });
 });

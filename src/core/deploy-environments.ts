@@ -9,7 +9,10 @@ import {
   type EnvironmentRollout,
   type FileEdit,
 } from "./deploy-plan.js";
-import type { PinStep } from "./env-pin-key.js";
+import { isDeepStrictEqual } from "node:util";
+import { isMap, parseDocument } from "yaml";
+import type { EditResult } from "./edits.js";
+import { landPath, type PinStep } from "./env-pin-key.js";
 import { applyPinEdits, planPinMove } from "./env-pin-edits.js";
 import {
   configRepoComponents,
@@ -18,10 +21,10 @@ import {
   type EnvComponent,
   type EnvPin,
 } from "./env-matrix.js";
-import { openPinFile, readPinIn, type PinRead } from "./env-pins.js";
+import { openPinFile, readPin, readPinIn, type PinRead } from "./env-pins.js";
 import { environmentList } from "./environments.js";
 import type { Policy } from "./policy-schema.js";
-import { readValuesKey, valuesPath } from "./values-edit.js";
+import { readValuesKey, setValuesKey, valuesPath } from "./values-edit.js";
 import { compareVersions, isSemver } from "./versions.js";
 
 type EnvPolicy = Pick<Policy, "charts" | "components" | "deploy">;
@@ -193,6 +196,63 @@ function mergeEdits(
   plan.edits.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+function withValueAt(js: unknown, path: readonly (string | number)[], value: string): unknown {
+  const copy = structuredClone(js) as Record<string | number, unknown>;
+  let cur = copy;
+  for (const key of path.slice(0, -1)) {
+    cur[key] ??= {};
+    cur = cur[key] as Record<string | number, unknown>;
+  }
+  cur[path[path.length - 1] as string | number] = value;
+  return copy;
+}
+
+/**
+ * Adds a missing pin below a selector (a Fleet target's `helm.values` that lacks the
+ * component's key): the block mapping that holds the rest of the key is cut out, dedented, given
+ * the key as values files are (values-edit.ts), indented back and put in place. The result must
+ * read back as `value`, the document otherwise unchanged.
+ */
+export function addPinBelowSelector(content: string, pin: EnvPin, value: string): EditResult {
+  const refuse = (why: string): EditResult => ({
+    ok: false,
+    reason: `${pin.file}: cannot add ${pin.key} (${why}); add it by hand once`,
+  });
+  const file = openPinFile(content);
+  if (!("doc" in file)) return refuse(`the file ${file.message}`);
+  const landing = landPath(file.doc.contents, pin.steps);
+  if (landing.ok || landing.broken) return refuse("the place of the key is not missing a key");
+  const rest = keysOf(pin.steps.slice(landing.step));
+  const parent = landing.parent;
+  if (!rest || !isMap(parent) || parent.flow || !parent.range) {
+    return refuse("the key goes below a list or a flow mapping");
+  }
+  const [start, , end] = parent.range;
+  const lineStart = content.lastIndexOf("\n", start - 1) + 1;
+  const indent = content.slice(lineStart, start);
+  if (!/^ *$/.test(indent)) return refuse("its mapping does not start a line");
+  const lines = content.slice(start, end).split("\n");
+  if (lines.slice(1).some((l) => l.trim() !== "" && !l.startsWith(indent))) {
+    return refuse("its mapping is not indented as one block");
+  }
+  const dedented = [lines[0], ...lines.slice(1).map((l) => l.slice(indent.length))].join("\n");
+  const set = setValuesKey(dedented, rest, value);
+  if (!set.ok) return refuse(set.reason);
+  const back = set.content
+    .split("\n")
+    .map((l, i) => (i === 0 || l.trim() === "" ? l : `${indent}${l}`))
+    .join("\n");
+  const tail = dedented.endsWith("\n") ? back : back.replace(/\r?\n$/, "");
+  const after = content.slice(0, start) + tail + content.slice(end);
+  const read = readPin(after, pin.layout, pin.steps);
+  if (!read.ok || !read.found || read.value !== value) return refuse("it did not read back");
+  const expected = withValueAt(parseDocument(content).toJS(), [...landing.path, ...rest], value);
+  if (!isDeepStrictEqual(expected, parseDocument(after).toJS())) {
+    return refuse("other values of the file would change");
+  }
+  return { ok: true, content: after, changed: true };
+}
+
 /** Moves one environment's pins of the component to `value` on `files`; a refusal becomes a problem. */
 function movePins(
   pins: readonly EnvPin[],
@@ -217,6 +277,22 @@ function movePins(
   }
   for (const [path, text] of applied.changed) files.set(path, text);
   return applied.changed;
+}
+
+/** A Fleet pin missing below its target's selector, added where writePin adds none; undefined when it cannot. */
+function addBelow(
+  pins: readonly EnvPin[],
+  value: string,
+  files: Map<string, string>,
+): Map<string, string> | undefined {
+  if (pins.length !== 1 || pins[0]?.steps.every((s) => "key" in s)) return undefined;
+  const pin = pins[0] as EnvPin;
+  const text = files.get(pin.file);
+  if (text === undefined) return undefined;
+  const added = addPinBelowSelector(text, pin, value);
+  if (!added.ok) return undefined;
+  files.set(pin.file, added.content);
+  return new Map([[pin.file, added.content]]);
 }
 
 /** A later environment: left alone, or pinned at the version it runs, or a problem. */
@@ -274,7 +350,8 @@ function keepLater(
     );
   }
   const keep = `${env} has no pin of its own for ${component.name} (${first.file}: ${first.key}) and follows the chart's default, which this deploy changes (${was} -> ${will ?? "?"})`;
-  const changed = movePins(pins, env, first.component, was, current, plan, keep);
+  const changed =
+    addBelow(pins, was, current) ?? movePins(pins, env, first.component, was, current, plan, keep);
   if (!changed) return { ...row, how: "problem" };
   for (const path of changed.keys())
     record(path, `${env}: ${first.key} (unset) -> ${was}, the version it runs`);

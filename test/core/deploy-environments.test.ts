@@ -231,7 +231,8 @@ describe("a later environment without a pin of its own keeps its version", () =>
     expect(moved(files, plan)).toEqual(["dev 1.4.0-rc.1 -> 1.4.0", "production (none) -> 1.2.3"]);
   });
 
-  it("fleet: a target without the key cannot take a new key, so the deploy is refused with what to add", () => {
+  it("fleet: the key is added below production's target, as the example writes it", () => {
+    const original = exampleRepo("config-repo-fleet");
     const files = exampleRepo("config-repo-fleet");
     const path = "fleet/aether/fleet.yaml";
     files.set(
@@ -242,11 +243,54 @@ describe("a later environment without a pin of its own keeps its version", () =>
       ),
     );
     const plan = deploy(files, "1.4.0");
+    expect(plan.problems).toEqual([]);
+    expect(plan.environments?.environments[1]).toMatchObject({
+      how: "kept",
+      before: "1.2.3",
+      after: "1.2.3",
+    });
+    // Production's lines come back exactly as the example has them; staging moves.
+    expect(plan.edits.find((e) => e.path === path)?.after).toBe(
+      (original.get(path) as string).replace('tag: "1.3.0"', 'tag: "1.4.0"'),
+    );
+    expect(moved(files, plan)).toEqual(["staging 1.3.0 -> 1.4.0", "production (none) -> 1.2.3"]);
+  });
+
+  it("fleet: the same with CRLF line endings keeps them", () => {
+    const files = exampleRepo("config-repo-fleet");
+    const path = "fleet/aether/fleet.yaml";
+    const crlf = (files.get(path) as string).replace(/\n/g, "\r\n");
+    files.set(
+      path,
+      crlf.replace(
+        '          replicaCount: 5\r\n          image:\r\n            tag: "1.2.3"\r\n',
+        "          replicaCount: 5\r\n",
+      ),
+    );
+    const plan = deploy(files, "1.4.0");
+    expect(plan.problems).toEqual([]);
+    expect(plan.edits.find((e) => e.path === path)?.after).toBe(
+      crlf.replace('tag: "1.3.0"', 'tag: "1.4.0"'),
+    );
+  });
+
+  it("fleet: a target whose values are a flow mapping cannot take the key: refused with what to add", () => {
+    const files = exampleRepo("config-repo-fleet");
+    const path = "fleet/aether/fleet.yaml";
+    files.set(
+      path,
+      (files.get(path) as string).replace(
+        '        roc-api:\n          replicaCount: 5\n          image:\n            tag: "1.2.3"\n',
+        "        roc-api: { replicaCount: 5 }\n",
+      ),
+    );
+    const plan = deploy(files, "1.4.0");
     expect(plan.problems).toEqual([
       expect.stringContaining(
         "production has no pin of its own for roc-api (fleet/aether/fleet.yaml: targetCustomizations[name=production].helm.values.roc-api.image.tag) and follows the chart's default, which this deploy changes (1.2.3 -> 1.4.0); monobot cannot pin it at 1.2.3 there, so add that pin by hand once",
       ),
     ]);
+    expect(plan.environments?.environments[1]?.how).toBe("problem");
   });
 
   it("fleet: a production target that is missing is a problem named for the PR", () => {

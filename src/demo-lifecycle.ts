@@ -6,14 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runSecretsCli } from "./cli/secrets.js";
-import {
-  checkRunsOf,
-  diffLines,
-  indent,
-  latestRun,
-  shown,
-  type Act,
-} from "./demo-act.js";
+import { checkRunsOf, diffLines, indent, latestRun, shown, type Act } from "./demo-act.js";
 import { playEnvironments, type DeployMerged } from "./demo-environments.js";
 
 export type { Act } from "./demo-act.js";
@@ -111,7 +104,7 @@ async function openDeployPull(act: Act): Promise<DeployPull> {
   print(`  branch monobot/deploy-roc-api, one commit, files changed:`);
   for (const line of diffLines(files)) print(line);
   print(`\n  Body:`);
-  print(indent(shown(deployPull.body, 30), "  │ "));
+  print(indent(shown(deployPull.body, 44), "  │ "));
   const patchOf = (path: string) => files.find((f) => f.filename === path)?.patch ?? "";
   act.expectAll(step5, [
     [
@@ -130,7 +123,17 @@ async function openDeployPull(act: Act): Promise<DeployPull> {
       deployPull.body.includes("1.2.3") && deployPull.body.includes("1.3.0"),
       "the body says 1.2.3 -> 1.3.0",
     ],
-    [/staging/.test(deployPull.body), "the preview names the staging environment"],
+    [
+      /^-\s+tag: "1\.2\.3"\n\+\s+tag: "1\.3\.0"$/m.test(patchOf("fleet/aether/fleet.yaml")) &&
+        patchOf("fleet/aether/fleet.yaml")
+          .split("\n")
+          .filter((l) => /^\+\s/.test(l)).length === 1,
+      "fleet.yaml: staging's pin, and only it, goes to 1.3.0",
+    ],
+    [
+      deployPull.body.includes("Deploys to staging; production keeps 1.2.3 until promoted."),
+      "the body says it deploys to staging and production keeps 1.2.3",
+    ],
   ]);
   print(`  ✔ as expected`);
   return { number: deploy.number, head: deployPull.head.sha, files };
@@ -156,11 +159,7 @@ async function mergeDeployPull(act: Act, deploy: DeployPull): Promise<DeployMerg
     `  GitHub → monobot: push to ${configRepo} main (${shortSha(sha)}), answered ${push.status}`,
   );
   await act.settle(step6);
-  return {
-    pull: deploy.number,
-    sha,
-    wroteStaging: deploy.files.some((f) => f.filename === "fleet/aether/fleet.yaml"),
-  };
+  return { pull: deploy.number, sha };
 }
 
 /** The last step: an operator seals a secret; monobot provisions it into the monorepo's Actions secrets. */

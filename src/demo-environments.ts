@@ -224,7 +224,7 @@ async function checkPromotion(act: Act, pull: PullView): Promise<void> {
   for (const line of checkLines(runs)) print(line);
   const latest = (name: string) => runs.find((r) => r.name === name);
   const gate = latest("monobot/deploy-gate");
-  if (gate?.output.summary) print(indent(shown(gate.output.summary, 4), "      "));
+  if (gate?.output.summary) print(indent(shown(gate.output.summary, 5), "      "));
   const patch = files.map((f) => f.patch ?? "").join("\n");
   act.expectAll(step, [
     [pull.title === "Promote roc-api 1.3.0 to production", `the title (seen "${pull.title}")`],
@@ -328,14 +328,16 @@ async function failingVersion(act: Act, record: ConfigRepoView): Promise<void> {
     [record.pin("production") === "1.3.0", "production keeps 1.3.0"],
   ]);
   print(
-    `\n━━ Step 10: a later roc-api 1.3.1 pinned to staging fails its API tests → Deployment ${failed?.id} failure, no promotion PR, production keeps ${record.pin("production")} ✔`,
+    `\n━━ Step 10: alice pins a later roc-api 1.3.1 to staging; its API tests fail → Deployment ${failed?.id} failure, no promotion PR, production keeps ${record.pin("production")} ✔`,
   );
 }
 
 /** The config repo's Deployments, oldest first: the record GitHub's Environments page shows. */
 function printRecord(act: Act, record: ConfigRepoView): void {
   const { print } = act;
-  print(`\n  GitHub's record: the Deployments of ${act.configRepo}, oldest status first`);
+  print(
+    `\n━━ Timeline: the Deployments of ${act.configRepo} (its Environments page), oldest status first`,
+  );
   const rows = record
     .deployments()
     .filter((d) => d.task === "deploy")

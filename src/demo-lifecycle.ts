@@ -9,8 +9,6 @@ import { runSecretsCli } from "./cli/secrets.js";
 import { checkRunsOf, diffLines, indent, latestRun, shown, type Act } from "./demo-act.js";
 import { playEnvironments, type DeployMerged } from "./demo-environments.js";
 
-export type { Act } from "./demo-act.js";
-
 /** The freeze window the demo puts around "now": from an hour ago to an hour ahead, in UTC. */
 export function demoFreezeWindow(now = new Date()): { from: string; to: string } {
   const minute = (d: Date) => d.toISOString().slice(0, 16);

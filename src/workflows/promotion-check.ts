@@ -61,8 +61,8 @@ export async function readEnvironmentPins(
  * (to name the components) and the changed pin files at the base and the head.
  */
 export async function movedPins(
-  port: GitHubRepo,
-  pr: PullRequestData,
+  port: Pick<GitHubRepo, "paths" | "readFiles">,
+  pr: Pick<PullRequestData, "baseSha" | "headSha">,
   policy: Policy,
   files: readonly PullFile[],
 ): Promise<PinChange[]> {
@@ -93,8 +93,8 @@ export async function movedPins(
 
 /** The names of the environments whose pins a pull request moves (the access rules' `environments`). */
 export async function movedEnvironments(
-  port: GitHubRepo,
-  pr: PullRequestData,
+  port: Pick<GitHubRepo, "paths" | "readFiles">,
+  pr: Pick<PullRequestData, "baseSha" | "headSha">,
   policy: Policy,
   files: readonly PullFile[],
 ): Promise<string[]> {

@@ -1,4 +1,6 @@
 // The deploy PR's share of the environments: the first environment's pins move to the new version, and every later environment keeps the version it runs.
+import { isDeepStrictEqual } from "node:util";
+import { isMap, parseDocument } from "yaml";
 import {
   planDeploy,
   type ChainLink,
@@ -9,8 +11,6 @@ import {
   type EnvironmentRollout,
   type FileEdit,
 } from "./deploy-plan.js";
-import { isDeepStrictEqual } from "node:util";
-import { isMap, parseDocument } from "yaml";
 import { CHART_FILE, parseChart } from "./charts.js";
 import type { EditResult } from "./edits.js";
 import { landPath, type PinStep } from "./env-pin-key.js";

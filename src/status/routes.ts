@@ -80,6 +80,11 @@ function replyJson(res: ServerResponse, status: number, body: unknown): void {
   reply(res, status, JSON.stringify(body, null, 2) + "\n", "application/json; charset=utf-8");
 }
 
+/** The request's URL query: the filters of the views that have some. */
+function queryOf(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? "/", "http://x").searchParams;
+}
+
 export function statusRoutes(deps: StatusRoutesDeps): Route[] {
   const { sessions, oauth, log } = deps;
 
@@ -131,7 +136,7 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
           login: s.viewer?.login ?? null,
           admin: s.viewer?.admin ?? false,
           signInAvailable: s.signInAvailable,
-          main: renderViews(s),
+          main: renderViews(s, queryOf(req)),
           now: s.now,
         }),
         "text/html; charset=utf-8",
@@ -225,7 +230,12 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
       if (path === "/status/status.css")
         return reply(res, 200, STATUS_CSS, "text/css; charset=utf-8");
       if (path === "/status/views")
-        return reply(res, 200, renderViews(await snapshotFor(req)), "text/html; charset=utf-8");
+        return reply(
+          res,
+          200,
+          renderViews(await snapshotFor(req), queryOf(req)),
+          "text/html; charset=utf-8",
+        );
       if (path === "/status/login") return login(req, res);
       if (path === "/status/callback") return callback(req, res);
       throw new HttpError(404, "not found");
@@ -257,7 +267,10 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
       if (!view) throw new HttpError(404, `no status view "${id.slice(0, 40)}"`);
       const may = mayOpen(view, s.viewer);
       if (!may.ok) return replyJson(res, may.status, { error: may.reason });
-      replyJson(res, 200, { view: view.id, at: s.now, data: view.build(s) });
+      const query = queryOf(req);
+      const wrong = view.check?.(query) ?? null;
+      if (wrong) return replyJson(res, 400, { error: wrong });
+      replyJson(res, 200, { view: view.id, at: s.now, data: view.build(s, query) });
     },
   };
 

@@ -351,7 +351,7 @@ function matrix(b: EnvBoardView, f: EnvFilters): string {
     b.environments
       .map(
         (e) =>
-          `<th>${esc(e.name)}${e.production ? ` <span class="prod">production</span>` : ""}</th>`,
+          `<th>${esc(e.name)}${e.production && !/prod/i.test(e.name) ? ` <span class="prod">production</span>` : ""}</th>`,
       )
       .join("");
   const body = b.rows

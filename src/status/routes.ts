@@ -1,6 +1,7 @@
 // The status page's HTTP face: the page at `/`, its JSON twins, the refresh script, sign-in with GitHub.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants, gzipSync } from "node:zlib";
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
 import type { request as octokitRequest } from "@octokit/request";
 import type { Log } from "../log.js";
@@ -59,6 +60,15 @@ function securityHeaders(type: string): Record<string, string> {
   };
 }
 
+/** Bodies smaller than this go as they are: compressing them saves less than it costs. */
+const GZIP_MIN_BYTES = 1024;
+
+/** Whether the client takes gzip (every browser and fetch do): a big matrix is mostly repeats. */
+function acceptsGzip(req: IncomingMessage | undefined): boolean {
+  const header = req?.headers["accept-encoding"];
+  return typeof header === "string" && /\bgzip\b(?!;q=0(\.0*)?\b)/i.test(header);
+}
+
 function reply(
   res: ServerResponse,
   status: number,
@@ -66,13 +76,18 @@ function reply(
   type: string,
   extra: Record<string, string | string[]> = {},
 ): void {
-  const bytes = Buffer.from(body);
-  // One write with a known length: a page sent in pieces waits on the client's delayed ACK.
-  res.writeHead(status, {
+  let bytes = Buffer.from(body);
+  const headers: Record<string, string | string[]> = {
     ...securityHeaders(type),
-    "content-length": String(bytes.length),
-    ...extra,
-  });
+    vary: "accept-encoding",
+  };
+  if (bytes.length >= GZIP_MIN_BYTES && acceptsGzip(res.req)) {
+    // The fastest level: the page is sent every few seconds per viewer, and repeats compress well anyway.
+    bytes = gzipSync(bytes, { level: constants.Z_BEST_SPEED });
+    headers["content-encoding"] = "gzip";
+  }
+  // One write with a known length: a page sent in pieces waits on the client's delayed ACK.
+  res.writeHead(status, { ...headers, "content-length": String(bytes.length), ...extra });
   res.end(bytes);
 }
 

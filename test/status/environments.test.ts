@@ -158,6 +158,19 @@ describe("environments view: HTML", () => {
     expect(html).toContain('<option value="acme/config">acme/config</option>');
   });
 
+  it("marks production columns whose name does not say so already", () => {
+    const board = buildBoard({
+      repository: "acme/config",
+      environments: ["qa", "live", "production"],
+      production: ["live", "production"],
+      components: { web: { qa: "1.0.0" } },
+    });
+    const html = renderEnvironments(buildEnvironments(snapshot([board])));
+    expect(html).toContain(
+      '<th>qa</th><th>live <span class="prod">production</span></th><th>production</th>',
+    );
+  });
+
   it("keeps the chosen filters in the form and the next page's link", () => {
     const big = largeBoard("acme/config", 300);
     const html = renderEnvironments(

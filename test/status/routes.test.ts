@@ -204,6 +204,22 @@ describe("what runs where", () => {
     expect(prod.data.boards[0]?.environments.map((e) => e.name)).toEqual(["production"]);
   });
 
+  it("sends big pages gzip-compressed to clients that take it, plain to others", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    const zipped = await alice.get("/", { headers: { "accept-encoding": "gzip" } });
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    expect(zipped.headers.get("vary")).toBe("accept-encoding");
+    const text = await zipped.text();
+    expect(text).toContain('data-component="web"');
+    const plain = await alice.get("/", { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(Number(plain.headers.get("content-length"))).toBe(Buffer.byteLength(await plain.text()));
+    expect(Number(zipped.headers.get("content-length"))).toBeLessThan(Buffer.byteLength(text) / 2);
+    const refused = await alice.get("/", { headers: { "accept-encoding": "gzip;q=0" } });
+    expect(refused.headers.get("content-encoding")).toBeNull();
+  });
+
   it("answers a bad filter with 400 and what to fix", async () => {
     const alice = new Client(world.url);
     await alice.signIn(world.sandbox, "alice");

@@ -105,9 +105,11 @@ export async function benchStatusPage(): Promise<{ rows: Array<Record<string, st
   const rows: Array<Record<string, string | number>> = [];
   let changes = 0;
   try {
-    const requests: Array<[string, string, (() => void)?]> = [
+    /** [row, path, what happens before each request, send the last ETag back]. */
+    const requests: Array<[string, string, (() => void)?, boolean?]> = [
       ["HTML page (all views)", "/"],
       ["HTML views (refresh poll)", "/status/views"],
+      ["HTML views, unchanged since the last poll (304)", "/status/views", undefined, true],
       ["HTML views, filtered (state=failed)", "/status/views?state=failed"],
       // Every request after a merge: the board's index and matrix are built again.
       [
@@ -124,18 +126,23 @@ export async function benchStatusPage(): Promise<{ rows: Array<Record<string, st
       ["JSON schedule", "/api/monobot/status/schedule"],
       ["JSON health (signed out)", "/api/monobot/status/health"],
     ];
-    for (const [what, path, before] of requests) {
+    for (const [what, path, before, revalidate] of requests) {
       const times: number[] = [];
       let bytes = 0;
+      let etag: string | null = null;
       for (let i = 0; i < WARMUP + REQUESTS; i++) {
         before?.();
         const t0 = performance.now();
         const res = await fetch(base + path, {
-          headers: path.endsWith("health") ? {} : { cookie },
+          headers: path.endsWith("health")
+            ? {}
+            : { cookie, ...(revalidate && etag ? { "if-none-match": etag } : {}) },
         });
         const body = await res.text();
         const ms = performance.now() - t0;
-        if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+        if (res.status !== 200 && !(revalidate && res.status === 304))
+          throw new Error(`${path} answered ${res.status}`);
+        etag = res.headers.get("etag") ?? etag;
         if (i >= WARMUP) times.push(ms);
         bytes = body.length;
       }

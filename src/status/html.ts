@@ -106,7 +106,7 @@ export const STATUS_CSS = STYLE;
  */
 export const REFRESH_JS = `"use strict";
 (function () {
-  var every = 3000, timer = null;
+  var every = 3000, timer = null, etag = null;
   function schedule() { clearTimeout(timer); if (!document.hidden) timer = setTimeout(refresh, every); }
   function editing() {
     var a = document.activeElement;
@@ -115,11 +115,18 @@ export const REFRESH_JS = `"use strict";
   function refresh() {
     // The views keep the page's filters; a filter being edited is not swapped away under the cursor.
     if (editing()) return schedule();
-    fetch("/status/views" + location.search, { credentials: "same-origin", headers: { accept: "text/html" } })
-      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+    var headers = { accept: "text/html" };
+    if (etag) headers["if-none-match"] = etag;
+    fetch("/status/views" + location.search, { credentials: "same-origin", headers: headers })
+      .then(function (r) {
+        if (r.status === 304) return null;
+        if (!r.ok) throw new Error(String(r.status));
+        etag = r.headers.get("etag");
+        return r.text();
+      })
       .then(function (html) {
         var main = document.getElementById("views");
-        if (main && main.innerHTML !== html) main.innerHTML = html;
+        if (main && html !== null && main.innerHTML !== html) main.innerHTML = html;
         var t = document.getElementById("updated");
         if (t) t.textContent = new Date().toISOString();
       })

@@ -1,5 +1,5 @@
 // The status page's HTTP face: the page at `/`, its JSON twins, the refresh script, sign-in with GitHub.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { constants, gzipSync } from "node:zlib";
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
@@ -234,6 +234,22 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
     });
   }
 
+  /**
+   * The views the refresh script polls for. Most polls find nothing new: the ETag lets them end
+   * with an empty 304 instead of the whole page again (the script sends it back itself, since
+   * nothing here may be cached).
+   */
+  async function views(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const html = renderViews(await snapshotFor(req), queryOf(req));
+    const etag = `"${createHash("sha1").update(html).digest("base64url")}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, { ...securityHeaders("text/html; charset=utf-8"), etag });
+      res.end();
+      return;
+    }
+    reply(res, 200, html, "text/html; charset=utf-8", { etag });
+  }
+
   const assets: Route = {
     path: "/status/",
     prefix: true,
@@ -244,13 +260,7 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
         return reply(res, 200, REFRESH_JS, "text/javascript; charset=utf-8");
       if (path === "/status/status.css")
         return reply(res, 200, STATUS_CSS, "text/css; charset=utf-8");
-      if (path === "/status/views")
-        return reply(
-          res,
-          200,
-          renderViews(await snapshotFor(req), queryOf(req)),
-          "text/html; charset=utf-8",
-        );
+      if (path === "/status/views") return views(req, res);
       if (path === "/status/login") return login(req, res);
       if (path === "/status/callback") return callback(req, res);
       throw new HttpError(404, "not found");

@@ -220,6 +220,30 @@ describe("what runs where", () => {
     expect(refused.headers.get("content-encoding")).toBeNull();
   });
 
+  it("answers an unchanged refresh poll with an empty 304, a changed one in full", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    const first = await alice.get("/status/views?component=web");
+    const etag = first.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await alice.get("/status/views?component=web", {
+      headers: { "if-none-match": etag },
+    });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const other = await alice.get("/status/views?component=api", {
+      headers: { "if-none-match": etag },
+    });
+    expect(other.status).toBe(200);
+    world.boards.update("acme/config", "web", "staging", "1.2.9");
+    const changed = await alice.get("/status/views?component=web", {
+      headers: { "if-none-match": etag },
+    });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toContain("1.2.9");
+    expect(changed.headers.get("etag")).not.toBe(etag);
+  });
+
   it("answers a bad filter with 400 and what to fix", async () => {
     const alice = new Client(world.url);
     await alice.signIn(world.sandbox, "alice");

@@ -33,7 +33,11 @@ export interface StatusSourceDeps {
   signInAvailable: boolean;
   /** Requests with an installation's token; absent, deploy PRs are not read. */
   installationRequest?: (installationId: number) => Promise<RequestFn>;
-  /** The environment boards the bot keeps; absent, "what runs where" says none is kept yet. */
+  /**
+   * The environment boards the bot keeps; absent, "what runs where" says none is kept yet. A board
+   * is read as a value: a changed board is a new object, or at least carries a later `updatedAt`
+   * (the page's caches are keyed by both).
+   */
   boards?: BoardSource;
   log: Log;
   now?: () => Date;

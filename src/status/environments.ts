@@ -387,7 +387,7 @@ function matrix(b: EnvBoardView, f: EnvFilters): string {
       )}</details>`
     : "";
   const html =
-    `<h3 class="board">${esc(b.repository)} <span class="meta">${b.components} components · updated ${when(b.updatedAt)}</span></h3>` +
+    `<h3 class="board">${esc(b.repository)} <span class="meta">${b.components} component${b.components === 1 ? "" : "s"} · updated ${when(b.updatedAt)}</span></h3>` +
     shown +
     count +
     releases;

@@ -1,6 +1,9 @@
 // The "what runs where" view: boards filtered per viewer and by the URL, rendered as a matrix, waits first.
 import { describe, expect, it } from "vitest";
 import type { EnvBoard } from "../../src/core/env-board.js";
+import { silentLog } from "../../src/log.js";
+import { ActivityLog } from "../../src/runtime/activity.js";
+import { StatusSource } from "../../src/status/collect.js";
 import {
   buildEnvironments,
   filterQuery,
@@ -138,6 +141,42 @@ describe("environments view: data", () => {
     const { filters } = parseEnvFilters(q("component=web&rows=100&state=held&x=1"));
     expect(filterQuery(filters)).toBe("?component=web&state=held&rows=100");
     expect(filterQuery(parseEnvFilters(q("")).filters)).toBe("");
+  });
+});
+
+describe("environments view: reading the boards", () => {
+  const source = (boards: { boards(): readonly EnvBoard[] }) =>
+    new StatusSource({
+      activity: new ActivityLog(),
+      queue: { size: () => 0 },
+      scheduler: { loaded: () => [] },
+      mode: "memory",
+      signInAvailable: true,
+      boards,
+      log: silentLog,
+    });
+
+  it("reads no board for a signed-out viewer, the latest for a signed-in one", async () => {
+    const store = new BoardStore();
+    store.put(acmeBoard());
+    const s = source(store);
+    expect((await s.snapshot(null, new Set())).boards).toEqual([]);
+    store.update("acme/config", "api", "production", "2.0.1");
+    const seen = await s.snapshot({ login: "alice", admin: false }, new Set(["acme/config"]));
+    expect(versions(buildEnvironments(seen))?.[1]).toEqual(["api", "2.0.1", "2.0.1", "2.0.1"]);
+  });
+
+  it("says so when the boards cannot be read, and still shows the page", async () => {
+    const s = source({
+      boards: () => {
+        throw new Error("store is gone");
+      },
+    });
+    const snap = await s.snapshot({ login: "alice", admin: false }, new Set(["acme/config"]));
+    expect(snap.boardsError).toBe("Could not read the environment boards; see the log.");
+    expect(renderEnvironments(buildEnvironments(snap))).toContain(
+      "Could not read the environment boards; see the log.",
+    );
   });
 });
 

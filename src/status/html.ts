@@ -1,8 +1,13 @@
 // HTML helpers for the status page: escaping, tables and the page around the views.
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 /** Escapes text for HTML content and double-quoted attributes. */
 export function esc(text: string | number | null | undefined): string {
-  return String(text ?? "")
+  const s = String(text ?? "");
+  // Most text has nothing to escape: one scan instead of five replaces (hundreds per page).
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")

@@ -208,5 +208,14 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
       "component",
       "production",
     ]);
+
+    // A capped matrix says how much it shows and links to the next rows, filters kept.
+    await alice.goto(`${world.url}/?environment=staging&rows=1`);
+    expect(await alice.locator("table.matrix tbody tr").count()).toBe(1);
+    expect(await alice.locator(".more").textContent()).toContain("Showing 1 of 3 components");
+    await alice.getByTestId("show-more").click();
+    await alice.waitForURL(/rows=51/);
+    expect(new URL(alice.url()).searchParams.get("environment")).toBe("staging");
+    expect(await alice.locator("table.matrix tbody tr").count()).toBe(3);
   }, 60_000);
 });

@@ -69,6 +69,22 @@ function acceptsGzip(req: IncomingMessage | undefined): boolean {
   return typeof header === "string" && /\bgzip\b(?!;q=0(\.0*)?\b)/i.test(header);
 }
 
+/** Compressed views by ETag: viewers who see the same views share one compression. */
+const zipped = new Map<string, Buffer>();
+const MAX_ZIPPED = 32;
+
+function gzip(bytes: Buffer, etag: string | undefined): Buffer {
+  const hit = etag ? zipped.get(etag) : undefined;
+  if (hit) return hit;
+  // The fastest level: the views go out every few seconds per viewer, and repeats compress well anyway.
+  const out = gzipSync(bytes, { level: constants.Z_BEST_SPEED });
+  if (etag) {
+    if (zipped.size >= MAX_ZIPPED) zipped.delete(zipped.keys().next().value ?? "");
+    zipped.set(etag, out);
+  }
+  return out;
+}
+
 function reply(
   res: ServerResponse,
   status: number,
@@ -76,14 +92,14 @@ function reply(
   type: string,
   extra: Record<string, string | string[]> = {},
 ): void {
-  let bytes = Buffer.from(body);
+  let bytes: Buffer = Buffer.from(body);
   const headers: Record<string, string | string[]> = {
     ...securityHeaders(type),
     vary: "accept-encoding",
   };
   if (bytes.length >= GZIP_MIN_BYTES && acceptsGzip(res.req)) {
-    // The fastest level: the page is sent every few seconds per viewer, and repeats compress well anyway.
-    bytes = gzipSync(bytes, { level: constants.Z_BEST_SPEED });
+    const etag = extra.etag;
+    bytes = gzip(bytes, typeof etag === "string" ? etag : undefined);
     headers["content-encoding"] = "gzip";
   }
   // One write with a known length: a page sent in pieces waits on the client's delayed ACK.

@@ -331,12 +331,12 @@ function filterForm(d: EnvironmentsData): string {
 function waitingTable(waiting: EnvironmentsData["waiting"]): string {
   const rows = waiting.map((w) => [
     esc(w.repository),
-    `${esc(w.component)} <span class="version">${esc(w.version)}</span> → ${esc(w.environment)}`,
+    `${esc(w.component)} <span class="version">${esc(w.version)}</span> &rarr; ${esc(w.environment)}`,
     `<span class="badge wait-${w.reason}">${esc(WAIT_WORDS[w.reason])}</span> ${esc(w.detail)}`,
-    w.until ? when(w.until) : "–",
+    w.until ? when(w.until) : "&ndash;",
     [link(w.pull, w.pull?.number !== undefined ? `PR #${w.pull.number}` : "PR"), link(w.run, "run")]
       .filter(Boolean)
-      .join(" · ") || "–",
+      .join(" · ") || "&ndash;",
   ]);
   return table(["config repo", "what", "why", "until", "links"], rows, "Nothing waits.");
 }
@@ -381,7 +381,7 @@ function matrix(b: EnvBoardView, f: EnvFilters): string {
           when(r.at),
           r.deployPull
             ? `${link(r.deployPull, `#${r.deployPull.number ?? ""}`)} ${esc(r.deployPull.state)}`
-            : "–",
+            : "&ndash;",
         ]),
         "",
       )}</details>`

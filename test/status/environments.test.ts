@@ -243,6 +243,31 @@ describe("environments view: HTML", () => {
     expect(html).toContain('<a href="https://ok.test/d">deployment</a>');
   });
 
+  it("writes text beyond Latin-1 as character references (the page stays one byte a character)", () => {
+    const board = buildBoard({
+      repository: "acme/config",
+      components: {
+        web: {
+          dev: { version: "1.0.0", hold: { reason: "wait 🚧 → Monday", by: "zoë" }, state: "held" },
+        },
+      },
+      waiting: [
+        {
+          component: "web",
+          environment: "staging",
+          version: "1.0.0",
+          reason: "hold",
+          detail: "on hold — ask ops",
+        },
+      ],
+    });
+    const html = renderEnvironments(buildEnvironments(snapshot([board])));
+    expect(html).toContain("wait &#128679; &#8594; Monday (@zoë)");
+    expect(html).toContain("on hold &#8212; ask ops");
+    expect(html).toContain("&rarr; staging");
+    expect(html).not.toMatch(/[\u0100-\u{10ffff}]/u);
+  });
+
   it("says why the matrix is empty", () => {
     expect(
       renderEnvironments(buildEnvironments(snapshot([acmeBoard()]), q("component=zzz"))),

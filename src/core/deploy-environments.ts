@@ -1,4 +1,6 @@
 // The deploy PR's share of the environments: the first environment's pins move to the new version, and every later environment keeps the version it runs.
+import { isDeepStrictEqual } from "node:util";
+import { isMap, parseDocument } from "yaml";
 import {
   planDeploy,
   type ChainLink,
@@ -9,8 +11,7 @@ import {
   type EnvironmentRollout,
   type FileEdit,
 } from "./deploy-plan.js";
-import { isDeepStrictEqual } from "node:util";
-import { isMap, parseDocument } from "yaml";
+import { CHART_FILE, parseChart } from "./charts.js";
 import type { EditResult } from "./edits.js";
 import { landPath, type PinStep } from "./env-pin-key.js";
 import { applyPinEdits, planPinMove } from "./env-pin-edits.js";
@@ -42,8 +43,9 @@ export function environmentComponent(
   return {
     name: component.name,
     charts: component.charts.map((folder) => {
-      const text = files.get(folder === "" ? "Chart.yaml" : `${folder}/Chart.yaml`);
-      const name = text === undefined ? undefined : /^name:\s*["']?([^"'\s#]+)/m.exec(text)?.[1];
+      const text = files.get(folder === "" ? CHART_FILE : `${folder}/${CHART_FILE}`);
+      const parsed = text === undefined ? undefined : parseChart(text, CHART_FILE);
+      const name = parsed?.ok ? parsed.chart.name : undefined;
       return { folder, name: name ?? folder.slice(folder.lastIndexOf("/") + 1) };
     }),
   };

@@ -86,6 +86,7 @@ const SDL = /* GraphQL */ `
     deployments(
       environments: [String!]
       first: Int
+      last: Int
       orderBy: DeploymentOrder = { field: CREATED_AT, direction: ASC }
     ): DeploymentConnection!
   }
@@ -109,6 +110,26 @@ const SDL = /* GraphQL */ `
     nodes: [Deployment]
   }
 
+  enum DeploymentStatusState {
+    PENDING
+    SUCCESS
+    FAILURE
+    INACTIVE
+    ERROR
+    QUEUED
+    IN_PROGRESS
+    WAITING
+  }
+
+  type DeploymentStatus {
+    id: ID!
+    state: DeploymentStatusState!
+    description: String
+    logUrl: URI
+    environmentUrl: URI
+    createdAt: DateTime!
+  }
+
   type Deployment {
     id: ID!
     databaseId: Int
@@ -121,42 +142,7 @@ const SDL = /* GraphQL */ `
     updatedAt: DateTime!
     commitOid: String!
     ref: Ref
-    state: DeploymentState
     latestStatus: DeploymentStatus
-  }
-
-  enum DeploymentState {
-    ABANDONED
-    ACTIVE
-    DESTROYED
-    ERROR
-    FAILURE
-    INACTIVE
-    PENDING
-    QUEUED
-    IN_PROGRESS
-    WAITING
-    SUCCESS
-  }
-
-  type DeploymentStatus {
-    id: ID!
-    state: DeploymentStatusState!
-    description: String
-    logUrl: URI
-    environmentUrl: URI
-    createdAt: DateTime!
-  }
-
-  enum DeploymentStatusState {
-    PENDING
-    SUCCESS
-    FAILURE
-    INACTIVE
-    ERROR
-    QUEUED
-    IN_PROGRESS
-    WAITING
   }
 
   type Ref {
@@ -377,54 +363,6 @@ function resolveExpression(
   return entry ? objectNode(ctx, repo, entry.sha, path) : null;
 }
 
-/** A deployment as GraphQL shows it: the payload as JSON text, states in capitals. */
-function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
-  const latest = d.statuses.at(-1);
-  const upper = (state: string) => state.toUpperCase();
-  return {
-    id: nodeId("Deployment", d.id),
-    databaseId: d.id,
-    environment: d.environment,
-    originalEnvironment: d.originalEnvironment,
-    task: d.task,
-    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
-    description: d.description,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    commitOid: d.sha,
-    // GitHub gives the ref only when the deployment was made from a branch or tag by name.
-    ref: () =>
-      refNode(ctx, repo, `refs/heads/${d.ref}`) ?? refNode(ctx, repo, `refs/tags/${d.ref}`),
-    state: latest ? upper(latest.state === "success" ? "active" : latest.state) : "PENDING",
-    latestStatus: latest
-      ? {
-          id: nodeId("DeploymentStatus", latest.id),
-          state: upper(latest.state),
-          description: latest.description || null,
-          logUrl: latest.logUrl || null,
-          environmentUrl: latest.environmentUrl || null,
-          createdAt: latest.createdAt,
-        }
-      : null,
-  };
-}
-
-/** `Repository.deployments`: optionally of some environments, by creation time, at most 100. */
-function deploymentsOf(
-  ctx: Ctx,
-  repo: Repository,
-  args: { environments?: string[] | null; first?: number | null; orderBy?: { direction: string } },
-): Record<string, unknown> {
-  if (args.first !== undefined && args.first !== null && (args.first < 1 || args.first > 100))
-    throw new GraphQLError("deployments needs `first` between 1 and 100");
-  const wanted = args.environments ?? undefined;
-  const list = repo.deployments.filter((d) => !wanted || wanted.includes(d.environment));
-  // Ids grow with creation: a stable order within one second, as GitHub's own.
-  const ordered = args.orderBy?.direction === "DESC" ? [...list].reverse() : list;
-  const page = args.first ? ordered.slice(0, args.first) : ordered;
-  return { totalCount: list.length, nodes: page.map((d) => deploymentNode(ctx, repo, d)) };
-}
-
 function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
   return {
     id: nodeId("Repository", repo.id),
@@ -452,8 +390,65 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
         throw new GraphQLError("Either expression or oid is required");
       return resolveExpression(ctx, repo, args.expression);
     },
-    deployments: (args: Parameters<typeof deploymentsOf>[2]) => deploymentsOf(ctx, repo, args),
+    deployments: (args: Parameters<typeof deploymentsConnection>[2]) =>
+      deploymentsConnection(ctx, repo, args),
   };
+}
+
+/** GitHub's Deployment node: the payload as the JSON text it was given, the newest status as `latestStatus`. */
+function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
+  const latest = d.statuses[d.statuses.length - 1];
+  return {
+    id: nodeId("Deployment", d.id),
+    databaseId: d.id,
+    environment: d.environment,
+    originalEnvironment: d.originalEnvironment,
+    task: d.task,
+    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
+    description: d.description,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    commitOid: d.sha,
+    ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
+    latestStatus: latest
+      ? {
+          id: nodeId("DeploymentStatus", latest.id),
+          state: latest.state.toUpperCase(),
+          description: latest.description || null,
+          logUrl: latest.logUrl || null,
+          environmentUrl: latest.environmentUrl || null,
+          createdAt: latest.createdAt,
+        }
+      : null,
+  };
+}
+
+/** `Repository.deployments`: filtered by environment, ordered by creation (then id), paged from either end. */
+function deploymentsConnection(
+  ctx: Ctx,
+  repo: Repository,
+  args: {
+    environments?: readonly string[] | null;
+    first?: number | null;
+    last?: number | null;
+    orderBy?: { direction: "ASC" | "DESC" } | null;
+  },
+): Record<string, unknown> {
+  for (const n of [args.first, args.last]) {
+    if (n !== undefined && n !== null && (n < 0 || n > 100))
+      throw new GraphQLError("Requesting more than 100 records on the connection is not allowed.");
+  }
+  const wanted = args.environments ? new Set(args.environments) : undefined;
+  const all = repo.deployments
+    .filter((d) => !wanted || wanted.has(d.environment))
+    .sort((a, b) =>
+      a.createdAt === b.createdAt ? a.id - b.id : a.createdAt < b.createdAt ? -1 : 1,
+    );
+  if (args.orderBy?.direction === "DESC") all.reverse();
+  let page = all;
+  if (typeof args.first === "number") page = page.slice(0, args.first);
+  if (typeof args.last === "number") page = page.slice(Math.max(0, page.length - args.last));
+  return { totalCount: all.length, nodes: page.map((d) => deploymentNode(ctx, repo, d)) };
 }
 
 let queriesServed = 0;

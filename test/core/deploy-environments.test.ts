@@ -194,6 +194,26 @@ describe("the deploy PR writes the first environment's pins, on each layout", ()
     expect(after).toContain("# The staging umbrella");
   });
 
+  it("a component the config repo's policy does not define is pinned by its chart's name", () => {
+    const files = exampleRepo("config-repo-fleet");
+    const api: DeployComponent = { ...ROC_API, name: "api" };
+    files.set(
+      POLICY,
+      `components:\n  define:\n    web: { chart: charts/web }\n${files.get(POLICY) as string}`,
+    );
+    const plan = planDeployTo({
+      files,
+      component: api,
+      version: { from: "1.2.3", to: "1.4.0" },
+      policy: policyOf(files),
+    });
+    expect(plan.problems).toEqual([]);
+    expect(plan.environments?.environments[0]).toMatchObject({ how: "deployed", after: "1.4.0" });
+    expect(plan.edits.find((e) => e.path === "fleet/aether/fleet.yaml")?.changes).toEqual([
+      "staging: targetCustomizations[name=staging].helm.values.roc-api.image.tag 1.3.0 -> 1.4.0",
+    ]);
+  });
+
   it("without environments, writes no pin", () => {
     const files = exampleRepo("config-repo-fleet");
     files.set(POLICY, "deploy: {}\n");

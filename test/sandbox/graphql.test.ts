@@ -1,6 +1,5 @@
 // GraphQL in the sandbox: batched file reads at two refs in one query, executed against a real schema.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GitHubDeployments } from "../../src/forge/deployments.js";
 import type { Sandbox } from "../../src/sandbox/driver.js";
 import { installationOctokit, standardSandbox, type Octokit } from "./helpers.js";
 
@@ -135,69 +134,6 @@ describe("GraphQL", () => {
       body: JSON.stringify({ query: "{ rateLimit { cost } }" }),
     });
     expect(res.status).toBe(401);
-  });
-
-  it("lists deployments of an environment newest first with their latest status, as the forge reads them", async () => {
-    const older = sandbox.createDeployment(repo, {
-      user: "alice",
-      ref: "main",
-      environment: "staging",
-      payload: { component: "api", version: "1.2.3" },
-      requiredContexts: [],
-    });
-    sandbox.setDeploymentStatus(repo, older, { state: "success", user: "alice" });
-    const newer = sandbox.createDeployment(repo, {
-      user: "alice",
-      ref: head,
-      environment: "staging",
-      payload: { component: "api", version: "1.3.0" },
-      requiredContexts: [],
-    });
-    sandbox.setDeploymentStatus(repo, newer, {
-      state: "failure",
-      user: "alice",
-      description: "api tests failed",
-      logUrl: "https://ci.example/runs/7",
-    });
-    sandbox.createDeployment(repo, {
-      user: "alice",
-      ref: "main",
-      environment: "production",
-      requiredContexts: [],
-    });
-    const records = await new GitHubDeployments(octokit, "acme", "mono").listDeployments({
-      environment: "staging",
-    });
-    expect(records).toEqual([
-      expect.objectContaining({
-        id: newer,
-        environment: "staging",
-        sha: head,
-        ref: "",
-        task: "deploy",
-        payload: { component: "api", version: "1.3.0" },
-        state: "failure",
-        description: "api tests failed",
-        logUrl: "https://ci.example/runs/7",
-      }),
-      expect.objectContaining({
-        id: older,
-        sha: base,
-        ref: "main",
-        payload: { component: "api", version: "1.2.3" },
-        state: "success",
-      }),
-    ]);
-    const all = await octokit.graphql<{
-      repository: { deployments: { totalCount: number; nodes: Array<{ environment: string }> } };
-    }>(
-      `query { repository(owner: "acme", name: "mono") { deployments(first: 1) { totalCount nodes { environment } } } }`,
-    );
-    // Oldest first unless asked otherwise, as GitHub orders them.
-    expect(all.repository.deployments).toEqual({
-      totalCount: 3,
-      nodes: [{ environment: "staging" }],
-    });
   });
 
   it("is not checked against the REST description (no violations for GraphQL)", () => {

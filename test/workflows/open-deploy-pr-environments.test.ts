@@ -71,8 +71,16 @@ afterEach(async () => {
 describe("a deploy PR on a config repo with environments (a values file per environment)", () => {
   it("writes the first environment's pin, read outside the charts, and no later one", async () => {
     await configRepo(example("config-repo-values"));
+    const mark = sandbox.mark();
     const outcome = await openDeployPr(port, request("1.4.0"));
     expect(outcome.status).toBe("opened");
+    // One read more than without environments: the pin files outside the charts, in one query.
+    const cost = sandbox
+      .requests({ since: mark })
+      .map((r) => `${r.method} ${r.operationId ?? r.path}`)
+      .filter((r) => !r.includes("access-token"));
+    expect(cost.filter((r) => r === "POST graphql")).toHaveLength(3);
+    expect(cost).toHaveLength(9);
     expect(sandbox.readFile(REPO, BRANCH, "envs/dev/values.yaml")).toContain(
       "    tag: 1.4.0 # a release candidate, straight from the deploy pull request\n",
     );

@@ -53,7 +53,9 @@ function configRepo(components: number, environments: number): Record<string, st
   return files;
 }
 
-export async function benchPromotion(): Promise<{ rows: Array<Record<string, string | number>> }> {
+export async function benchPromotion(
+  options: { log?: (line: string) => void } = {},
+): Promise<{ rows: Array<Record<string, string | number>> }> {
   const rows: Array<Record<string, string | number>> = [];
   for (const [components, environments] of [
     [2, 2],
@@ -76,6 +78,10 @@ export async function benchPromotion(): Promise<{ rows: Array<Record<string, str
       const requests = world.sandbox
         .requests({ since: mark })
         .filter((r) => r.operationId !== "apps/create-installation-access-token");
+      for (const r of requests)
+        options.log?.(
+          `${components}x${environments} ${r.method} ${r.url} (${r.operationId ?? "?"})`,
+        );
       const opened = requests.some((r) => r.operationId === "pulls/create");
       rows.push({
         components,
@@ -94,5 +100,7 @@ export async function benchPromotion(): Promise<{ rows: Array<Record<string, str
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  void benchPromotion().then(({ rows }) => console.table(rows));
+  // `--log` prints each request, to see which reads a promotion makes.
+  const log = process.argv.includes("--log") ? (l: string) => console.log(l) : undefined;
+  void benchPromotion(log ? { log } : {}).then(({ rows }) => console.table(rows));
 }

@@ -27,7 +27,15 @@ export interface ReleaseHistoryPort {
   ): Promise<{ commits: HistoryCommit[]; total: number; url?: string }>;
   /** Merged pull requests that brought `sha` in. */
   pullsOfCommit(sha: string): Promise<{ number: number; title: string }[]>;
+  /**
+   * The newest `first` (at most 100) commits reachable from `rev` that touched each of `paths`
+   * (`git log -- path`), all paths in ONE request; their ids, all paths together.
+   */
+  touching(rev: string, paths: readonly string[], first: number): Promise<Set<string>>;
 }
+
+/** Commits GitHub lists per `history` connection and query. */
+export const HISTORY_PAGE = 100;
 
 export class GitHubReleaseHistory implements ReleaseHistoryPort {
   constructor(
@@ -91,6 +99,36 @@ export class GitHubReleaseHistory implements ReleaseHistoryPort {
       total: data.total_commits,
       ...(data.html_url ? { url: data.html_url } : {}),
     };
+  }
+
+  async touching(rev: string, paths: readonly string[], first: number): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (paths.length === 0) return out;
+    const vars: Record<string, string | number> = {
+      owner: this.owner,
+      name: this.name,
+      rev,
+      first: Math.max(1, Math.min(HISTORY_PAGE, first)),
+    };
+    const decls = ["$owner: String!", "$name: String!", "$rev: String!", "$first: Int!"];
+    const fields = paths.map((path, i) => {
+      vars[`p${i}`] = path;
+      decls.push(`$p${i}: String!`);
+      return `p${i}: history(first: $first, path: $p${i}) { nodes { oid } }`;
+    });
+    // An annotated tag is a Tag object: its target is the commit.
+    const query = `query(${decls.join(", ")}) { repository(owner: $owner, name: $name) { object(expression: $rev) { ...H ... on Tag { target { ...H } } } } } fragment H on Commit { ${fields.join(" ")} }`;
+    type Histories = Record<string, { nodes: ({ oid: string } | null)[] | null } | undefined>;
+    const data = await this.octokit.graphql<{
+      repository: { object: (Histories & { target?: Histories }) | null } | null;
+    }>(query, vars);
+    const object = data.repository?.object;
+    const commit = object?.target ?? object;
+    if (!commit) throw Object.assign(new Error(`${rev} names no commit`), { status: 404 });
+    paths.forEach((_, i) => {
+      for (const n of commit[`p${i}`]?.nodes ?? []) if (n) out.add(n.oid);
+    });
+    return out;
   }
 
   async pullsOfCommit(sha: string): Promise<{ number: number; title: string }[]> {

@@ -152,6 +152,10 @@ describe("deploy PRs on the config repo, through the app", () => {
       "GET repos/get-content",
       "GET git/list-matching-refs",
       "GET repos/compare-commits",
+      // The component's folders at its tag, and the commits that touched them (release notes per component).
+      "GET repos/get-content",
+      "GET git/get-tree",
+      "POST graphql",
       "GET apps/get-repo-installation",
       "GET pulls/list",
       "POST graphql",

@@ -1,5 +1,6 @@
 // Gathers what a deploy or promotion PR says about a release from the monorepo: the release and the one before it, and the component's commits and pull requests between their tags.
 import { discoverComponents } from "../core/components.js";
+import type { Policy } from "../core/policy.js";
 import type { LoadedPolicy } from "../forge/policy-loader.js";
 import { shortSha } from "../core/sha.js";
 import type { MonorepoChange } from "../core/deploy-pr.js";
@@ -168,16 +169,22 @@ export interface MonorepoTree {
 
 /**
  * The folders of `component` and of the components it depends on, at `ref` (its release tag):
- * the policy and one tree listing (two requests). Undefined when every commit counts (the
+ * the policy (unless given) and one tree listing (two requests). Undefined when every commit counts (the
  * root is among them) or the policy is invalid there, so the notes list every commit.
  */
 export async function componentNotePaths(
   repo: MonorepoTree & { readonly repo: string },
   component: string,
   ref: string,
+  /** The monorepo's policy, when the caller read it already (one request less). */
+  known?: Policy,
 ): Promise<string[] | undefined> {
-  const loaded = await repo.loadPolicy(ref);
-  if (!loaded.result.ok) return undefined;
-  const found = discoverComponents(await repo.paths(ref), loaded.result.policy, repo.repo);
+  let policy = known;
+  if (!policy) {
+    const loaded = await repo.loadPolicy(ref);
+    if (!loaded.result.ok) return undefined;
+    policy = loaded.result.policy;
+  }
+  const found = discoverComponents(await repo.paths(ref), policy, repo.repo);
   return notePaths(found.components, component);
 }

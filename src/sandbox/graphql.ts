@@ -142,6 +142,7 @@ const SDL = /* GraphQL */ `
     tree: Tree!
     parents(first: Int): CommitConnection!
     history(first: Int, path: String): CommitHistoryConnection!
+    file(path: String!): TreeEntry
   }
 
   type CommitHistoryConnection {
@@ -262,6 +263,23 @@ function objectNode(
         parents: (args: { first?: number | null }) => {
           const list = args.first ? c.parents.slice(0, args.first) : c.parents;
           return { totalCount: c.parents.length, nodes: list.map((p) => objectNode(ctx, repo, p)) };
+        },
+        file: (args: { path: string }) => {
+          const path = args.path.replace(/^\/+|\/+$/g, "");
+          const entry = ctx.state.store.lookup(c.tree, path);
+          if (!entry) return null;
+          const name = path.slice(path.lastIndexOf("/") + 1);
+          const dot = name.lastIndexOf(".");
+          return {
+            name,
+            path,
+            type: entry.type,
+            mode: parseInt(entry.mode, 8),
+            oid: entry.sha,
+            size: entry.type === "blob" ? (ctx.state.store.blob(entry.sha)?.length ?? 0) : 0,
+            extension: entry.type === "blob" && dot > 0 ? name.slice(dot) : null,
+            object: () => objectNode(ctx, repo, entry.sha, path),
+          };
         },
         history: (args: { first?: number | null; path?: string | null }) => {
           if (!args.first || args.first < 1 || args.first > 100) {

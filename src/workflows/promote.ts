@@ -64,26 +64,30 @@ async function readInto(
   }
 }
 
+/** The charts of a component and the files its pins in one environment are read from. */
+interface PinReads {
+  folders: string[];
+  /** Chart.yaml of each folder and every pin file not named by `{chart_name}`. */
+  paths: string[];
+}
+
 /**
- * One component's pins in one environment at `sha`, with their files: its charts (from
- * `components.define`, else the chart its deployment names) and the pin files in ONE read,
- * whatever the number of components; a second read only for pin files named by `{chart_name}`.
- * Undefined when a chart is not where the policy or the deployment says (then the whole tree).
+ * What to read for one component's pins in one environment: its charts (from
+ * `components.define`, else the chart its deployment names) and the pin files, so they come in
+ * the same request as the heads, whatever the number of components. Undefined when no chart is known.
  */
-async function componentPinsAt(
-  port: GitHubRepo,
+function pinReads(
   policy: Policy,
-  sha: string,
   env: EnvironmentConfig,
   component: string,
   chart: unknown,
-): Promise<{ pins: EnvPin[]; files: Map<string, string> } | undefined> {
+): PinReads | undefined {
   const defined = policy.components.define[component]?.chart;
   const folders =
     defined !== undefined
       ? typeof defined === "string"
         ? [defined]
-        : defined
+        : [...defined]
       : typeof chart === "string"
         ? [chart]
         : [];
@@ -93,48 +97,45 @@ async function componentPinsAt(
       expandPin(pin.file, { environment: env.name, component, chart: folder }),
     ),
   );
-  const files = new Map<string, string>();
   const early = named.filter((f) => !f.includes("{chart_name}"));
-  await readInto(port, sha, [...new Set([...folders.map(chartFile), ...early])], files);
+  return { folders, paths: [...new Set([...folders.map(chartFile), ...early])] };
+}
+
+/**
+ * The pins of `component` in `env` at `sha` and their files, from what `pinReads` named (read
+ * already: `read`), plus pin files named by `{chart_name}` (one more read); the whole tree only
+ * when a chart is not where the policy or the deployment says.
+ */
+async function pinsToMove(
+  port: GitHubRepo,
+  policy: Policy,
+  sha: string,
+  env: EnvironmentConfig,
+  component: string,
+  reads: PinReads | undefined,
+  read: ReadonlyMap<string, string>,
+): Promise<{ pins: EnvPin[]; files: Map<string, string> }> {
+  const files = new Map(read);
   const charts: EnvComponent["charts"] = [];
-  for (const folder of folders) {
+  for (const folder of reads?.folders ?? []) {
     const text = files.get(chartFile(folder));
-    if (text === undefined) return undefined;
+    if (text === undefined) break;
     const parsed = parseChart(text, chartFile(folder));
-    charts.push({
-      folder,
-      name:
-        (parsed.ok ? parsed.chart.name : undefined) ?? folder.slice(folder.lastIndexOf("/") + 1),
-    });
+    const name = parsed.ok ? parsed.chart.name : undefined;
+    charts.push({ folder, name: name ?? folder.slice(folder.lastIndexOf("/") + 1) });
   }
-  const pins = expandEnvironmentPins(policy.deploy.environments, [
-    { name: component, charts },
-  ]).filter((p) => p.environment === env.name);
+  const targeted = reads !== undefined && charts.length === reads.folders.length;
+  const pins = (
+    targeted
+      ? expandEnvironmentPins(policy.deploy.environments, [{ name: component, charts }])
+      : await environmentPinsAt(port, policy, sha)
+  ).filter((p) => p.environment === env.name && p.component === component);
   await readInto(
     port,
     sha,
     pinFiles(pins).filter((f) => !files.has(f)),
     files,
   );
-  return { pins, files };
-}
-
-/** The pins of `component` in `env` at `sha` and their files: the targeted read, else the whole tree. */
-async function pinsToMove(
-  port: GitHubRepo,
-  policy: Policy,
-  sha: string,
-  env: EnvironmentConfig,
-  d: DeploymentRecord,
-): Promise<{ pins: EnvPin[]; files: Map<string, string> }> {
-  const component = String(d.payload.component ?? "");
-  const found = await componentPinsAt(port, policy, sha, env, component, d.payload.chart);
-  if (found) return found;
-  const pins = (await environmentPinsAt(port, policy, sha)).filter(
-    (p) => p.environment === env.name && p.component === component,
-  );
-  const files = new Map<string, string>();
-  await readInto(port, sha, pinFiles(pins), files);
   return { pins, files };
 }
 
@@ -180,7 +181,8 @@ export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
     return { kind: "held", environment: next.name, reason: hold.reason };
   }
   const branch = promotionBranch(component, next.name);
-  const heads = await config.heads([branch]);
+  const reads = pinReads(policy, next, component, d.payload.chart);
+  const heads = await config.heads([branch], reads?.paths ?? []);
   const tip = heads.branches.get(branch);
   // GitHub closes a pull request whose head branch is deleted: no branch, no open PR to read.
   const open = tip
@@ -190,7 +192,15 @@ export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
   if (open && pending && pending.deployment >= d.id)
     return { kind: "pending-newer", pull: open.number };
   const base = heads.defaultBranch.sha;
-  const { pins, files } = await pinsToMove(port, policy, base, next, d);
+  const { pins, files } = await pinsToMove(
+    port,
+    policy,
+    base,
+    next,
+    component,
+    reads,
+    heads.files ?? new Map(),
+  );
   const applied = applyPinEdits(
     files,
     planPinMove(pins, { environment: next.name, component, version }),

@@ -93,11 +93,18 @@ function parsedCharts(
   paths: readonly string[],
   files: ReadonlyMap<string, string>,
   policy: Pick<Policy, "charts">,
+  /** Folders only whose presence matters (the environments' umbrellas, which are no component). */
+  unread: ReadonlySet<string> = new Set(),
 ): Map<string, ChartManifest> {
   const charts = new Map<string, ChartManifest>();
   for (const folder of chartFolders(paths, policy)) {
     const text = files.get(folder === "" ? CHART_FILE : `${folder}/${CHART_FILE}`);
     if (text === undefined) continue;
+    // An environment's umbrella lists every component: parsing it here too doubled the cost.
+    if (unread.has(folder)) {
+      charts.set(folder, { dependencies: [] });
+      continue;
+    }
     const simple = simpleChart(text);
     if (simple) {
       charts.set(folder, simple);
@@ -133,10 +140,11 @@ export function configRepoComponents(
   files: ReadonlyMap<string, string>,
 ): EnvComponent[] {
   const paths = [...files.keys()];
-  const charts = parsedCharts(paths, files, policy);
+  const defined = Object.entries(policy.components.define).filter(([, d]) => d.chart);
+  const umbrellas = umbrellaFolders(policy.deploy.environments);
+  const charts = parsedCharts(paths, files, policy, defined.length > 0 ? undefined : umbrellas);
   const nameOf = (folder: string) =>
     charts.get(folder)?.name ?? folder.slice(folder.lastIndexOf("/") + 1);
-  const defined = Object.entries(policy.components.define).filter(([, d]) => d.chart);
   if (defined.length > 0) {
     return defined
       .map(([name, d]) => ({
@@ -148,7 +156,6 @@ export function configRepoComponents(
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
-  const umbrellas = umbrellaFolders(policy.deploy.environments);
   const out: EnvComponent[] = [];
   for (const [folder, chart] of charts) {
     if (umbrellas.has(folder)) continue;

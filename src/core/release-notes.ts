@@ -129,6 +129,25 @@ export function notePaths(
   return sorted.filter((f) => !sorted.some((o) => o !== f && f.startsWith(`${o}/`)));
 }
 
+/** Whether `name` and every component it depends on (transitively) are among `components`. */
+export function knowsClosure(
+  components: readonly Pick<Component, "name" | "dependsOn">[],
+  name: string,
+): boolean {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const seen = new Set<string>();
+  const queue = [name];
+  while (queue.length > 0) {
+    const n = queue.shift() as string;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const c = byName.get(n);
+    if (!c) return false;
+    queue.push(...c.dependsOn);
+  }
+  return true;
+}
+
 /** The changes that touched the component's paths (`touched`: commit ids), and how many did not. */
 export function componentChanges(
   changes: readonly MonorepoChange[],

@@ -19,12 +19,13 @@ export interface ReleaseHistoryPort {
   tagCommit(tag: string): Promise<string | null>;
   /**
    * Commits reachable from `head` and not from `base`, oldest first, in ONE request (GitHub
-   * lists at most 250 of them), with their total and the compare page's web address.
+   * lists at most 250 of them), with their total, the compare page's web address and the paths
+   * that differ (at most 300).
    */
   compare(
     base: string,
     head: string,
-  ): Promise<{ commits: HistoryCommit[]; total: number; url?: string }>;
+  ): Promise<{ commits: HistoryCommit[]; total: number; url?: string; files?: string[] }>;
   /** Merged pull requests that brought `sha` in. */
   pullsOfCommit(sha: string): Promise<{ number: number; title: string }[]>;
   /**
@@ -81,7 +82,7 @@ export class GitHubReleaseHistory implements ReleaseHistoryPort {
   async compare(
     base: string,
     head: string,
-  ): Promise<{ commits: HistoryCommit[]; total: number; url?: string }> {
+  ): Promise<{ commits: HistoryCommit[]; total: number; url?: string; files?: string[] }> {
     const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({
       owner: this.owner,
       repo: this.name,
@@ -98,6 +99,8 @@ export class GitHubReleaseHistory implements ReleaseHistoryPort {
       commits,
       total: data.total_commits,
       ...(data.html_url ? { url: data.html_url } : {}),
+      // The paths the two tags differ in (GitHub lists at most 300).
+      ...(data.files ? { files: data.files.map((f) => f.filename) } : {}),
     };
   }
 

@@ -60,7 +60,7 @@ export function monorepoNotes(ports: MonorepoPorts): NotesSource {
         tagTemplate: policy.versions.tag,
         version: q.to,
         from: q.from,
-        paths: (tag) => componentNotePaths(mono, q.component, tag, policy),
+        paths: (tag, changed) => componentNotePaths(mono, q.component, tag, policy, changed),
       });
       if (!found.ok) return { missing: `No release notes: ${found.reason}.` };
       const n = found.notes;

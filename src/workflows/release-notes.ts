@@ -8,6 +8,7 @@ import {
   changeOfCommit,
   commitsToLookUp,
   componentChanges,
+  knowsClosure,
   notePaths,
   previousRelease,
   releaseTags,
@@ -34,7 +35,9 @@ export interface ReleaseQuery {
    * The component's folders (see {@link componentNotePaths}), or how to find them at the release
    * tag (asked only when there are commits to filter): only commits touching them are listed.
    */
-  paths?: readonly string[] | ((tag: string) => Promise<readonly string[] | undefined>);
+  paths?:
+    | readonly string[]
+    | ((tag: string, changed?: readonly string[]) => Promise<readonly string[] | undefined>);
 }
 
 export interface ReleaseNotes {
@@ -141,7 +144,11 @@ export async function gatherReleaseNotes(
   notes.changes = compared.commits.map(changeOfCommit);
   const paths =
     typeof query.paths === "function" && notes.changes.length > 0
-      ? await query.paths(release.tag)
+      ? await query.paths(
+          release.tag,
+          // A complete list only: GitHub stops at 300 paths.
+          compared.files && compared.files.length < 300 ? compared.files : undefined,
+        )
       : query.paths;
   if (typeof paths === "object" && notes.changes.length > 0) {
     // One query: the newest commits that touched each folder, up to the release tag.
@@ -169,8 +176,10 @@ export interface MonorepoTree {
 
 /**
  * The folders of `component` and of the components it depends on, at `ref` (its release tag):
- * the policy (unless given) and one tree listing (two requests). Undefined when every commit counts (the
- * root is among them) or the policy is invalid there, so the notes list every commit.
+ * the policy (unless given), and one tree listing unless `changed` (the paths the two release
+ * tags differ in) names them all: the component's VERSION changed between its releases, so its
+ * folder is among them, and so are its dependencies' when they were released meanwhile.
+ * Undefined when every commit counts (the root is among them) or the policy is invalid there.
  */
 export async function componentNotePaths(
   repo: MonorepoTree & { readonly repo: string },
@@ -178,12 +187,22 @@ export async function componentNotePaths(
   ref: string,
   /** The monorepo's policy, when the caller read it already (one request less). */
   known?: Policy,
+  changed?: readonly string[],
 ): Promise<string[] | undefined> {
   let policy = known;
   if (!policy) {
     const loaded = await repo.loadPolicy(ref);
     if (!loaded.result.ok) return undefined;
     policy = loaded.result.policy;
+  }
+  if (changed) {
+    const quick = discoverComponents(changed, policy, repo.repo).components;
+    // Discovery drops a dependency it cannot find: the policy's own list says what is missing.
+    const declared = quick.map((c) => ({
+      name: c.name,
+      dependsOn: [...c.dependsOn, ...(policy.components.define[c.name]?.depends_on ?? [])],
+    }));
+    if (knowsClosure(declared, component)) return notePaths(quick, component);
   }
   const found = discoverComponents(await repo.paths(ref), policy, repo.repo);
   return notePaths(found.components, component);

@@ -81,11 +81,13 @@ async function runRelease(spec: ReleaseSpec, context: JobContext, log: Log): Pro
     tagTemplate: spec.tagTemplate,
     ...(spec.version !== undefined ? { version: spec.version } : {}),
     ...(spec.sha !== undefined ? { sha: spec.sha } : {}),
-    paths: async (tag) =>
+    paths: async (tag, changed) =>
       componentNotePaths(
         await clients.forRepo(spec.monorepo.owner, spec.monorepo.name, context.installationId),
         spec.component.name,
         tag,
+        undefined,
+        changed,
       ),
   });
   if (!found.ok) {
@@ -131,7 +133,7 @@ async function runRebase(spec: RebaseSpec, context: JobContext, log: Log): Promi
     component: spec.component,
     tagTemplate: policy.versions.tag,
     version: spec.version,
-    paths: (tag) => componentNotePaths(mono, spec.component, tag),
+    paths: (tag, changed) => componentNotePaths(mono, spec.component, tag, policy, changed),
   });
   if (!found.ok) {
     log.warn({ reason: found.reason }, "left as is");

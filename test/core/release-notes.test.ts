@@ -3,6 +3,7 @@ import {
   changeOfCommit,
   commitsToLookUp,
   componentChanges,
+  knowsClosure,
   notePaths,
   previousRelease,
   pullOfMessage,
@@ -152,6 +153,19 @@ describe("notePaths", () => {
     ["an unknown component: every commit", "nope", undefined],
   ])("%s", (_, name, expected) => {
     expect(notePaths(components, name)).toEqual(expected);
+  });
+});
+
+describe("knowsClosure", () => {
+  const c = (name: string, dependsOn: string[] = []) => ({ name, dependsOn });
+  it.each([
+    ["alone", [c("a")], "a", true],
+    ["with its dependencies, transitively", [c("a", ["b"]), c("b", ["c"]), c("c")], "a", true],
+    ["a dependency of a dependency missing", [c("a", ["b"]), c("b", ["c"])], "a", false],
+    ["itself missing", [c("b")], "a", false],
+    ["a cycle", [c("a", ["b"]), c("b", ["a"])], "a", true],
+  ])("%s", (_, components, name, expected) => {
+    expect(knowsClosure(components, name)).toBe(expected);
   });
 });
 

@@ -286,5 +286,60 @@ describe("release notes per component", () => {
       "services/roc-api",
     ]);
     expect(reads).toEqual(["policy roc-api/v1.3.0", "tree roc-api/v1.3.0"]);
+
+    // The paths the tags differ in name roc-api and log: no tree listing.
+    reads.length = 0;
+    const changed = ["services/roc-api/VERSION", "libs/log/VERSION", "libs/log/x.go"];
+    expect(await componentNotePaths(repo, "roc-api", "roc-api/v1.3.0", undefined, changed)).toEqual(
+      ["libs/log", "services/roc-api"],
+    );
+    expect(reads).toEqual(["policy roc-api/v1.3.0"]);
+
+    // log was not released meanwhile: its folder is not known from them, the tree tells.
+    reads.length = 0;
+    expect(
+      await componentNotePaths(repo, "roc-api", "roc-api/v1.3.0", undefined, [
+        "services/roc-api/VERSION",
+      ]),
+    ).toEqual(["libs/log", "services/roc-api"]);
+    expect(reads).toEqual(["policy roc-api/v1.3.0", "tree roc-api/v1.3.0"]);
+  });
+
+  it("the paths the compare lists reach the folder lookup (a complete list only)", async () => {
+    const { port } = fakeHistory({ tags, commits, history });
+    const given: (readonly string[] | undefined)[] = [];
+    const withFiles = {
+      ...port,
+      compare: async (base: string, head: string) => ({
+        ...(await port.compare(base, head)),
+        files: ["services/roc-api/VERSION"],
+      }),
+    };
+    await gatherReleaseNotes(withFiles, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: async (_tag, changed) => {
+        given.push(changed);
+        return ["services/roc-api"];
+      },
+    });
+    const full = {
+      ...port,
+      compare: async (base: string, head: string) => ({
+        ...(await port.compare(base, head)),
+        files: Array.from({ length: 300 }, (_, i) => `f${i}`),
+      }),
+    };
+    await gatherReleaseNotes(full, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: async (_tag, changed) => {
+        given.push(changed);
+        return ["services/roc-api"];
+      },
+    });
+    expect(given).toEqual([["services/roc-api/VERSION"], undefined]);
   });
 });

@@ -144,7 +144,7 @@ export async function benchPromotion(
         "API requests, result -> PR (no token)": requests.length,
         "of them writes": requests.filter((r) => r.method !== "GET" && r.path !== "/graphql")
           .length,
-        "of them release notes (monorepo)": requests.filter(
+        "of them monorepo REST (notes; + 1 GraphQL)": requests.filter(
           (r) => r.path.startsWith(`/repos/${MONO}/`) || (r.url.includes("/graphql") && false),
         ).length,
         "PR opened": opened ? "yes" : "no",

@@ -84,7 +84,9 @@ async function releaseAt(
  * `query.sha`), the previous release (the highest release tag below it), and the commits between
  * the two tags with their pull requests, from the messages (`(#123)`, `Merge pull request #123`)
  * or, when no message names one, from the pulls API for at most {@link MAX_PULL_LOOKUPS} commits.
- * Costs one tag listing, one compare and those lookups, whatever the number of components.
+ * With `query.paths`, only the commits that touched those folders (one history query for all).
+ * Costs one tag listing (none when `from` is given), one compare, that query and those lookups,
+ * whatever the number of components.
  */
 export async function gatherReleaseNotes(
   port: ReleaseHistoryPort,

@@ -4,7 +4,7 @@ import { isBinary } from "./diff.js";
 import { isSha, signatureDate } from "./git-objects.js";
 import { nodeId, type Urls } from "./representations.js";
 import type { Auth } from "./rest/context.js";
-import type { Repository, SandboxState, User } from "./state.js";
+import type { Deployment, Repository, SandboxState, User } from "./state.js";
 
 /** GitHub truncates `Blob.text` of large blobs; the sandbox does so at 512 KiB and sets `isTruncated`. */
 export const BLOB_TEXT_LIMIT = 512 * 1024;
@@ -83,6 +83,61 @@ const SDL = /* GraphQL */ `
     defaultBranchRef: Ref
     ref(qualifiedName: String!): Ref
     object(expression: String, oid: GitObjectID): GitObject
+    deployments(
+      environments: [String!]
+      first: Int
+      orderBy: DeploymentOrder
+    ): DeploymentConnection!
+  }
+
+  input DeploymentOrder {
+    field: DeploymentOrderField!
+    direction: OrderDirection!
+  }
+
+  enum DeploymentOrderField {
+    CREATED_AT
+  }
+
+  enum OrderDirection {
+    ASC
+    DESC
+  }
+
+  type DeploymentConnection {
+    totalCount: Int!
+    nodes: [Deployment]
+  }
+
+  type Deployment {
+    id: ID!
+    databaseId: Int
+    environment: String
+    task: String
+    payload: String
+    description: String
+    createdAt: DateTime!
+    commitOid: String!
+    ref: Ref
+    latestStatus: DeploymentStatus
+  }
+
+  enum DeploymentStatusState {
+    PENDING
+    SUCCESS
+    FAILURE
+    INACTIVE
+    ERROR
+    QUEUED
+    IN_PROGRESS
+    WAITING
+  }
+
+  type DeploymentStatus {
+    state: DeploymentStatusState!
+    createdAt: DateTime!
+    description: String
+    logUrl: URI
   }
 
   type Ref {
@@ -366,6 +421,30 @@ function resolveExpression(
   return entry ? objectNode(ctx, repo, entry.sha, path) : null;
 }
 
+/** A deployment as GitHub's GraphQL shows it: the payload as JSON text, the newest status. */
+function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
+  const s = d.statuses.at(-1);
+  return {
+    id: nodeId("Deployment", d.id),
+    databaseId: d.id,
+    environment: d.environment,
+    task: d.task,
+    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
+    description: d.description,
+    createdAt: d.createdAt,
+    commitOid: d.sha,
+    ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
+    latestStatus: s
+      ? {
+          state: s.state.toUpperCase(),
+          createdAt: s.createdAt,
+          description: s.description || null,
+          logUrl: s.logUrl || null,
+        }
+      : null,
+  };
+}
+
 function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
   return {
     id: nodeId("Repository", repo.id),
@@ -377,6 +456,24 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
     isFork: repo.parent !== undefined,
     url: ctx.urls.html(`/${repo.owner.login}/${repo.name}`),
     defaultBranchRef: () => refNode(ctx, repo, `refs/heads/${repo.defaultBranch}`),
+    deployments: (args: {
+      environments?: string[] | null;
+      first?: number | null;
+      orderBy?: { direction: string } | null;
+    }) => {
+      if (!args.first || args.first < 1 || args.first > 100) {
+        throw new GraphQLError("deployments needs `first` between 1 and 100");
+      }
+      const envs = args.environments;
+      const list = repo.deployments
+        .filter((d) => !envs || envs.includes(d.environment))
+        .sort((a, b) => a.id - b.id);
+      if (args.orderBy?.direction === "DESC") list.reverse();
+      return {
+        totalCount: list.length,
+        nodes: list.slice(0, args.first).map((d) => deploymentNode(ctx, repo, d)),
+      };
+    },
     ref: (args: { qualifiedName: string }) => {
       const q = args.qualifiedName;
       return (

@@ -14,6 +14,7 @@ import {
 } from "../core/environments.js";
 import { planJobs, statusContext } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
+import { GitHubDeployments } from "../forge/deployments.js";
 import type { GitHubRepo } from "../forge/github.js";
 import type { CommitStatus } from "../forge/port.js";
 import { jobSpec } from "../runtime/job.js";
@@ -191,7 +192,14 @@ async function deploymentAt(
   environment: string,
   component: string,
 ): Promise<DeploymentRecord | undefined> {
-  const list = await port.listDeployments({ sha, environment, task: DEPLOY_TASK, limit: 10 });
+  // One GraphQL query with each deployment's state (REST lists none: a status read per
+  // deployment, one per component a merge moved); the environment's newest 100 hold this one.
+  const list = await new GitHubDeployments(port.octokit, port.owner, port.repo).listDeployments({
+    sha,
+    environment,
+    task: DEPLOY_TASK,
+    limit: 100,
+  });
   return list.find((d) => d.payload.component === component);
 }
 

@@ -2,7 +2,7 @@
 // `monobot/promote-{component}-{environment}` that moves only the next environment's pins.
 import { CHART_FILE, parseChart } from "../core/charts.js";
 import { holdOf, HOLD_TASK, type DeploymentRecord } from "../core/env-record.js";
-import { applyPinEdits, changedPins, planPinMove } from "../core/env-pin-edits.js";
+import { applyPinEdits, changedPins, planPinMove, type PinChange } from "../core/env-pin-edits.js";
 import { expandPin } from "../core/env-pin-key.js";
 import {
   configRepoComponents,
@@ -161,6 +161,69 @@ interface PromoteInput {
   log: Log;
 }
 
+/** What the promotion PR says: the evidence from `from`, the pins moved, where, and the notes. */
+async function promotionText(
+  input: PromoteInput,
+  moves: {
+    from: EnvironmentConfig;
+    to: string;
+    pins: readonly EnvPin[];
+    moved: readonly PinChange[];
+    /** The pin files after the move. */
+    after: ReadonlyMap<string, string>;
+    replaced?: string;
+  },
+): Promise<PromotionText> {
+  const { port, deployment: d } = input;
+  const { from, to, pins, moved } = moves;
+  const component = String(d.payload.component ?? "");
+  const version = String(d.payload.version ?? "");
+  const statuses = input.statuses ?? (await port.statuses(d.sha));
+  const contexts = (from.verify?.jobs ?? []).map((j) => statusContext(component, j, from.name));
+  const supersedes = moved[0]?.from;
+  return {
+    component,
+    from: from.name,
+    to,
+    version,
+    ...(supersedes !== undefined ? { supersedes } : {}),
+    ...(moves.replaced !== undefined ? { replaced: moves.replaced } : {}),
+    deployment: { id: d.id, ...(input.soak ? { soak: input.soak } : {}) },
+    runs: statuses
+      .filter((s) => contexts.includes(s.context))
+      .map((s) => ({
+        context: s.context,
+        state: s.state,
+        ...(s.targetUrl ? { url: s.targetUrl } : {}),
+      })),
+    pins: moved.map((m) => ({
+      file: m.file,
+      key: m.key,
+      line: m.line,
+      ...(m.from ? { before: m.from } : {}),
+    })),
+    targets: promotionTargets(
+      to,
+      moved.flatMap((m) => {
+        const pin = pins.find((p) => p.file === m.file && p.key === m.key);
+        return pin ? [{ file: m.file, line: m.line, layout: pin.layout, steps: pin.steps }] : [];
+      }),
+      moves.after,
+    ),
+    ...(input.notes
+      ? {
+          notes: await input.notes({
+            source: d.payload.source,
+            component,
+            ...(supersedes !== undefined ? { from: supersedes } : {}),
+            to: version,
+            environment: to,
+          }),
+        }
+      : {}),
+  };
+}
+
 /** Opens or updates the promotion PR of a verified deployment, unless held, current or outdated. */
 export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
   const { port, config, policy, deployment: d, log } = input;
@@ -211,51 +274,14 @@ export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
     pins,
     [...applied.changed].map(([path, after]) => ({ path, before: files.get(path), after })),
   );
-  const statuses = input.statuses ?? (await port.statuses(d.sha));
-  const contexts = (from.verify?.jobs ?? []).map((j) => statusContext(component, j, from.name));
-  const supersedes = moved[0]?.from;
-  const after = new Map([...files, ...applied.changed]);
-  const text: PromotionText = {
-    component,
-    from: from.name,
+  const text = await promotionText(input, {
+    from,
     to: next.name,
-    version,
-    ...(supersedes !== undefined ? { supersedes } : {}),
+    pins,
+    moved,
+    after: new Map([...files, ...applied.changed]),
     ...(pending ? { replaced: pending.version } : {}),
-    deployment: { id: d.id, ...(input.soak ? { soak: input.soak } : {}) },
-    runs: statuses
-      .filter((s) => contexts.includes(s.context))
-      .map((s) => ({
-        context: s.context,
-        state: s.state,
-        ...(s.targetUrl ? { url: s.targetUrl } : {}),
-      })),
-    pins: moved.map((m) => ({
-      file: m.file,
-      key: m.key,
-      line: m.line,
-      ...(m.from ? { before: m.from } : {}),
-    })),
-    targets: promotionTargets(
-      next.name,
-      moved.flatMap((m) => {
-        const pin = pins.find((p) => p.file === m.file && p.key === m.key);
-        return pin ? [{ file: m.file, line: m.line, layout: pin.layout, steps: pin.steps }] : [];
-      }),
-      after,
-    ),
-    ...(input.notes
-      ? {
-          notes: await input.notes({
-            source: d.payload.source,
-            component,
-            ...(supersedes !== undefined ? { from: supersedes } : {}),
-            to: version,
-            environment: next.name,
-          }),
-        }
-      : {}),
-  };
+  });
   const tree = await config.git.createTree(
     heads.defaultBranch.treeSha,
     [...applied.changed].map(([path, content]) => ({ path, content })),

@@ -86,7 +86,8 @@ const SDL = /* GraphQL */ `
     deployments(
       environments: [String!]
       first: Int
-      orderBy: DeploymentOrder
+      last: Int
+      orderBy: DeploymentOrder = { field: CREATED_AT, direction: ASC }
     ): DeploymentConnection!
   }
 
@@ -109,19 +110,6 @@ const SDL = /* GraphQL */ `
     nodes: [Deployment]
   }
 
-  type Deployment {
-    id: ID!
-    databaseId: Int
-    environment: String
-    task: String
-    payload: String
-    description: String
-    createdAt: DateTime!
-    commitOid: String!
-    ref: Ref
-    latestStatus: DeploymentStatus
-  }
-
   enum DeploymentStatusState {
     PENDING
     SUCCESS
@@ -134,10 +122,27 @@ const SDL = /* GraphQL */ `
   }
 
   type DeploymentStatus {
+    id: ID!
     state: DeploymentStatusState!
-    createdAt: DateTime!
     description: String
     logUrl: URI
+    environmentUrl: URI
+    createdAt: DateTime!
+  }
+
+  type Deployment {
+    id: ID!
+    databaseId: Int
+    environment: String
+    originalEnvironment: String
+    task: String
+    payload: String
+    description: String
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    commitOid: String!
+    ref: Ref
+    latestStatus: DeploymentStatus
   }
 
   type Ref {
@@ -421,30 +426,6 @@ function resolveExpression(
   return entry ? objectNode(ctx, repo, entry.sha, path) : null;
 }
 
-/** A deployment as GitHub's GraphQL shows it: the payload as JSON text, the newest status. */
-function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
-  const s = d.statuses.at(-1);
-  return {
-    id: nodeId("Deployment", d.id),
-    databaseId: d.id,
-    environment: d.environment,
-    task: d.task,
-    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
-    description: d.description,
-    createdAt: d.createdAt,
-    commitOid: d.sha,
-    ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
-    latestStatus: s
-      ? {
-          state: s.state.toUpperCase(),
-          createdAt: s.createdAt,
-          description: s.description || null,
-          logUrl: s.logUrl || null,
-        }
-      : null,
-  };
-}
-
 function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
   return {
     id: nodeId("Repository", repo.id),
@@ -456,24 +437,6 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
     isFork: repo.parent !== undefined,
     url: ctx.urls.html(`/${repo.owner.login}/${repo.name}`),
     defaultBranchRef: () => refNode(ctx, repo, `refs/heads/${repo.defaultBranch}`),
-    deployments: (args: {
-      environments?: string[] | null;
-      first?: number | null;
-      orderBy?: { direction: string } | null;
-    }) => {
-      if (!args.first || args.first < 1 || args.first > 100) {
-        throw new GraphQLError("deployments needs `first` between 1 and 100");
-      }
-      const envs = args.environments;
-      const list = repo.deployments
-        .filter((d) => !envs || envs.includes(d.environment))
-        .sort((a, b) => a.id - b.id);
-      if (args.orderBy?.direction === "DESC") list.reverse();
-      return {
-        totalCount: list.length,
-        nodes: list.slice(0, args.first).map((d) => deploymentNode(ctx, repo, d)),
-      };
-    },
     ref: (args: { qualifiedName: string }) => {
       const q = args.qualifiedName;
       return (
@@ -490,7 +453,65 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
         throw new GraphQLError("Either expression or oid is required");
       return resolveExpression(ctx, repo, args.expression);
     },
+    deployments: (args: Parameters<typeof deploymentsConnection>[2]) =>
+      deploymentsConnection(ctx, repo, args),
   };
+}
+
+/** GitHub's Deployment node: the payload as the JSON text it was given, the newest status as `latestStatus`. */
+function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
+  const latest = d.statuses[d.statuses.length - 1];
+  return {
+    id: nodeId("Deployment", d.id),
+    databaseId: d.id,
+    environment: d.environment,
+    originalEnvironment: d.originalEnvironment,
+    task: d.task,
+    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
+    description: d.description,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    commitOid: d.sha,
+    ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
+    latestStatus: latest
+      ? {
+          id: nodeId("DeploymentStatus", latest.id),
+          state: latest.state.toUpperCase(),
+          description: latest.description || null,
+          logUrl: latest.logUrl || null,
+          environmentUrl: latest.environmentUrl || null,
+          createdAt: latest.createdAt,
+        }
+      : null,
+  };
+}
+
+/** `Repository.deployments`: filtered by environment, ordered by creation (then id), paged from either end. */
+function deploymentsConnection(
+  ctx: Ctx,
+  repo: Repository,
+  args: {
+    environments?: readonly string[] | null;
+    first?: number | null;
+    last?: number | null;
+    orderBy?: { direction: "ASC" | "DESC" } | null;
+  },
+): Record<string, unknown> {
+  for (const n of [args.first, args.last]) {
+    if (n !== undefined && n !== null && (n < 0 || n > 100))
+      throw new GraphQLError("Requesting more than 100 records on the connection is not allowed.");
+  }
+  const wanted = args.environments ? new Set(args.environments) : undefined;
+  const all = repo.deployments
+    .filter((d) => !wanted || wanted.has(d.environment))
+    .sort((a, b) =>
+      a.createdAt === b.createdAt ? a.id - b.id : a.createdAt < b.createdAt ? -1 : 1,
+    );
+  if (args.orderBy?.direction === "DESC") all.reverse();
+  let page = all;
+  if (typeof args.first === "number") page = page.slice(0, args.first);
+  if (typeof args.last === "number") page = page.slice(Math.max(0, page.length - args.last));
+  return { totalCount: all.length, nodes: page.map((d) => deploymentNode(ctx, repo, d)) };
 }
 
 let queriesServed = 0;

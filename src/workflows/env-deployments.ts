@@ -186,7 +186,7 @@ export async function recordDeployments(spec: RecordSpec, context: JobContext): 
 }
 
 /** The newest `deploy` deployment of `component` at `sha` in `environment`. */
-async function deploymentAt(
+export async function deploymentAt(
   port: GitHubRepo,
   sha: string,
   environment: string,
@@ -333,7 +333,7 @@ export async function finishSoak(
   }
 }
 
-async function fail(
+export async function fail(
   port: GitHubRepo,
   d: DeploymentRecord,
   version: string,

@@ -54,6 +54,7 @@ function requestOf(component: DeployComponent, monorepo: Repo, notes: ReleaseNot
     monorepo,
     tags: { ...(notes.previous ? { from: notes.previous.tag } : {}), to: notes.tag },
     changes: notes.changes,
+    ...(notes.filter ? { changesFilter: notes.filter } : {}),
     ...(notes.webUrl ? { webUrl: notes.webUrl } : {}),
   };
 }

@@ -31,5 +31,9 @@ describe("release notes per component, through the app", () => {
     expect(pr.body).toContain("- acme/mono#4 Release roc-api 1.3.0");
     expect(pr.body).not.toContain("Web: a");
     expect(pr.body).not.toContain("Docs: readme");
+    // The reader learns that others were left out, and how many.
+    expect(pr.body).toMatch(
+      /Only the commits that touched roc-api's folders \(`services\/roc-api`\); 2 other commits between the tags did not/,
+    );
   });
 });

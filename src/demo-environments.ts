@@ -214,7 +214,7 @@ async function checkPromotion(act: Act, pull: PullView): Promise<void> {
   print(`  branch ${pull.head.ref}, one commit, files changed:`);
   for (const line of diffLines(files)) print(line);
   print(`\n  Body:`);
-  print(indent(shown(pull.body, 24), "  │ "));
+  print(indent(shown(pull.body, 36), "  │ "));
   const opened = await sandbox.deliver(
     sandbox.events.pullRequest({ repo: configRepo, number: pull.number, action: "opened" }),
   );

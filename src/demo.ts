@@ -700,11 +700,14 @@ export async function runDemo(
         GITHUB_CLIENT_ID: sandbox.oauthClient().clientId,
         GITHUB_CLIENT_SECRET: sandbox.oauthClient().clientSecret,
         MONOBOT_ADMINS: "alice",
+        // The sandbox has no secondary rate limit: one installation's writes go 100 ms apart
+        // instead of the second GitHub asks for, so the story plays in well under a minute.
+        MONOBOT_WRITE_SPACING_MS: "100",
       },
     });
     sandbox.webhookUrl = server.webhookUrl;
     print(
-      `▸ monobot (node dist/main.js, pid ${server.child.pid}) listening on ${server.url}, GitHub at GHE_HOST=${sandbox.host}`,
+      `▸ monobot (node dist/main.js, pid ${server.child.pid}) listening on ${server.url}, GitHub at GHE_HOST=${sandbox.host}; writes spaced 100 ms (against GitHub: 1 s)`,
     );
     print(
       `▸ status page at ${server.url}/ (sign in at ${server.url}/status/login: the sandbox approves as alice); JSON under ${server.url}/api/monobot/status`,

@@ -1,4 +1,5 @@
 // `npm start`: the monobot webhook server, configured only through its environment.
+import Bottleneck from "bottleneck";
 import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import { createApp } from "./app.js";
@@ -70,13 +71,27 @@ async function main(): Promise<void> {
       return retryCount < retries && retryAfter <= 120;
     };
   // Several replicas space each installation's writes together, through Redis.
-  const spacing = env.redisUrl ? new RedisWriteSpacing(env.redisUrl, { log }) : undefined;
+  const spacing = env.redisUrl
+    ? new RedisWriteSpacing(env.redisUrl, { log, gapMs: env.writeSpacingMs })
+    : undefined;
+  // The throttling plugin's own write group, with the configured gap (its default is GitHub's 1 s).
+  const writes =
+    env.writeSpacingMs === 1000
+      ? {}
+      : {
+          write: new Bottleneck.Group({
+            id: "octokit-write",
+            maxConcurrent: 1,
+            minTime: env.writeSpacingMs,
+          }),
+        };
   const plugins = spacing ? [metricsPlugin(metrics), spacing.plugin()] : [metricsPlugin(metrics)];
   const Octokit = ProbotOctokit.plugin(...plugins).defaults(
     (o: Record<string, unknown> | undefined) => ({
       ...o,
       throttle: {
         ...(o?.throttle as object | undefined),
+        ...writes,
         onSecondaryRateLimit: retryWithin("secondary rate limit", 3),
         onRateLimit: retryWithin("rate limit exhausted", 2),
       },

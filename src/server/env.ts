@@ -41,6 +41,11 @@ export interface ServerEnv {
    * (`MONOBOT_REDIS_LOCK_SECONDS`, default 5; Redis mode only).
    */
   redisLockSeconds: number;
+  /**
+   * Time between two writes (and GraphQL queries) of one installation (`MONOBOT_WRITE_SPACING_MS`,
+   * default 1000 as GitHub asks; lower only where no such limit applies, e.g. the sandbox).
+   */
+  writeSpacingMs: number;
   /** Whether the redelivery sweep runs (`MONOBOT_REDELIVERY_SWEEP=off` turns it off). */
   redeliverySweep: boolean;
   /** The sealed-secrets key (`MONOBOT_SEALING_KEY` or `_FILE`, `_PREVIOUS`); absent when not set. */
@@ -274,6 +279,14 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     );
   }
 
+  const spacingText = env.MONOBOT_WRITE_SPACING_MS ?? "1000";
+  const writeSpacingMs = Number(spacingText);
+  if (!Number.isInteger(writeSpacingMs) || writeSpacingMs < 0 || writeSpacingMs > 60_000) {
+    throw new EnvError(
+      `MONOBOT_WRITE_SPACING_MS must be a whole number of milliseconds from 0 to 60000, got "${spacingText.slice(0, 20)}".`,
+    );
+  }
+
   let publicUrl: string | undefined;
   if (env.MONOBOT_PUBLIC_URL) {
     let url: URL | undefined;
@@ -311,6 +324,7 @@ export function readServerEnv(env: NodeJS.ProcessEnv): ServerEnv {
     scheduler: env.MONOBOT_SCHEDULER !== "off",
     redeliverySweep: env.MONOBOT_REDELIVERY_SWEEP !== "off",
     redisLockSeconds,
+    writeSpacingMs,
     ...(redisUrl ? { redisUrl } : {}),
     ...(sealing ? { sealing } : {}),
     ...statusPage,

@@ -22,7 +22,9 @@ describe("readServerEnv", () => {
       logLevel: "info",
       concurrency: 16,
       redisLockSeconds: 5,
+      writeSpacingMs: 1000,
     });
+    expect(readServerEnv({ ...good(), MONOBOT_WRITE_SPACING_MS: "100" }).writeSpacingMs).toBe(100);
     expect(readServerEnv({ ...good(), MONOBOT_REDIS_LOCK_SECONDS: "30" }).redisLockSeconds).toBe(
       30,
     );
@@ -91,6 +93,11 @@ describe("readServerEnv", () => {
       name: "a Redis lock of no time",
       change: { MONOBOT_REDIS_LOCK_SECONDS: "0" },
       message: /^MONOBOT_REDIS_LOCK_SECONDS must be a number of seconds from 1 to 3600/,
+    },
+    {
+      name: "a write spacing that is not whole milliseconds",
+      change: { MONOBOT_WRITE_SPACING_MS: "0.5s" },
+      message: /^MONOBOT_WRITE_SPACING_MS must be a whole number of milliseconds from 0 to 60000/,
     },
   ])("stops on $name with one clear line", ({ change, message }) => {
     const env = { ...good(), ...change } as Record<string, string | undefined> as NodeJS.ProcessEnv;

@@ -105,6 +105,13 @@ function configRepo(components: number, environments: number): Record<string, st
   return files;
 }
 
+/**
+ * One row per size. The 12 requests of a promotion (goal: at most 12, the same at every size): the
+ * job's status; the config repo's policy; ONE GraphQL read of the deployment, the next
+ * environment's holds and the commit's combined status; the deployment's `success`; the promotion
+ * branch and pin files (GraphQL); the notes (the monorepo's policy, one compare, one GraphQL
+ * history); tree, commit, branch and pull request.
+ */
 export async function benchPromotion(
   options: { log?: (line: string) => void } = {},
 ): Promise<{ rows: Array<Record<string, string | number>> }> {

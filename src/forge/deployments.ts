@@ -1,7 +1,7 @@
 // GitHub Deployments of a repository as monobot reads and writes them: each deployment with its latest status, in one GraphQL query; holds written as deployments of their own task.
-import type { DeploymentRecord, DeploymentState } from "../core/env-record.js";
+import { HOLD_TASK, type DeploymentRecord, type DeploymentState } from "../core/env-record.js";
 import type { Octokit } from "./octokit.js";
-import type { DeploymentPort } from "./port.js";
+import type { CommitStatus, DeploymentPort, StatusState } from "./port.js";
 
 /** What reading and writing environment records needs: the forge port's Deployments part. */
 export type DeploymentsPort = DeploymentPort;
@@ -23,11 +23,62 @@ interface DeploymentNode {
   } | null;
 }
 
+const NODE_FIELDS = `databaseId environment task payload createdAt commitOid ref { name } description
+        latestStatus { state createdAt description logUrl }`;
+
+/**
+ * What settling a deployment reads, in ONE query: the environment's deployments, the next
+ * environment's (for its holds) and the commit's combined status (REST would take three requests).
+ */
+const SETTLE_QUERY = `query($owner: String!, $name: String!, $environments: [String!], $next: [String!], $withNext: Boolean!, $oid: GitObjectID!) {
+  repository(owner: $owner, name: $name) {
+    deployments(environments: $environments, first: 100, orderBy: {field: CREATED_AT, direction: DESC}) {
+      nodes { ${NODE_FIELDS} }
+    }
+    next: deployments(environments: $next, first: 100, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withNext) {
+      nodes { ${NODE_FIELDS} }
+    }
+    object(oid: $oid) {
+      ... on Commit { status { contexts { context state targetUrl description createdAt } } }
+    }
+  }
+}`;
+
+interface StatusContextNode {
+  context: string;
+  state: string;
+  targetUrl: string | null;
+  description: string | null;
+  createdAt: string;
+}
+
+/** GraphQL's `StatusState`; `EXPECTED` (a required context nobody posted yet) reads as pending. */
+const STATUS_STATES: Record<string, StatusState> = {
+  SUCCESS: "success",
+  FAILURE: "failure",
+  ERROR: "error",
+  PENDING: "pending",
+  EXPECTED: "pending",
+};
+
+/** What settling a deployment of `environment` at `sha` needs to know, read at once. */
+export interface SettleReads {
+  /** The environment's newest `deploy`-task deployments at `sha` (of its newest 100). */
+  deployments: DeploymentRecord[];
+  /**
+   * The next environment's hold deployments, when they decide the component's hold: undefined
+   * when the newest 100 deployments there hold none of the component and there are more (an
+   * older hold may exist; the caller reads the holds by task then).
+   */
+  holds?: DeploymentRecord[];
+  /** The latest status of each context on `sha`, as the REST combined status lists them. */
+  statuses: CommitStatus[];
+}
+
 const QUERY = `query($owner: String!, $name: String!, $environments: [String!], $first: Int!) {
   repository(owner: $owner, name: $name) {
     deployments(environments: $environments, first: $first, orderBy: {field: CREATED_AT, direction: DESC}) {
-      nodes { databaseId environment task payload createdAt commitOid ref { name } description
-        latestStatus { state createdAt description logUrl } }
+      nodes { ${NODE_FIELDS} }
     }
   }
 }`;
@@ -75,6 +126,19 @@ function recordOf(n: DeploymentNode): DeploymentRecord | undefined {
   };
 }
 
+function filtered(
+  nodes: readonly DeploymentNode[],
+  q: { task?: string; sha?: string },
+): DeploymentRecord[] {
+  return nodes.flatMap((n) => {
+    const r = recordOf(n);
+    if (!r) return [];
+    if (q.task !== undefined && r.task !== q.task) return [];
+    if (q.sha !== undefined && r.sha !== q.sha) return [];
+    return [r];
+  });
+}
+
 export class GitHubDeployments implements DeploymentsPort {
   constructor(
     readonly octokit: Octokit,
@@ -98,13 +162,50 @@ export class GitHubDeployments implements DeploymentsPort {
       first: Math.min(Math.max(q.limit ?? 100, 1), 100),
     });
     const nodes = data.repository?.deployments.nodes ?? [];
-    return nodes.flatMap((n) => {
-      const r = recordOf(n);
-      if (!r) return [];
-      if (q.task !== undefined && r.task !== q.task) return [];
-      if (q.sha !== undefined && r.sha !== q.sha) return [];
-      return [r];
+    return filtered(nodes, q);
+  }
+
+  /**
+   * One request for a verdict: the deployments of `environment` at `sha` (task `task`), the hold
+   * deployments of `next` for `component`, and the combined status of `sha`.
+   */
+  async settleReads(q: {
+    sha: string;
+    environment: string;
+    task: string;
+    next?: string;
+    component: string;
+  }): Promise<SettleReads> {
+    const data = await this.octokit.graphql<{
+      repository: {
+        deployments: { nodes: DeploymentNode[] };
+        next?: { nodes: DeploymentNode[] };
+        object: { status?: { contexts: StatusContextNode[] } | null } | null;
+      } | null;
+    }>(SETTLE_QUERY, {
+      owner: this.owner,
+      name: this.repo,
+      environments: [q.environment],
+      next: q.next === undefined ? [] : [q.next],
+      withNext: q.next !== undefined,
+      oid: q.sha,
     });
+    const repo = data.repository;
+    const deployments = filtered(repo?.deployments.nodes ?? [], { task: q.task, sha: q.sha });
+    const statuses = (repo?.object?.status?.contexts ?? []).map((c) => ({
+      context: c.context,
+      state: STATUS_STATES[c.state] ?? "pending",
+      targetUrl: c.targetUrl,
+      description: c.description,
+    }));
+    if (q.next === undefined) return { deployments, holds: [], statuses };
+    const nextNodes = repo?.next?.nodes ?? [];
+    const holds = filtered(nextNodes, { task: HOLD_TASK });
+    // GraphQL filters deployments by environment only: a full page without the component's hold
+    // does not prove there is none.
+    const decisive =
+      nextNodes.length < 100 || holds.some((h) => h.payload.component === q.component);
+    return { deployments, ...(decisive ? { holds } : {}), statuses };
   }
 
   async createDeployment(d: Parameters<DeploymentsPort["createDeployment"]>[0]) {

@@ -4,7 +4,7 @@ import { isBinary } from "./diff.js";
 import { isSha, signatureDate } from "./git-objects.js";
 import { nodeId, type Urls } from "./representations.js";
 import type { Auth } from "./rest/context.js";
-import type { Deployment, Repository, SandboxState, User } from "./state.js";
+import type { CommitStatus, Deployment, Repository, SandboxState, User } from "./state.js";
 
 /** GitHub truncates `Blob.text` of large blobs; the sandbox does so at 512 KiB and sets `isTruncated`. */
 export const BLOB_TEXT_LIMIT = 512 * 1024;
@@ -203,6 +203,31 @@ const SDL = /* GraphQL */ `
     parents(first: Int): CommitConnection!
     history(first: Int, path: String): CommitHistoryConnection!
     file(path: String!): TreeEntry
+    status: Status
+  }
+
+  enum StatusState {
+    ERROR
+    EXPECTED
+    FAILURE
+    PENDING
+    SUCCESS
+  }
+
+  type Status {
+    id: ID!
+    state: StatusState!
+    contexts: [StatusContext!]!
+    context(name: String!): StatusContext
+  }
+
+  type StatusContext {
+    id: ID!
+    context: String!
+    state: StatusState!
+    targetUrl: URI
+    description: String
+    createdAt: DateTime!
   }
 
   type CommitHistoryConnection {
@@ -341,6 +366,7 @@ function objectNode(
             object: () => objectNode(ctx, repo, entry.sha, path),
           };
         },
+        status: () => statusNode(ctx, repo, sha),
         history: (args: { first?: number | null; path?: string | null }) => {
           if (!args.first || args.first < 1 || args.first > 100) {
             throw new GraphQLError("history needs `first` between 1 and 100");
@@ -362,6 +388,35 @@ function objectNode(
         target: () => objectNode(ctx, repo, obj.tag.object),
       };
   }
+}
+
+function statusContextNode(s: CommitStatus): Record<string, unknown> {
+  return {
+    id: nodeId("StatusContext", s.id),
+    context: s.context,
+    state: s.state.toUpperCase(),
+    targetUrl: s.targetUrl,
+    description: s.description,
+    createdAt: s.createdAt,
+  };
+}
+
+/**
+ * `Commit.status`: the REST combined status as GraphQL shows it (the latest status per context,
+ * the same combined state); null when the commit has no status, as GitHub answers.
+ */
+function statusNode(ctx: Ctx, repo: Repository, sha: string): Record<string, unknown> | null {
+  const combined = ctx.state.combinedStatus(repo, sha);
+  if (combined.statuses.length === 0) return null;
+  return {
+    id: nodeId("Status", `${repo.id}:${sha}`),
+    state: combined.state.toUpperCase(),
+    contexts: combined.statuses.map(statusContextNode),
+    context: (args: { name: string }) => {
+      const s = combined.statuses.find((c) => c.context === args.name);
+      return s ? statusContextNode(s) : null;
+    },
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { failureComment, failureMarker, verificationVerdict } from "../core/env-
 import {
   environmentList,
   findEnvironment,
+  nextEnvironment,
   soakMs,
   type EnvironmentConfig,
 } from "../core/environments.js";
@@ -205,6 +206,14 @@ export async function deploymentAt(
 
 const SETTLED = new Set(["success", "failure", "error", "inactive"]);
 
+/** What a verdict knows already when it promotes at once: no second read of the same facts. */
+interface Known {
+  deployment: DeploymentRecord;
+  statuses?: CommitStatus[];
+  /** The next environment's hold deployments, when read (see `SettleReads.holds`). */
+  holds?: DeploymentRecord[];
+}
+
 /** Settles a deployment: failed (comment once, block), verified (soak, then success), or waiting. */
 export async function settleDeployment(spec: VerdictSpec, context: JobContext): Promise<void> {
   const { services, log } = context;
@@ -213,28 +222,42 @@ export async function settleDeployment(spec: VerdictSpec, context: JobContext): 
     spec.repo.name,
     context.installationId,
   );
-  const d = await deploymentAt(port, spec.sha, spec.environment, spec.component);
-  if (!d) return;
-  const version = String(d.payload.version ?? "");
-  if (spec.outside) {
+  if (spec.outside && spec.outside.state !== "success") {
     const o = spec.outside;
-    if (o.state === "failure" || o.state === "error") {
-      await fail(port, d, version, [], context, o);
-      return;
-    }
-    if (o.state === "success") await soak(port, d, spec, context);
+    if (o.state !== "failure" && o.state !== "error") return;
+    const d = await deploymentAt(port, spec.sha, spec.environment, spec.component);
+    if (d) await fail(port, d, String(d.payload.version ?? ""), [], context, o);
     return;
   }
-  if (SETTLED.has(d.state)) return;
+  // The policy first: it names the next environment, whose holds the one query below reads too.
   const policy = await policyAt(port, spec.sha);
   const env = policy && findEnvironment(policy.deploy.environments, spec.environment);
-  if (!env) return;
+  const next = policy && nextEnvironment(policy.deploy.environments, spec.environment);
+  const reads = await new GitHubDeployments(port.octokit, port.owner, port.repo).settleReads({
+    sha: spec.sha,
+    environment: spec.environment,
+    task: DEPLOY_TASK,
+    component: spec.component,
+    ...(next ? { next: next.name } : {}),
+  });
+  const d = reads.deployments.find((r) => r.payload.component === spec.component);
+  if (!d) return;
+  const known: Known = {
+    deployment: d,
+    statuses: reads.statuses,
+    ...(reads.holds ? { holds: reads.holds } : {}),
+  };
+  if (spec.outside) {
+    await soak(port, d, spec, context, env, known);
+    return;
+  }
+  if (SETTLED.has(d.state) || !env) return;
   const contexts = (env.verify?.jobs ?? []).map((j) => statusContext(spec.component, j, env.name));
-  const statuses = await port.statuses(spec.sha);
-  const verdict = verificationVerdict(contexts, statuses);
+  const verdict = verificationVerdict(contexts, reads.statuses);
   log.info({ environment: env.name, component: spec.component, verdict: verdict.kind }, "verdict");
-  if (verdict.kind === "failed") await fail(port, d, version, verdict.failed, context);
-  else if (verdict.kind === "verified") await soak(port, d, spec, context, env, statuses);
+  if (verdict.kind === "failed")
+    await fail(port, d, String(d.payload.version ?? ""), verdict.failed, context);
+  else if (verdict.kind === "verified") await soak(port, d, spec, context, env, known);
 }
 
 async function soak(
@@ -242,14 +265,9 @@ async function soak(
   d: DeploymentRecord,
   spec: VerdictSpec,
   context: JobContext,
-  known?: EnvironmentConfig,
-  statuses?: CommitStatus[],
+  env: EnvironmentConfig | undefined,
+  known: Known,
 ): Promise<void> {
-  const env =
-    known ??
-    (await policyAt(port, spec.sha).then(
-      (p) => p && findEnvironment(p.deploy.environments, spec.environment),
-    ));
   const ms = env ? soakMs(env) : 0;
   const soaked: SoakedSpec = {
     kind: "soaked",
@@ -260,7 +278,7 @@ async function soak(
     component: spec.component,
   };
   if (ms === 0) {
-    await finishSoak(soaked, context, { deployment: d, ...(statuses ? { statuses } : {}) });
+    await finishSoak(soaked, context, known);
     return;
   }
   const due = context.services.now().getTime() + ms;
@@ -286,7 +304,7 @@ async function soak(
 export async function finishSoak(
   spec: SoakedSpec,
   context: JobContext,
-  known?: { deployment: DeploymentRecord; statuses?: CommitStatus[] },
+  known?: Known,
 ): Promise<void> {
   const { services, log } = context;
   const { owner, name } = spec.repo;
@@ -316,6 +334,7 @@ export async function finishSoak(
     deployment: { ...d, state: "success" },
     ...(soak ? { soak } : {}),
     ...(known?.statuses ? { statuses: known.statuses } : {}),
+    ...(known?.holds ? { holds: known.holds } : {}),
     // The monorepo is usually under the same installation as its config repo.
     notes: monorepoNotes({
       repo: (o, n) => services.clients.forRepo(o, n, context.installationId),

@@ -156,6 +156,8 @@ interface PromoteInput {
   soak?: string;
   /** The upstream commit's statuses, when the caller read them already. */
   statuses?: CommitStatus[];
+  /** The next environment's hold deployments, when the caller read them already. */
+  holds?: DeploymentRecord[];
   /** The component's release notes between two versions (see promotion-notes.ts). */
   notes?: NotesSource;
   log: Log;
@@ -235,7 +237,8 @@ export async function promote(input: PromoteInput): Promise<PromotionOutcome> {
   const next = nextEnvironment(policy.deploy.environments, d.environment);
   if (!from || !next) return { kind: "last" };
   const hold = holdOf(
-    await port.listDeployments({ environment: next.name, task: HOLD_TASK, limit: 5 }),
+    input.holds ??
+      (await port.listDeployments({ environment: next.name, task: HOLD_TASK, limit: 5 })),
     next.name,
     component,
   );

@@ -109,6 +109,90 @@ describe("deployments: the forge port against the sandbox", () => {
     expect(s.violations()).toEqual([]);
   });
 
+  it("the settle reader (one request) reads the deployments, the next environment's holds and the combined status as REST does", async () => {
+    const { sandbox: s, octokit, repo } = await port();
+    const graph = new GitHubDeployments(octokit, "acme", "mono");
+    const main = s.branchSha("acme/mono", "main") as string;
+    const staging = await repo.createDeployment({
+      ref: main,
+      environment: "staging",
+      payload: { component: "api", version: "1.2.3" },
+    });
+    await repo.setStatus(main, { context: "ci/api/api-tests@staging", state: "pending" });
+    await repo.setStatus(main, {
+      context: "ci/api/api-tests@staging",
+      state: "success",
+      targetUrl: "https://ci.example/runs/1",
+    });
+    await repo.setStatus(main, { context: "ci/web/test", state: "failure", description: "no" });
+    const hold = await repo.createDeployment({
+      ref: main,
+      environment: "production",
+      task: "monobot:hold",
+      payload: { component: "api", hold: true, reason: "incident", by: "alice" },
+    });
+    await repo.createDeployment({
+      ref: main,
+      environment: "production",
+      payload: { component: "api", version: "1.2.2" },
+    });
+    const mark = s.mark();
+    const reads = await graph.settleReads({
+      sha: main,
+      environment: "staging",
+      task: "deploy",
+      next: "production",
+      component: "api",
+    });
+    expect(s.requests({ since: mark }).map((r) => r.operationId)).toEqual(["graphql"]);
+    expect(reads.deployments.map((d) => d.id)).toEqual([staging.id]);
+    expect(reads.holds?.map((d) => d.id)).toEqual([hold.id]);
+    expect(reads.holds).toEqual(
+      await graph.listDeployments({ environment: "production", task: "monobot:hold" }),
+    );
+    const byContext = (a: { context: string }, b: { context: string }) =>
+      a.context.localeCompare(b.context);
+    expect([...reads.statuses].sort(byContext)).toEqual(
+      [...(await repo.statuses(main))].sort(byContext),
+    );
+    expect(reads.statuses.find((x) => x.context === "ci/api/api-tests@staging")).toMatchObject({
+      state: "success",
+      targetUrl: "https://ci.example/runs/1",
+    });
+    // The last environment: no next, no holds read.
+    const last = await graph.settleReads({
+      sha: main,
+      environment: "production",
+      task: "deploy",
+      component: "api",
+    });
+    expect(last.holds).toEqual([]);
+    expect(last.deployments.map((d) => d.payload.version)).toEqual(["1.2.2"]);
+
+    // 100 newer deployments of production hide whether web has an older hold: not decisive.
+    for (let i = 0; i < 100; i++)
+      s.createDeployment("acme/mono", {
+        ref: main,
+        environment: "production",
+        payload: { component: "web", version: `1.0.${i}` },
+        requiredContexts: [],
+        user: "alice",
+      });
+    const full = { sha: main, environment: "staging", task: "deploy", next: "production" };
+    expect((await graph.settleReads({ ...full, component: "web" })).holds).toBeUndefined();
+    expect((await graph.settleReads({ ...full, component: "api" })).holds).toBeUndefined();
+    const late = await repo.createDeployment({
+      ref: main,
+      environment: "production",
+      task: "monobot:hold",
+      payload: { component: "api", hold: false, by: "alice" },
+    });
+    // A hold of the component among the newest 100 decides it.
+    const decided = await graph.settleReads({ ...full, component: "api" });
+    expect(decided.holds?.map((d) => d.id)).toEqual([late.id]);
+    expect(s.violations()).toEqual([]);
+  });
+
   it("a newer success in a non-production environment makes the earlier one inactive, as GitHub does", async () => {
     const { sandbox, repo } = await port();
     const main = sandbox.branchSha("acme/mono", "main") as string;

@@ -172,4 +172,71 @@ describe("GraphQL", () => {
     expect(data.repository.object.file?.object.text).toBe("1.3.0\n");
     expect(data.repository.object.none).toBeNull();
   });
+
+  it("Commit.status is the REST combined status: the latest status per context, the same state; null without any", async () => {
+    const sha = sandbox.pushCommit(repo, { branch: "statuses", files: { "s.txt": "s\n" } }).sha;
+    const post = (context: string, state: string, extra: Record<string, string> = {}) =>
+      octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+        owner: "acme",
+        repo: "mono",
+        sha,
+        context,
+        state: state as "success",
+        ...extra,
+      });
+    const query = `query($owner: String!, $name: String!, $oid: GitObjectID!) {
+      repository(owner: $owner, name: $name) {
+        object(oid: $oid) { ... on Commit { status { state
+          contexts { context state targetUrl description createdAt }
+          one: context(name: "ci/api/test") { state } } } }
+      } }`;
+    type Answer = {
+      repository: {
+        object: {
+          status: {
+            state: string;
+            contexts: {
+              context: string;
+              state: string;
+              targetUrl: string | null;
+              description: string | null;
+              createdAt: string;
+            }[];
+            one: { state: string } | null;
+          } | null;
+        };
+      };
+    };
+    const none = await octokit.graphql<Answer>(query, { owner: "acme", name: "mono", oid: sha });
+    expect(none.repository.object.status).toBeNull();
+
+    await post("ci/api/test", "pending", { description: "running" });
+    await post("ci/web/test", "success", { target_url: "https://ci.example/runs/2" });
+    await post("ci/api/test", "failure", {
+      target_url: "https://ci.example/runs/1",
+      description: "2 failed",
+    });
+    const rest = await octokit.rest.repos.getCombinedStatusForRef({
+      owner: "acme",
+      repo: "mono",
+      ref: sha,
+    });
+    const graph = await octokit.graphql<Answer>(query, { owner: "acme", name: "mono", oid: sha });
+    const status = graph.repository.object.status;
+    expect(status?.state).toBe(rest.data.state.toUpperCase());
+    expect(status?.state).toBe("FAILURE");
+    expect(status?.contexts).toEqual(
+      rest.data.statuses.map((s) => ({
+        context: s.context,
+        state: s.state.toUpperCase(),
+        targetUrl: s.target_url,
+        description: s.description,
+        createdAt: s.created_at,
+      })),
+    );
+    // The superseded pending status of ci/api/test is not among them.
+    expect(status?.contexts.map((c) => c.context).sort()).toEqual(["ci/api/test", "ci/web/test"]);
+    expect(status?.one).toEqual({ state: "FAILURE" });
+    expect(sandbox.violations()).toEqual([]);
+  });
 });

@@ -90,12 +90,17 @@ describe("environments: record, verify, settle (the app against the sandbox)", (
     expect(deployments()).toHaveLength(1);
     expect(world.sandbox.workflowDispatches(CONFIG)).toHaveLength(1);
 
+    const settling = world.sandbox.mark();
     await world.completeRun(CONFIG, "api-tests.yml", "success");
     expect(world.errors()).toEqual([]);
     expect(deployments()[0]?.statuses[0]).toMatchObject({
       state: "success",
       description: "verified",
     });
+    // The deployment, production's holds and the commit's statuses come in the one GraphQL read.
+    const reads = world.sandbox.requests({ since: settling }).map((r) => r.operationId);
+    expect(reads).not.toContain("repos/list-deployments");
+    expect(reads).not.toContain("repos/get-combined-status-for-ref");
 
     // The promotion PR: production's pin only, with the evidence.
     const pr = openPull("monobot/promote-roc-api-production");
@@ -177,6 +182,40 @@ describe("environments: record, verify, settle (the app against the sandbox)", (
     expect(() => openPull("monobot/promote-web-production")).toThrow();
     const web = deployments().find((d) => d.task === "deploy" && d.payload.component === "web");
     expect(web?.statuses[0]).toMatchObject({
+      state: "success",
+      description: "verified; promotion to production held: INC-9",
+    });
+
+    // 100 newer deployments in production hide the hold from the one GraphQL read: the holds
+    // are then read by task, and the hold still stops web 2.3.0.
+    for (let i = 0; i < 100; i++)
+      world.sandbox.createDeployment(CONFIG, {
+        ref: "main",
+        environment: "production",
+        payload: { component: "other", version: `0.0.${i}` },
+        requiredContexts: [],
+        user: "alice",
+      });
+    await world.merge(
+      CONFIG,
+      { [FLEET]: fleet().replace("image: { tag: 2.2.0 }", "image: { tag: 2.3.0 }") },
+      "web 2.3.0",
+    );
+    const late = world.sandbox.mark();
+    await world.completeRun(
+      CONFIG,
+      "api-tests.yml",
+      "success",
+      (i) => i.component === "web" && i.version === "2.3.0",
+    );
+    expect(world.sandbox.requests({ since: late }).map((r) => r.operationId)).toContain(
+      "repos/list-deployments",
+    );
+    expect(() => openPull("monobot/promote-web-production")).toThrow();
+    const held = deployments().find(
+      (d) => d.task === "deploy" && d.payload.component === "web" && d.payload.version === "2.3.0",
+    );
+    expect(held?.statuses[0]).toMatchObject({
       state: "success",
       description: "verified; promotion to production held: INC-9",
     });

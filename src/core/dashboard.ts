@@ -173,7 +173,12 @@ function sections(board: EnvBoard, ticked: ReadonlySet<string>): Section[] {
       omitted: (n) => `- … and ${n} more waiting, left out to fit GitHub's limit.`,
     },
     {
-      head: ["", "## Actions", "", "Tick a box to run it as you (the same rules as the comment commands)."],
+      head: [
+        "",
+        "## Actions",
+        "",
+        "Tick a box to run it as you (the same rules as the comment commands).",
+      ],
       items: actions,
       empty: "Nothing to promote or retry.",
       omitted: (n) => `- … and ${n} more actions, left out to fit GitHub's limit.`,

@@ -185,7 +185,8 @@ function cellOf(input: EnvBoardInput, cell: EnvCell, web: string): BoardCell {
         (p.environment === undefined || p.environment === cell.environment),
     );
     if (pull) out.pull = { number: pull.number, url: pull.url };
-    else if (pr !== undefined) out.pull = { number: pr, url: `${web}/${input.repository}/pull/${pr}` };
+    else if (pr !== undefined)
+      out.pull = { number: pr, url: `${web}/${input.repository}/pull/${pr}` };
   }
   if (hold?.held) {
     out.state = "held";

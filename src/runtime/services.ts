@@ -14,6 +14,7 @@ import {
   type ScheduledRepo,
   type SharedRepositories,
 } from "./scheduler.js";
+import { BoardStore, createBoardStore } from "./board-store.js";
 import { FollowUps } from "./follow-ups.js";
 import type { FireStore, TimerStore } from "./stores.js";
 import { MemoryTimerStore } from "./timer-store.js";
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   later?: TimerStore;
   /** monobot's sealing keys, to open sealed secrets; absent: sealed secrets are not provisioned. */
   sealingKeys?: KeyRing;
+  /** Where the dashboard keeps each config repo's latest board (createBoardStore); a new one when absent. */
+  boards?: BoardStore;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -105,6 +108,7 @@ export function createServices(options: ServiceOptions): Services {
     followUps,
     now: () => new Date(),
     sealingKeys: () => sealingKeys,
+    boards: options.boards ?? createBoardStore(),
   };
 }
 

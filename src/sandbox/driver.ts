@@ -616,7 +616,10 @@ export class Sandbox {
     return [...this.repo(repo).issues.values()]
       .filter((i) => i.pull === undefined)
       .sort((a, b) => a.number - b.number)
-      .map((i) => this.view.issue(i) as Record<string, unknown> & { number: number; body: string | null });
+      .map(
+        (i) =>
+          this.view.issue(i) as Record<string, unknown> & { number: number; body: string | null },
+      );
   }
 
   /**

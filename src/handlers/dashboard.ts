@@ -23,18 +23,30 @@ interface Payload {
   sender?: { login: string; type?: string };
   ref?: string;
   deleted?: boolean;
+  commits?: { added?: string[]; modified?: string[]; removed?: string[] }[];
   pull_request?: { head: { ref: string } };
   issue?: { number: number; body?: string | null; pull_request?: unknown };
   changes?: { body?: { from?: string } };
 }
 
+const YAML = /\.ya?ml$/i;
+const GITHUB_PUSH_COMMITS = 20;
 const OWN_BRANCHES = [DEPLOY_BRANCH_PREFIX, PROMOTE_BRANCH_PREFIX, ROLLBACK_BRANCH_PREFIX];
 
 /** Whether the event may change the board: a push to the default branch, a deployment status, one of monobot's config-repo pull requests opened or closed. */
 function relevant(event: HandlerEvent, p: Payload): boolean {
   if (!p.repository) return false;
   if (event.name === "push") {
-    return !p.deleted && p.ref === `refs/heads/${p.repository.default_branch}`;
+    if (p.deleted || p.ref !== `refs/heads/${p.repository.default_branch}`) return false;
+    // Pins and the policy live in YAML files: a push touching none changes no board (GitHub
+    // lists at most 20 commits of a push: a longer one may touch any).
+    const commits = p.commits ?? [];
+    const touched = commits.flatMap((c) => [
+      ...(c.added ?? []),
+      ...(c.modified ?? []),
+      ...(c.removed ?? []),
+    ]);
+    return commits.length >= GITHUB_PUSH_COMMITS || touched.some((f) => YAML.test(f));
   }
   if (event.name === "deployment_status") return true;
   if (event.name === "pull_request") {

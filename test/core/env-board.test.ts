@@ -206,7 +206,9 @@ describe("buildEnvBoard: what waits and why", () => {
       name: "the promotion PR misses approvals (from monobot/access)",
       over: {
         records: VERIFIED_BOTH,
-        promotions: [promotion({ missingApprovals: "production: 0 of 1 approvals from @acme/sre" })],
+        promotions: [
+          promotion({ missingApprovals: "production: 0 of 1 approvals from @acme/sre" }),
+        ],
       },
       staging: "verified",
       production: "verified",

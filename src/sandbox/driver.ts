@@ -623,8 +623,9 @@ export class Sandbox {
   }
 
   /**
-   * Edits an issue's body as `user` (a person ticking a checkbox) and delivers `issues.edited` with
-   * `changes.body.from`, as GitHub does; resolves with the delivery.
+   * Edits an issue's body as `user` (a person ticking a checkbox) and builds `issues.edited` with
+   * `changes.body.from`, as GitHub sends it; delivers it when a webhook URL is set (the
+   * in-process tests hand the event to the app themselves).
    */
   async editIssue(
     repo: string,
@@ -632,23 +633,22 @@ export class Sandbox {
     body: string,
     user: string,
     options: DeliveryOptions = {},
-  ): Promise<Delivery> {
+  ): Promise<{ event: WebhookEvent; delivery?: Delivery }> {
     const issue = this.repo(repo).issues.get(number);
     if (!issue || issue.pull) throw new Error(`no issue #${number} in ${repo}`);
     this.state.requireUser(user);
     const from = issue.body ?? "";
     issue.body = body;
     issue.updatedAt = this.state.isoNow();
-    return this.deliver(
-      this.events.issues({
-        repo,
-        number,
-        action: "edited",
-        sender: user,
-        changes: { body: { from } },
-      }),
-      options,
-    );
+    const event = this.events.issues({
+      repo,
+      number,
+      action: "edited",
+      sender: user,
+      changes: { body: { from } },
+    });
+    if (!(options.url ?? this.webhookUrl)) return { event };
+    return { event, delivery: await this.deliver(event, options) };
   }
 
   /** Posts a comment on an issue or pull request as `user`; returns its id (for the issue_comment event). */

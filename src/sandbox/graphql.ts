@@ -83,6 +83,64 @@ const SDL = /* GraphQL */ `
     defaultBranchRef: Ref
     ref(qualifiedName: String!): Ref
     object(expression: String, oid: GitObjectID): GitObject
+    deployments(
+      environments: [String!]
+      first: Int
+      orderBy: DeploymentOrder
+    ): DeploymentConnection!
+  }
+
+  input DeploymentOrder {
+    field: DeploymentOrderField!
+    direction: OrderDirection!
+  }
+
+  enum DeploymentOrderField {
+    CREATED_AT
+  }
+
+  enum OrderDirection {
+    ASC
+    DESC
+  }
+
+  type DeploymentConnection {
+    totalCount: Int!
+    nodes: [Deployment]
+  }
+
+  type Deployment {
+    id: ID!
+    databaseId: Int
+    environment: String
+    originalEnvironment: String
+    task: String
+    payload: String
+    description: String
+    createdAt: DateTime!
+    commitOid: String!
+    ref: Ref
+    latestStatus: DeploymentStatus
+  }
+
+  type DeploymentStatus {
+    id: ID!
+    state: DeploymentStatusState!
+    description: String
+    logUrl: URI
+    environmentUrl: URI
+    createdAt: DateTime!
+  }
+
+  enum DeploymentStatusState {
+    PENDING
+    SUCCESS
+    FAILURE
+    INACTIVE
+    ERROR
+    QUEUED
+    IN_PROGRESS
+    WAITING
   }
 
   type Ref {
@@ -303,6 +361,49 @@ function resolveExpression(
   return entry ? objectNode(ctx, repo, entry.sha, path) : null;
 }
 
+/** A repository's deployments as GitHub's GraphQL API gives them: newest first by default. */
+function deploymentsNode(
+  ctx: Ctx,
+  repo: Repository,
+  args: {
+    environments?: string[] | null;
+    first?: number | null;
+    orderBy?: { direction: string } | null;
+  },
+): Record<string, unknown> {
+  if (args.first !== undefined && args.first !== null && (args.first < 1 || args.first > 100))
+    throw new GraphQLError("`first` must be between 1 and 100");
+  const envs = args.environments ?? null;
+  const list = repo.deployments.filter((d) => envs === null || envs.includes(d.environment));
+  const ordered = args.orderBy?.direction === "ASC" ? list : [...list].reverse();
+  const nodes = ordered.slice(0, args.first ?? 100).map((d) => {
+    const s = d.statuses.at(-1);
+    return {
+      id: nodeId("Deployment", d.id),
+      databaseId: d.id,
+      environment: d.environment,
+      originalEnvironment: d.originalEnvironment,
+      task: d.task,
+      payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
+      description: d.description,
+      createdAt: d.createdAt,
+      commitOid: d.sha,
+      ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
+      latestStatus: s
+        ? {
+            id: nodeId("DeploymentStatus", s.id),
+            state: s.state.toUpperCase(),
+            description: s.description || null,
+            logUrl: s.logUrl || null,
+            environmentUrl: s.environmentUrl || null,
+            createdAt: s.createdAt,
+          }
+        : null,
+    };
+  });
+  return { totalCount: list.length, nodes };
+}
+
 function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
   return {
     id: nodeId("Repository", repo.id),
@@ -330,6 +431,7 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
         throw new GraphQLError("Either expression or oid is required");
       return resolveExpression(ctx, repo, args.expression);
     },
+    deployments: (args: Parameters<typeof deploymentsNode>[2]) => deploymentsNode(ctx, repo, args),
   };
 }
 

@@ -193,4 +193,44 @@ describe("the dashboard issue (the app against the sandbox)", () => {
     );
     expect(app.jobs.slice(jobs).filter((j) => j.handler === "dashboard")).toEqual([]);
   });
+  it("a ticked retry dispatches the environment's verification again for that deployment", async () => {
+    const id = sandbox.createDeployment(CONFIG, {
+      ref: "main",
+      environment: "staging",
+      task: "deploy",
+      payload: { component: "web", version: "2.1.0", chart: "charts/web" },
+      user: "alice",
+    });
+    sandbox.setDeploymentStatus(CONFIG, id, {
+      state: "failure",
+      user: "alice",
+      logUrl: "https://ci.example/run/1",
+    });
+    await app.receive(sandbox.events.deploymentStatus({ repo: CONFIG, deploymentId: id }));
+    const retry = "retry verification of web 2.1.0 in staging";
+    expect(body()).toContain(`- [ ] ${retry}`);
+    expect(body()).toMatch(/web 2\.1\.0 → production\*\* \(verification\)/);
+    const number = dashboards()[0]?.number as number;
+    const { event } = await sandbox.editIssue(
+      CONFIG,
+      number,
+      body().replace(`- [ ] ${retry}`, `- [x] ${retry}`),
+      "alice",
+    );
+    await app.receive(event);
+    expect(app.failures).toEqual([]);
+    expect(sandbox.workflowDispatches(CONFIG).map((d) => d.inputs)).toEqual([
+      expect.objectContaining({ environment: "staging", component: "web", version: "2.1.0" }),
+    ]);
+    const d = sandbox.deployments(CONFIG).find((x) => x.id === id);
+    expect(d?.statuses[0]).toMatchObject({ state: "in_progress" });
+    expect(sandbox.comments(CONFIG, number).map((c) => c.body)).toEqual([
+      expect.stringMatching(
+        /^@alice verifying web 2\.1\.0 in staging again: `api-tests` dispatched\./,
+      ),
+    ]);
+    // Verifying again: no retry box until it fails again.
+    expect(body()).not.toContain(retry);
+    sandbox.assertNoViolations();
+  });
 });

@@ -146,9 +146,26 @@ export interface EnvBoardInput {
   releases?: number;
 }
 
+/** The records of one environment and component: each cell reads only its own (a large repo has thousands). */
+type RecordIndex = ReadonlyMap<string, readonly DeploymentRecord[]>;
+
+function indexRecords(records: readonly DeploymentRecord[]): RecordIndex {
+  const out = new Map<string, DeploymentRecord[]>();
+  for (const r of records) {
+    const component = r.payload.component;
+    if (typeof component !== "string") continue;
+    const key = `${r.environment}\n${component}`;
+    const list = out.get(key);
+    if (list) list.push(r);
+    else out.set(key, [r]);
+  }
+  return out;
+}
+
 const SOAKING = /soaking until (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)/;
 
-function cellOf(input: EnvBoardInput, cell: EnvCell, web: string): BoardCell {
+function cellOf(input: EnvBoardInput, index: RecordIndex, cell: EnvCell, web: string): BoardCell {
+  const records = index.get(`${cell.environment}\n${cell.component}`) ?? [];
   const out: BoardCell = {
     component: cell.component,
     environment: cell.environment,
@@ -156,11 +173,11 @@ function cellOf(input: EnvBoardInput, cell: EnvCell, web: string): BoardCell {
     state: "pinned",
     ...(cell.version !== undefined ? { version: cell.version } : {}),
   };
-  const hold = holdOf(input.records, cell.environment, cell.component);
+  const hold = holdOf(records, cell.environment, cell.component);
   const d =
     cell.version === undefined
       ? undefined
-      : deployOf(input.records, cell.environment, cell.component, cell.version);
+      : deployOf(records, cell.environment, cell.component, cell.version);
   if (d) {
     out.since = d.createdAt;
     out.deployment = {
@@ -195,18 +212,30 @@ function cellOf(input: EnvBoardInput, cell: EnvCell, web: string): BoardCell {
   return out;
 }
 
-/** The freeze that holds promotions into `environment` now, in words, with its end. */
-function freezeOf(input: EnvBoardInput, environment: string) {
+type FreezeNow = { reason: string; until: string; local: string } | undefined;
+
+/** The freeze that holds promotions into `environment` now, in words, with its end (once per environment). */
+function freezeOf(
+  input: EnvBoardInput,
+  environment: string,
+  seen: Map<string, FreezeNow>,
+): FreezeNow {
+  if (seen.has(environment)) return seen.get(environment);
+  let out: FreezeNow;
   const { windows, errors } = parseFreezeWindows(gateFreeze(input.deploy, [environment]));
-  if (errors.length > 0) return undefined;
-  const state = evaluateFreeze(windows, input.now);
-  if (!state.frozen || !state.window || !state.endsAt) return undefined;
-  return { reason: state.window.reason, until: state.endsAt.iso, local: state.endsAt.local };
+  const state = errors.length > 0 ? undefined : evaluateFreeze(windows, input.now);
+  if (state?.frozen && state.window && state.endsAt) {
+    out = { reason: state.window.reason, until: state.endsAt.iso, local: state.endsAt.local };
+  }
+  seen.set(environment, out);
+  return out;
 }
 
 /** Why the version verified upstream has not reached `target` yet, or nothing when it has or may not. */
 function waitOf(
   input: EnvBoardInput,
+  index: RecordIndex,
+  freezes: Map<string, FreezeNow>,
   upstream: BoardCell,
   environment: string,
   target: BoardCell | undefined,
@@ -241,14 +270,15 @@ function waitOf(
       ...(upstream.soakUntil ? { until: upstream.soakUntil } : {}),
     };
   }
-  if (!isVerified(input.records, upstream.environment, upstream.component, version)) {
+  const upstreamRecords = index.get(`${upstream.environment}\n${upstream.component}`) ?? [];
+  if (!isVerified(upstreamRecords, upstream.environment, upstream.component, version)) {
     return undefined;
   }
   if (target?.hold) {
     const by = target.hold.by ? ` by @${target.hold.by}` : "";
     return { ...base, reason: "hold", detail: `on hold${by}: ${target.hold.reason}`, ...pull };
   }
-  const freeze = freezeOf(input, environment);
+  const freeze = freezeOf(input, environment, freezes);
   if (freeze) {
     return {
       ...base,
@@ -288,16 +318,18 @@ function releasesOf(input: EnvBoardInput): BoardRelease[] {
  */
 export function buildEnvBoard(input: EnvBoardInput): EnvBoard {
   const web = (input.serverUrl ?? "https://github.com").replace(/\/+$/, "");
-  const cells = input.matrix.cells.map((c) => cellOf(input, c, web));
+  const index = indexRecords(input.records);
+  const cells = input.matrix.cells.map((c) => cellOf(input, index, c, web));
   const at = new Map(cells.map((c) => [`${c.component}\n${c.environment}`, c]));
   const envs = input.matrix.environments;
   const waiting: BoardWait[] = [];
+  const freezes = new Map<string, FreezeNow>();
   for (const component of input.matrix.components) {
     for (let i = 1; i < envs.length; i++) {
       const environment = (envs[i] as { name: string }).name;
       const upstream = at.get(`${component.name}\n${(envs[i - 1] as { name: string }).name}`);
       const target = at.get(`${component.name}\n${environment}`);
-      const wait = upstream && waitOf(input, upstream, environment, target);
+      const wait = upstream && waitOf(input, index, freezes, upstream, environment, target);
       if (wait) waiting.push(wait);
     }
   }

@@ -457,6 +457,7 @@ export async function answerTicks(spec: TickSpec, context: JobContext): Promise<
     return;
   }
   const policy = loaded.result.policy;
+  if (!dashboardEnabled(policy)) return;
   const comments = await port.listComments(spec.issue);
   const answered = repliedTo(comments, botLogin, context.deliveryId);
   const read = await readBoard(port, policy, spec.repo.defaultBranch, context);

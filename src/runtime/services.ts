@@ -14,7 +14,7 @@ import {
   type ScheduledRepo,
   type SharedRepositories,
 } from "./scheduler.js";
-import { BoardStore, createBoardStore } from "./board-store.js";
+import { createBoardStore, type BoardStore } from "./board-store.js";
 import { FollowUps } from "./follow-ups.js";
 import type { FireStore, TimerStore } from "./stores.js";
 import { MemoryTimerStore } from "./timer-store.js";

@@ -1,11 +1,18 @@
 // The dashboard issue's text: rendered from a board (what waits first, then what runs where, then releases), its checkboxes read back, cut to GitHub's limit.
 import type { BoardCell, EnvBoard } from "./env-board.js";
+import { environmentList } from "./environments.js";
+import type { Policy } from "./policy.js";
 
 /** The hidden marker that finds the dashboard issue among the bot's issues. */
 export const DASHBOARD_MARKER = "<!-- monobot:dashboard -->";
 export const DASHBOARD_TITLE = "Deployments dashboard";
 /** GitHub refuses an issue body longer than this. */
 export const ISSUE_BODY_LIMIT = 65_536;
+
+/** Whether the config repo has a dashboard: `deploy.dashboard`, or on when environments are declared. */
+export function dashboardEnabled(policy: Pick<Policy, "deploy">): boolean {
+  return policy.deploy.dashboard ?? environmentList(policy.deploy.environments).length > 0;
+}
 
 /** What a checkbox of the dashboard does when ticked. */
 export type DashboardAction =

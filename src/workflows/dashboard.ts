@@ -11,6 +11,7 @@ import {
   actionText,
   boardActions,
   DASHBOARD_TITLE,
+  dashboardEnabled,
   isDashboard,
   newTicks,
   renderDashboard,
@@ -25,7 +26,7 @@ import {
 } from "../core/env-board.js";
 import { environmentMatrix, pinFiles } from "../core/env-matrix.js";
 import { DEPLOY_TASK, deployOf, type DeploymentRecord } from "../core/env-record.js";
-import { environmentList, findEnvironment } from "../core/environments.js";
+import { findEnvironment } from "../core/environments.js";
 import type { Policy } from "../core/policy.js";
 import { parsePromotionMarker } from "../core/promotion-pr.js";
 import { parseDeployMarker, repliedTo, replyMarker } from "../core/pr-state.js";
@@ -67,11 +68,6 @@ export type DashboardSpec = RenderSpec | TickSpec;
 /** Every dashboard job of a repository runs alone; queued renders replace each other. */
 export function dashboardKey(repo: { owner: string; name: string }): string {
   return `${repo.owner}/${repo.name}@dashboard`;
-}
-
-/** Whether the config repo has a dashboard: `deploy.dashboard`, or on when environments are declared. */
-export function dashboardEnabled(policy: Policy): boolean {
-  return policy.deploy.dashboard ?? environmentList(policy.deploy.environments).length > 0;
 }
 
 interface IssueData {

@@ -1,7 +1,9 @@
 // The dashboard issue's text: sections in order, checkboxes read back, ticks carried over, the 65,536 cut.
 import { describe, expect, it } from "vitest";
+import { formatPolicyErrors, resolvePolicy } from "../../src/core/policy.js";
 import {
   boardActions,
+  dashboardEnabled,
   DASHBOARD_MARKER,
   ISSUE_BODY_LIMIT,
   isDashboard,
@@ -206,5 +208,27 @@ describe("GitHub's limit", () => {
     expect(text.length).toBeLessThanOrEqual(700);
     expect(text).toContain("## Waiting");
     expect(text).toContain("left out");
+  });
+});
+
+describe("deploy.dashboard", () => {
+  const policy = (text: string) => resolvePolicy([{ file: ".github/monobot.yml", text }]);
+  const ENVS =
+    'deploy:\n  environments:\n    - name: staging\n      pins: [{ file: envs/staging/values.yaml, key: "{chart_name}.image.tag" }]\n';
+  it.each([
+    ["no environments, unset: off", "", false],
+    ["environments, unset: on", ENVS, true],
+    ["environments, false: off", `${ENVS}  dashboard: false\n`, false],
+    ["no environments, true: on", "deploy:\n  dashboard: true\n", true],
+  ])("%s", (_name, text, on) => {
+    const r = policy(text);
+    if (!r.ok) throw new Error(formatPolicyErrors(r.errors));
+    expect(dashboardEnabled(r.policy)).toBe(on);
+  });
+
+  it("anything but true or false is a configuration error on its line", () => {
+    const r = policy("deploy:\n  dashboard: sometimes\n");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(formatPolicyErrors(r.errors)).toMatch(/monobot\.yml:2:.*dashboard/);
   });
 });

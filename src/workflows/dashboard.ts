@@ -93,6 +93,9 @@ async function findIssue(port: GitHubRepo, botLogin: string): Promise<IssueData 
     repo: port.repo,
     creator: botLogin,
     state: "all",
+    // Oldest first: the dashboard is among the first issues monobot opens on a config repo.
+    sort: "created",
+    direction: "asc",
     per_page: 100,
   });
   const found = data

@@ -22,6 +22,7 @@ interface Payload {
   installation?: { id: number };
   sender?: { login: string; type?: string };
   ref?: string;
+  after?: string;
   deleted?: boolean;
   commits?: { added?: string[]; modified?: string[]; removed?: string[] }[];
   pull_request?: { head: { ref: string } };
@@ -97,7 +98,11 @@ function plan(event: HandlerEvent): JobDraft<DashboardSpec>[] {
       supersedeKey: key,
       deliveryId: `${event.id}/dashboard`,
       ...installation,
-      spec: { kind: "render", repo },
+      spec: {
+        kind: "render",
+        repo,
+        ...(event.name === "push" && p.after ? { sha: p.after } : {}),
+      },
     },
   ];
 }

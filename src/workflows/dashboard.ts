@@ -51,6 +51,8 @@ export interface RenderSpec {
   kind: "render";
   repo: RepoRef;
   paced?: boolean;
+  /** A push's head: its policy read is the one the event's other jobs share. */
+  sha?: string;
 }
 
 /** Someone edited the dashboard: run the boxes they ticked. */
@@ -195,8 +197,9 @@ async function readBoard(
   policy: Policy,
   defaultBranch: string,
   context: JobContext,
+  head?: string,
 ): Promise<{ board: EnvBoard; records: DeploymentRecord[]; sha: string }> {
-  const sha = await port.branchSha(defaultBranch);
+  const sha = head ?? (await port.branchSha(defaultBranch));
   const { components, pins, charts } = await readEnvironmentPins(port, sha, policy);
   const wanted = pinFiles(pins);
   const texts = await port.readFiles(wanted.map((path) => ({ sha, path })));
@@ -275,7 +278,8 @@ async function defer(spec: RenderSpec, context: JobContext, lastWrite: number): 
     key: dashboardKey(spec.repo),
     supersedeKey: dashboardKey(spec.repo),
     ...(context.installationId !== undefined ? { installationId: context.installationId } : {}),
-    spec: jobSpec({ ...spec, paced: true } satisfies RenderSpec),
+    // Later, the default branch's head is read again (a pushed head may be old by then).
+    spec: jobSpec({ kind: "render", repo: spec.repo, paced: true } satisfies RenderSpec),
   });
 }
 
@@ -294,7 +298,7 @@ export async function refreshDashboard(
     spec.repo.name,
     eventInstallation(context),
   );
-  const loaded = await port.loadPolicy(spec.repo.defaultBranch);
+  const loaded = await port.loadPolicy(spec.sha ?? spec.repo.defaultBranch);
   if (!loaded.result.ok || !dashboardEnabled(loaded.result.policy)) return "off";
   const botLogin = await services.clients.botLogin();
   const issue = await findIssue(port, botLogin);
@@ -307,7 +311,13 @@ export async function refreshDashboard(
     );
     return "deferred";
   }
-  const { board } = await readBoard(port, loaded.result.policy, spec.repo.defaultBranch, context);
+  const { board } = await readBoard(
+    port,
+    loaded.result.policy,
+    spec.repo.defaultBranch,
+    context,
+    spec.sha,
+  );
   const outcome = await writeIssue(port, board, issue, []);
   log.info({ issue: issue?.number, outcome, waiting: board.waiting.length }, "dashboard rendered");
   return outcome;

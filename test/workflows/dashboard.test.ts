@@ -233,4 +233,25 @@ describe("the dashboard issue (the app against the sandbox)", () => {
     expect(body()).not.toContain(retry);
     sandbox.assertNoViolations();
   });
+  it("a push to the config repo's default branch that moves a pin renders the new version", async () => {
+    await verifiedInStaging();
+    const fleet = sandbox.readFile(CONFIG, "main", "fleet/aether/fleet.yaml") as string;
+    const before = sandbox.branchSha(CONFIG, "main") as string;
+    const pushed = sandbox.pushCommit(CONFIG, {
+      branch: "main",
+      author: "alice",
+      message: "web 2.2.0 in staging",
+      files: { "fleet/aether/fleet.yaml": fleet.replace("tag: 2.1.0", "tag: 2.2.0") },
+    });
+    const mark = sandbox.mark();
+    await app.receive(
+      sandbox.events.push({ repo: CONFIG, ref: "refs/heads/main", before, after: pushed.sha }),
+    );
+    expect(app.failures).toEqual([]);
+    // The same push records web 2.2.0's Deployment in staging (the environments flow).
+    expect(body()).toMatch(
+      /\| web \| \[2\.2\.0\]\([^)]*\/deployments\/staging\) (pinned|verifying) /,
+    );
+    expect(issueWrites(mark)).toEqual([`PATCH /issues/${dashboards()[0]?.number}`]);
+  });
 });

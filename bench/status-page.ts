@@ -1,4 +1,4 @@
-// Benchmark: the status page's HTML and JSON latency for an operator, with 10,000 jobs recorded.
+// Benchmark: the status page's HTML and JSON latency for an operator, with 10,000 jobs and a 1,000 x 3 board.
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:http";
 import { silentLog } from "../src/log.js";
@@ -6,9 +6,13 @@ import { ActivityLog } from "../src/runtime/activity.js";
 import { startSandbox } from "../src/sandbox/driver.js";
 import { statusPage } from "../src/status/index.js";
 import { defaultPolicyObject, validatePolicyObject, type Policy } from "../src/core/policy.js";
+import { BoardStore, largeBoard } from "../test/helpers/env-boards.js";
 
 const JOBS = 10_000;
 const REPOS = 200;
+/** One config repo's board: this many components in dev, staging and production. */
+const COMPONENTS = 1000;
+const CONFIG_REPO = "org/config";
 const REQUESTS = Number(process.env.BENCH_STATUS_REQUESTS ?? 400);
 const WARMUP = 40;
 
@@ -65,8 +69,11 @@ export async function benchStatusPage(): Promise<{ rows: Array<Record<string, st
     ],
     policy,
   }));
+  const boards = new BoardStore();
+  boards.put(largeBoard(CONFIG_REPO, COMPONENTS));
   const { routes } = statusPage({
     activity,
+    boards,
     queue: { size: () => 12, oldestWaitingMs: () => 900 },
     scheduler: { loaded: () => loaded },
     mode: "journal",
@@ -96,24 +103,46 @@ export async function benchStatusPage(): Promise<{ rows: Array<Record<string, st
   sandbox.signInAs("opal");
   const cookie = await signIn(base);
   const rows: Array<Record<string, string | number>> = [];
+  let changes = 0;
   try {
-    for (const [what, path] of [
+    /** [row, path, what happens before each request, send the last ETag back]. */
+    const requests: Array<[string, string, (() => void)?, boolean?]> = [
       ["HTML page (all views)", "/"],
       ["HTML views (refresh poll)", "/status/views"],
+      ["HTML views, unchanged since the last poll (304)", "/status/views", undefined, true],
+      ["HTML views, filtered (state=failed)", "/status/views?state=failed"],
+      // Every request after a merge: the board's index and matrix are built again.
+      [
+        "HTML views, board changed before each",
+        "/status/views",
+        () => boards.update(CONFIG_REPO, "svc-0001", "dev", `9.${changes++}.0`),
+      ],
+      ["JSON environments", "/api/monobot/status/environments"],
+      [
+        "JSON environments, filtered",
+        "/api/monobot/status/environments?environment=production&component=svc-09",
+      ],
       ["JSON activity", "/api/monobot/status/activity"],
       ["JSON schedule", "/api/monobot/status/schedule"],
       ["JSON health (signed out)", "/api/monobot/status/health"],
-    ] as const) {
+    ];
+    for (const [what, path, before, revalidate] of requests) {
       const times: number[] = [];
       let bytes = 0;
+      let etag: string | null = null;
       for (let i = 0; i < WARMUP + REQUESTS; i++) {
+        before?.();
         const t0 = performance.now();
         const res = await fetch(base + path, {
-          headers: path.endsWith("health") ? {} : { cookie },
+          headers: path.endsWith("health")
+            ? {}
+            : { cookie, ...(revalidate && etag ? { "if-none-match": etag } : {}) },
         });
         const body = await res.text();
         const ms = performance.now() - t0;
-        if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+        if (res.status !== 200 && !(revalidate && res.status === 304))
+          throw new Error(`${path} answered ${res.status}`);
+        etag = res.headers.get("etag") ?? etag;
         if (i >= WARMUP) times.push(ms);
         bytes = body.length;
       }
@@ -121,6 +150,7 @@ export async function benchStatusPage(): Promise<{ rows: Array<Record<string, st
       rows.push({
         request: what,
         "jobs recorded": JOBS,
+        "board cells": COMPONENTS * 3,
         requests: REQUESTS,
         "p50 ms": Number(percentile(times, 50).toFixed(2)),
         "p99 ms": Number(percentile(times, 99).toFixed(2)),

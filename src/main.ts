@@ -186,6 +186,7 @@ async function main(): Promise<void> {
       })
     : undefined;
   const status = statusPage({
+    boards,
     activity,
     queue,
     scheduler: services.scheduler,

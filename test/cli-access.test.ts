@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli.js";
+import { exampleFiles } from "./helpers/env-config.js";
 import { tempRepo, type TempRepo } from "./helpers/git-repo.js";
 
 const POLICY = `access:
@@ -128,5 +129,55 @@ describe("monobot access explain", () => {
     const noBase = await explain("--head", "change");
     expect(noBase.code).toBe(2);
     expect(noBase.stderr).toContain("needs --base REF and --head REF");
+  });
+});
+
+describe("monobot access explain on a config repo with environments", () => {
+  let config: TempRepo;
+  beforeAll(() => {
+    const files = exampleFiles(undefined);
+    files[".github/monobot.yml"] = `${files[".github/monobot.yml"] ?? ""}\n${POLICY}`;
+    config = tempRepo();
+    config.commit(files);
+    const fleet = files["fleet/aether/fleet.yaml"] ?? "";
+    config.git("checkout", "-q", "-b", "to-production");
+    config.commit({ "fleet/aether/fleet.yaml": fleet.replace('tag: "1.2.3"', 'tag: "1.3.0"') });
+    config.git("checkout", "-q", "-b", "to-staging", "main");
+    config.commit({ "fleet/aether/fleet.yaml": fleet.replace("tag: 2.1.0", "tag: 2.1.1") });
+    config.git("checkout", "-q", "main");
+  });
+  afterAll(() => config.remove());
+
+  async function explainIn(...args: string[]) {
+    let stdout = "";
+    const code = await runCli(["access", "explain", "--repo", config.dir, ...args], {
+      stdout: (t) => (stdout += t),
+      stderr: () => undefined,
+      cwd: config.dir,
+    });
+    return { code, stdout };
+  }
+
+  it("reads the environments whose pins the change moves, as the bot does", async () => {
+    const prod = await explainIn("--base", "main", "--head", "to-production");
+    expect(prod.stdout).toContain("MISSING production: 0 of 1 approval from @acme/sre");
+    expect(prod.stdout).toContain("environments: production");
+    expect(prod.code).toBe(1);
+    const sre = await explainIn(
+      "--base",
+      "main",
+      "--head",
+      "to-production",
+      "--approved-by",
+      "sam@acme/sre",
+      "--approved-by",
+      "pat",
+    );
+    expect(sre.stdout).toContain(
+      "ok      production: 1 of 1 approval from @acme/sre; approved by @sam",
+    );
+    // Staging's pin is covered by no rule here: `unmatched: require` asks one approval with write.
+    const staging = await explainIn("--base", "main", "--head", "to-staging");
+    expect(staging.stdout).not.toContain("production:");
   });
 });

@@ -13,6 +13,7 @@ import {
 import { formatPolicyErrors, resolvePolicy, type PolicyResult } from "../core/policy.js";
 import { LocalGit } from "../forge/local-git.js";
 import { CONFIG_PATH } from "../forge/policy-loader.js";
+import { movedEnvironments } from "../workflows/promotion-check.js";
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -29,7 +30,8 @@ Usage:
       --approved-by LOGIN had approved HEAD, being a member of the teams after @
       (offline, team membership comes from the command line). Approvers count as
       having write access for \`unmatched: require\`. --author's own approval does not
-      count. --environment names an environment whose pins the change moves.
+      count. The environments whose pins the change moves are read from the change, as
+      the bot reads them; --environment names them instead.
 
 Exit status: 0 every rule is satisfied, 1 some approvals are missing, 2 usage or
 configuration error.
@@ -140,6 +142,16 @@ async function explain(args: string[], io: AccessCliIo): Promise<number> {
       );
     }
     const listing = await reader.changedFiles();
+    // Without --environment, the environments are those whose pins the change moves, as the bot reads them.
+    const environments =
+      values.environment.length > 0
+        ? values.environment
+        : await movedEnvironments(
+            reader,
+            { baseSha: baseTip, headSha },
+            base.policy,
+            listing.files,
+          );
     const reviews: ReviewRecord[] = approvers.map((a, i) => ({
       id: i + 1,
       user: a.login,
@@ -150,7 +162,7 @@ async function explain(args: string[], io: AccessCliIo): Promise<number> {
       access,
       files: listing.files,
       truncated: listing.truncated,
-      environments: values.environment,
+      environments,
       accessChanged: accessSectionChanged(
         access,
         head.ok ? { ok: true, access: head.policy.access } : { ok: false },

@@ -45,6 +45,18 @@ export function environmentCommandRules(
   });
 }
 
+/**
+ * The access rules that decide `/sync-secrets`: it acts on the policy's secrets file, so the rules
+ * naming the command whose paths cover that file.
+ */
+export function syncSecretsRules(policy: Pick<Policy, "access" | "secrets">): CommandRule[] {
+  return commandRules({
+    access: policy.access,
+    command: "sync-secrets",
+    files: [{ path: policy.secrets.file, status: "modified", additions: 0, deletions: 0 }],
+  });
+}
+
 export interface AccessDecision {
   allowed: boolean;
   /** The sentence the commenter reads when refused. */

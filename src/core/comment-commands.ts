@@ -7,6 +7,7 @@ import {
 } from "./access-commands.js";
 import type { TeamMembers } from "./access.js";
 import {
+  ENVIRONMENT_COMMANDS,
   environmentCommandRules,
   mayRunCommand,
   needsPermission,
@@ -44,6 +45,8 @@ export interface CommentFacts {
   files?: readonly ChangedFile[];
   /** Members of the teams those rules name (lower-case `org/slug`), read with the files. */
   teams?: ReadonlyMap<string, TeamMembers>;
+  /** The environments whose pins the PR moves, read with the files when such a rule names environments. */
+  environments?: readonly string[];
 }
 
 /** The table rows of the commands this comment's job answers (others have jobs of their own). */
@@ -70,6 +73,7 @@ function rulesByCommand(
   commands: readonly ParsedCommand[],
   policy: Policy,
   files: readonly ChangedFile[] | undefined,
+  environments: readonly string[] = [],
 ): Map<string, CommandRule[]> {
   const out = new Map<string, CommandRule[]>();
   for (const [, spec] of answeredHere(commands)) {
@@ -77,6 +81,9 @@ function rulesByCommand(
       access: policy.access,
       command: spec.name,
       ...(files ? { files } : {}),
+      // An environment command acts on the environment it names (decided apart); the others on
+      // what the pull request changes, its moved pins included.
+      ...(ENVIRONMENT_COMMANDS.has(spec.name) ? {} : { environments }),
     });
     if (rules.length > 0) out.set(spec.name, rules);
   }
@@ -95,13 +102,29 @@ export function commentNeedsAccessFacts(
   return answeredHere(commands).some(([, spec]) => named.has(spec.name));
 }
 
-/** The teams to read for the rules that decide the comment's commands on these files. */
+/** Whether a rule naming one of the comment's (non-environment) commands covers environments: then the PR's moved pins are read. */
+export function commentNeedsEnvironments(
+  commands: readonly ParsedCommand[],
+  policy: Policy,
+): boolean {
+  const asked = new Set(
+    answeredHere(commands)
+      .map(([, spec]) => spec.name)
+      .filter((name) => !ENVIRONMENT_COMMANDS.has(name)),
+  );
+  return (policy.access?.rules ?? []).some(
+    (r) => (r.environments ?? []).length > 0 && (r.commands ?? []).some((c) => asked.has(c)),
+  );
+}
+
+/** The teams to read for the rules that decide the comment's commands on these files and moved environments. */
 export function commentAccessTeams(
   commands: readonly ParsedCommand[],
   policy: Policy,
   files: readonly ChangedFile[],
+  environments: readonly string[] = [],
 ): string[] {
-  return commandTeams([...rulesByCommand(commands, policy, files).values()].flat());
+  return commandTeams([...rulesByCommand(commands, policy, files, environments).values()].flat());
 }
 
 /** Two CI requests in one comment: the wider one wins. */
@@ -122,7 +145,7 @@ export function decideComment(
 ): CommentDecision {
   const decision: CommentDecision = { replies: [...parsed.errors], bumps: [], environments: [] };
   const outcomeFacts = { policy: facts.policy, pr: facts.pr, user: facts.actor.login };
-  const rules = rulesByCommand(parsed.commands, facts.policy, facts.files);
+  const rules = rulesByCommand(parsed.commands, facts.policy, facts.files, facts.environments);
   for (const [command, spec] of answeredHere(parsed.commands)) {
     // A rule naming the command for the PR's paths decides; without one, the environment's
     // rules (environment commands) or monobot's usual permission (admin, or write) decide.

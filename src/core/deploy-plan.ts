@@ -125,6 +125,35 @@ export interface PendingPublish {
   admits: boolean;
 }
 
+/** What one environment runs of the component once the deploy PR merges, and why. */
+export interface EnvironmentRollout {
+  environment: string;
+  /** What the pin holds: the image tag, or the chart version of an umbrella pin. */
+  kind: "image" | "chart";
+  /**
+   * - `deployed`: the first environment, whose pins this PR moves to the new version;
+   * - `own-pin`: a later environment that pins its own version (this PR leaves it alone);
+   * - `kept`: a later environment that followed the default this PR changes, so this PR pins
+   *   the version it ran;
+   * - `follows`: a later environment without a pin of its own whose default this PR leaves;
+   * - `absent`: the environment does not deploy the component;
+   * - `problem`: monobot cannot keep it where it is (see the plan's problems).
+   */
+  how: "deployed" | "own-pin" | "kept" | "follows" | "absent" | "problem";
+  /** The version (image tag, or chart version for umbrella pins) it runs before and after the PR. */
+  before?: string;
+  after?: string;
+  /** Where its version is written: the first pin's file, key and line. */
+  pin?: { file: string; key: string; line: number };
+}
+
+export interface EnvironmentDeploy {
+  /** The environment this deploy PR deploys to: the first of `deploy.environments`. */
+  first: string;
+  /** Every environment, in promotion order. */
+  environments: EnvironmentRollout[];
+}
+
 export interface DeployPlan {
   edits: FileEdit[];
   chain: ChainLink[];
@@ -137,6 +166,8 @@ export interface DeployPlan {
   problems: string[];
   /** Things a reviewer should know that do not stop the plan. */
   notes: string[];
+  /** With `deploy.environments` listed: where this deploy goes, and what every later environment keeps. */
+  environments?: EnvironmentDeploy;
 }
 
 function baseName(path: string): string {

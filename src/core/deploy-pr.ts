@@ -1,5 +1,6 @@
 // The deploy PR's text: branch, commit message, title and body with its hidden marker; deterministic for the same input.
 import type { DeployPlan } from "./deploy-plan.js";
+import { rolloutSentence } from "./deploy-environments.js";
 import type { DeployPreview } from "./deploy-preview.js";
 import { deployMarker, supersedesMarker, type DeployMarker } from "./pr-state.js";
 
@@ -195,6 +196,7 @@ export function deployPrBody(input: DeployPrInput): string {
     }.`,
     "",
   ];
+  if (plan.environments) head.push(rolloutSentence(plan.environments), "");
   if (supersedes.length > 0) {
     head.push(
       `Supersedes ${supersedes.map((v) => `${component.name} ${v}`).join(", ")}, proposed earlier in this pull request.`,

@@ -2,6 +2,7 @@
 import { posix } from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { ChainLink, DeployPlan } from "./deploy-plan.js";
+import type { EnvironmentDeploy, EnvironmentRollout } from "./deploy-environments.js";
 import { previewEnvironments, type EnvironmentsConfig } from "./environments.js";
 
 const FLEET_FILES = new Set(["fleet.yaml", "fleet.yml"]);
@@ -178,7 +179,7 @@ export interface PreviewRow {
 export interface DeployPreviewInput {
   component: { name: string; image?: string };
   version: string;
-  plan: Pick<DeployPlan, "chain" | "pendingPublish">;
+  plan: Pick<DeployPlan, "chain" | "pendingPublish" | "environments">;
   /** Config repo files after the plan's edits: fleet.yaml files and the charts' values.yaml. */
   files: ReadonlyMap<string, string>;
   /** `deploy.environments` of the config repo's policy (its older chart folder -> environments form). */
@@ -232,14 +233,72 @@ function label(value: string): string {
   return `"${value.replace(/"/g, "#quot;").replace(/[<>]/g, "")}"`;
 }
 
+function rolloutVersion(r: EnvironmentRollout): string {
+  const v = (x: string | undefined) => (r.kind === "chart" ? `chart ${x ?? "?"}` : (x ?? "?"));
+  switch (r.how) {
+    case "deployed":
+      return `**${cell(v(r.after))}** (this pull request)`;
+    case "own-pin":
+      return `${cell(v(r.after))}, until promoted`;
+    case "kept":
+      return `${cell(v(r.after))}, pinned by this pull request so it stays until promoted`;
+    case "follows":
+      return `${cell(v(r.after))} (no pin of its own; this pull request leaves its default), until promoted`;
+    case "absent":
+      return "not deployed there";
+    case "problem":
+      return "cannot be kept where it is (see the notes)";
+  }
+}
+
+/** The environments' rows: the first gets this version, every later one keeps its own. */
+function environmentRows(rollout: EnvironmentDeploy, chart: string): PreviewRow[] {
+  return rollout.environments.map((r) => {
+    const row: PreviewRow = {
+      source: "deploy.environments",
+      target: r.environment,
+      selects: `environment ${code(r.environment)}`,
+      chart,
+      version: r.how === "absent" ? "not deployed" : r.how === "problem" ? "?" : (r.after ?? "?"),
+    };
+    if (r.how !== "deployed" && r.pin) row.pinnedBy = `${r.pin.file} line ${r.pin.line}`;
+    return row;
+  });
+}
+
+function environmentTable(rollout: EnvironmentDeploy): string {
+  return [
+    "| Environment | Version | Pin |",
+    "|---|---|---|",
+    ...rollout.environments.map(
+      (r) =>
+        `| ${cell(r.environment)} | ${rolloutVersion(r)} | ${
+          r.pin ? `\`${cell(r.pin.file)}\` line ${r.pin.line}: \`${cell(r.pin.key)}\`` : "-"
+        } |`,
+    ),
+  ].join("\n");
+}
+
 /**
- * Where this deploy lands: each Fleet bundle (fleet.yaml) whose chart is in the chain, per
+ * Where this deploy lands. With `deploy.environments` listed, one row per environment: the first
+ * takes this version (this pull request writes its pins), every later one keeps its own until
+ * promoted (the same reads as the matrix of `monobot envs`). Otherwise each Fleet bundle (fleet.yaml) whose chart is in the chain, per
  * target customization (its cluster name, group or selector as written; `helm.values` there or
  * in the bundle may pin the tag), plus the clusters the GitRepo targets without a customization;
  * else the environments `deploy.environments` names for the chain's charts.
  */
 export function deployPreview(input: DeployPreviewInput): DeployPreview {
   const { plan, files, version, component } = input;
+  if (plan.environments) {
+    const chart = plan.chain.find((l) => l.role === "chart")?.chart ?? "";
+    const rows = environmentRows(plan.environments, chart);
+    return {
+      rows,
+      table: environmentTable(plan.environments),
+      mermaid: mermaidOf(input, rows),
+      notes: [],
+    };
+  }
   const chain = new Map(plan.chain.map((l) => [l.chart, l]));
   const chartFolders = new Set<string>();
   for (const path of files.keys()) {

@@ -5,6 +5,7 @@ import { parseCommands } from "../core/commands.js";
 import { pullRequestInfo, type PullRequestData, type RestPullRequest } from "../forge/github.js";
 import { runAccessCheck } from "../workflows/access-check.js";
 import { decideTrust } from "../workflows/decide-trust.js";
+import { movedEnvironments } from "../workflows/promotion-check.js";
 import {
   defineHandler,
   eventInstallation,
@@ -146,6 +147,22 @@ export default defineHandler<AccessSpec>({
       );
       if (!trust.trusted) return;
     }
-    await runAccessCheck(port, { pr, deliveryId: context.deliveryId, base }, log);
+    const policy = base.result.ok ? base.result.policy : undefined;
+    const head = pr;
+    await runAccessCheck(
+      port,
+      {
+        pr,
+        deliveryId: context.deliveryId,
+        base,
+        // The environments' pins are read from the base branch's policy, as the rules are.
+        ...(policy
+          ? {
+              movedEnvironments: async (files) => movedEnvironments(port, head, policy, files),
+            }
+          : {}),
+      },
+      log,
+    );
   },
 });

@@ -7,6 +7,7 @@ import { ClientFactory, type AppAuth } from "../forge/factory.js";
 import type { BackendOptions, Services } from "../workflows/job-context.js";
 import type { Log } from "../log.js";
 import type { KeyRing } from "../secrets/sealing.js";
+import { runTimedOut } from "../workflows/verify-job.js";
 import { RunTimeouts, type TrackedRun } from "./run-timeouts.js";
 import {
   MemoryFireStore,
@@ -55,16 +56,17 @@ export function createServices(options: ServiceOptions): Services {
     ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
     ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}),
   };
+  // The services the timeout handler works with, set once they all exist.
+  const ready: { services?: Services } = {};
   const timeouts = new RunTimeouts(
     async (run: TrackedRun) => {
-      const port = await clients.forRepo(run.owner, run.repo, run.installationId);
-      const current = (await port.statuses(run.sha)).find((s) => s.context === run.statusContext);
-      if (current?.state !== "pending") return;
-      await port.setStatus(run.sha, {
-        context: run.statusContext,
-        state: "error",
-        description: `timed out: no result after ${run.timeoutMinutes} minutes`,
-        ...(current.targetUrl ? { targetUrl: current.targetUrl } : {}),
+      const services = ready.services;
+      if (!services) return;
+      await runTimedOut(run, {
+        deliveryId: `timeout:${RunTimeouts.key(run)}`,
+        installationId: run.installationId,
+        services,
+        log,
       });
     },
     log,
@@ -99,7 +101,7 @@ export function createServices(options: ServiceOptions): Services {
     log,
   });
   const followUps = new FollowUps(options.later ?? new MemoryTimerStore(log), log);
-  return {
+  const services: Services = {
     clients,
     checks: options.checks ?? allChecks,
     backend,
@@ -110,6 +112,8 @@ export function createServices(options: ServiceOptions): Services {
     sealingKeys: () => sealingKeys,
     boards: options.boards ?? createBoardStore(),
   };
+  ready.services = services;
+  return services;
 }
 
 /** Registers every repository of every installation with the scheduler (start-up only). */

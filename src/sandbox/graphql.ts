@@ -4,7 +4,7 @@ import { isBinary } from "./diff.js";
 import { isSha, signatureDate } from "./git-objects.js";
 import { nodeId, type Urls } from "./representations.js";
 import type { Auth } from "./rest/context.js";
-import type { Repository, SandboxState, User } from "./state.js";
+import type { Deployment, Repository, SandboxState, User } from "./state.js";
 
 /** GitHub truncates `Blob.text` of large blobs; the sandbox does so at 512 KiB and sets `isTruncated`. */
 export const BLOB_TEXT_LIMIT = 512 * 1024;
@@ -86,7 +86,8 @@ const SDL = /* GraphQL */ `
     deployments(
       environments: [String!]
       first: Int
-      orderBy: DeploymentOrder
+      last: Int
+      orderBy: DeploymentOrder = { field: CREATED_AT, direction: ASC }
     ): DeploymentConnection!
   }
 
@@ -109,18 +110,15 @@ const SDL = /* GraphQL */ `
     nodes: [Deployment]
   }
 
-  type Deployment {
-    id: ID!
-    databaseId: Int
-    environment: String
-    originalEnvironment: String
-    task: String
-    payload: String
-    description: String
-    createdAt: DateTime!
-    commitOid: String!
-    ref: Ref
-    latestStatus: DeploymentStatus
+  enum DeploymentStatusState {
+    PENDING
+    SUCCESS
+    FAILURE
+    INACTIVE
+    ERROR
+    QUEUED
+    IN_PROGRESS
+    WAITING
   }
 
   type DeploymentStatus {
@@ -132,15 +130,19 @@ const SDL = /* GraphQL */ `
     createdAt: DateTime!
   }
 
-  enum DeploymentStatusState {
-    PENDING
-    SUCCESS
-    FAILURE
-    INACTIVE
-    ERROR
-    QUEUED
-    IN_PROGRESS
-    WAITING
+  type Deployment {
+    id: ID!
+    databaseId: Int
+    environment: String
+    originalEnvironment: String
+    task: String
+    payload: String
+    description: String
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    commitOid: String!
+    ref: Ref
+    latestStatus: DeploymentStatus
   }
 
   type Ref {
@@ -361,49 +363,6 @@ function resolveExpression(
   return entry ? objectNode(ctx, repo, entry.sha, path) : null;
 }
 
-/** A repository's deployments as GitHub's GraphQL API gives them: newest first by default. */
-function deploymentsNode(
-  ctx: Ctx,
-  repo: Repository,
-  args: {
-    environments?: string[] | null;
-    first?: number | null;
-    orderBy?: { direction: string } | null;
-  },
-): Record<string, unknown> {
-  if (args.first !== undefined && args.first !== null && (args.first < 1 || args.first > 100))
-    throw new GraphQLError("`first` must be between 1 and 100");
-  const envs = args.environments ?? null;
-  const list = repo.deployments.filter((d) => envs === null || envs.includes(d.environment));
-  const ordered = args.orderBy?.direction === "ASC" ? list : [...list].reverse();
-  const nodes = ordered.slice(0, args.first ?? 100).map((d) => {
-    const s = d.statuses.at(-1);
-    return {
-      id: nodeId("Deployment", d.id),
-      databaseId: d.id,
-      environment: d.environment,
-      originalEnvironment: d.originalEnvironment,
-      task: d.task,
-      payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
-      description: d.description,
-      createdAt: d.createdAt,
-      commitOid: d.sha,
-      ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
-      latestStatus: s
-        ? {
-            id: nodeId("DeploymentStatus", s.id),
-            state: s.state.toUpperCase(),
-            description: s.description || null,
-            logUrl: s.logUrl || null,
-            environmentUrl: s.environmentUrl || null,
-            createdAt: s.createdAt,
-          }
-        : null,
-    };
-  });
-  return { totalCount: list.length, nodes };
-}
-
 function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
   return {
     id: nodeId("Repository", repo.id),
@@ -431,8 +390,65 @@ function repositoryNode(ctx: Ctx, repo: Repository): Record<string, unknown> {
         throw new GraphQLError("Either expression or oid is required");
       return resolveExpression(ctx, repo, args.expression);
     },
-    deployments: (args: Parameters<typeof deploymentsNode>[2]) => deploymentsNode(ctx, repo, args),
+    deployments: (args: Parameters<typeof deploymentsConnection>[2]) =>
+      deploymentsConnection(ctx, repo, args),
   };
+}
+
+/** GitHub's Deployment node: the payload as the JSON text it was given, the newest status as `latestStatus`. */
+function deploymentNode(ctx: Ctx, repo: Repository, d: Deployment): Record<string, unknown> {
+  const latest = d.statuses[d.statuses.length - 1];
+  return {
+    id: nodeId("Deployment", d.id),
+    databaseId: d.id,
+    environment: d.environment,
+    originalEnvironment: d.originalEnvironment,
+    task: d.task,
+    payload: typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload),
+    description: d.description,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    commitOid: d.sha,
+    ref: () => refNode(ctx, repo, `refs/heads/${d.ref}`),
+    latestStatus: latest
+      ? {
+          id: nodeId("DeploymentStatus", latest.id),
+          state: latest.state.toUpperCase(),
+          description: latest.description || null,
+          logUrl: latest.logUrl || null,
+          environmentUrl: latest.environmentUrl || null,
+          createdAt: latest.createdAt,
+        }
+      : null,
+  };
+}
+
+/** `Repository.deployments`: filtered by environment, ordered by creation (then id), paged from either end. */
+function deploymentsConnection(
+  ctx: Ctx,
+  repo: Repository,
+  args: {
+    environments?: readonly string[] | null;
+    first?: number | null;
+    last?: number | null;
+    orderBy?: { direction: "ASC" | "DESC" } | null;
+  },
+): Record<string, unknown> {
+  for (const n of [args.first, args.last]) {
+    if (n !== undefined && n !== null && (n < 0 || n > 100))
+      throw new GraphQLError("Requesting more than 100 records on the connection is not allowed.");
+  }
+  const wanted = args.environments ? new Set(args.environments) : undefined;
+  const all = repo.deployments
+    .filter((d) => !wanted || wanted.has(d.environment))
+    .sort((a, b) =>
+      a.createdAt === b.createdAt ? a.id - b.id : a.createdAt < b.createdAt ? -1 : 1,
+    );
+  if (args.orderBy?.direction === "DESC") all.reverse();
+  let page = all;
+  if (typeof args.first === "number") page = page.slice(0, args.first);
+  if (typeof args.last === "number") page = page.slice(Math.max(0, page.length - args.last));
+  return { totalCount: all.length, nodes: page.map((d) => deploymentNode(ctx, repo, d)) };
 }
 
 let queriesServed = 0;

@@ -6,6 +6,7 @@ import {
   parseFreezeWindows,
   type FreezeWindow,
 } from "../core/freeze.js";
+import type { BoardSource, EnvBoard } from "../core/env-board.js";
 import type { ScheduledJob } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import { nextFire } from "../core/schedule.js";
@@ -32,6 +33,12 @@ export interface StatusSourceDeps {
   signInAvailable: boolean;
   /** Requests with an installation's token; absent, deploy PRs are not read. */
   installationRequest?: (installationId: number) => Promise<RequestFn>;
+  /**
+   * The environment boards the bot keeps; absent, "what runs where" says none is kept yet. A board
+   * is read as a value: a changed board is a new object, or at least carries a later `updatedAt`
+   * (the page's caches are keyed by both).
+   */
+  boards?: BoardSource;
   log: Log;
   now?: () => Date;
 }
@@ -71,6 +78,7 @@ export class StatusSource {
     const timeline = this.#timelineAt(now);
     // Nobody signed in sees no repository data, so GitHub is not read for them.
     const pulls = viewer ? await this.#deployPulls(now, timeline) : { pulls: [], error: null };
+    const boards = viewer ? this.#boards() : { boards: [], error: null };
     const perInstallation = new Map<number, number>();
     for (const r of this.deps.scheduler.loaded())
       perInstallation.set(r.installationId, (perInstallation.get(r.installationId) ?? 0) + 1);
@@ -92,7 +100,19 @@ export class StatusSource {
       deployPulls: pulls.pulls,
       deployPullsError: pulls.error,
       installations: [...perInstallation].map(([id, repositories]) => ({ id, repositories })),
+      boards: boards.boards,
+      boardsError: boards.error,
     };
+  }
+
+  /** The boards as the store holds them now: they are memory reads, so every poll sees the latest. */
+  #boards(): { boards: readonly EnvBoard[]; error: string | null } {
+    try {
+      return { boards: this.deps.boards?.boards() ?? [], error: null };
+    } catch (e) {
+      this.deps.log.warn({ err: (e as Error).message }, "status page: could not read the boards");
+      return { boards: [], error: "Could not read the environment boards; see the log." };
+    }
   }
 
   #timelineAt(now: Date): Timeline {

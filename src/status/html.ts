@@ -1,13 +1,23 @@
 // HTML helpers for the status page: escaping, tables and the page around the views.
 
+const NEEDS_ESCAPE = /[&<>"'\u0100-\uffff]/;
+
 /** Escapes text for HTML content and double-quoted attributes. */
 export function esc(text: string | number | null | undefined): string {
-  return String(text ?? "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
+  const s = String(text ?? "");
+  // Most text has nothing to escape: one scan instead of six replaces (hundreds per page).
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return (
+    s
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&#39;")
+      // Beyond Latin-1 as character references: one such character would make V8 store the whole
+      // page two bytes a character, and a big page so stored costs a millisecond more to build.
+      .replace(/[\u0100-\u{10ffff}]/gu, (c) => `&#${c.codePointAt(0) ?? 63};`)
+  );
 }
 
 /** A table of already-escaped cells; `empty` is shown when there are no rows. */
@@ -61,7 +71,22 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .
 th{font-weight:600;color:#57606a}.empty{color:#57606a;margin:.25rem 0}
 .ok{color:#1a7f37}.error{color:#cf222e}.wait{color:#9a6700}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:#57606a}dd{margin:0}
-footer{padding:0 1.5rem 1rem;color:#57606a;font-size:.8rem}`;
+footer{padding:0 1.5rem 1rem;color:#57606a;font-size:.8rem}
+#view-environments{grid-column:1/-1}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:0 0 .5rem}
+.filters select,.filters input,.filters button{font:inherit;padding:.15rem .4rem;border:1px solid #d0d7de;border-radius:6px;background:#fff;color:#1f2328}
+.filters button{background:#f6f8fa;cursor:pointer}
+h3.board{font-size:.95rem;color:#1f2328;margin-top:1rem}h3.board .meta{font-weight:normal;color:#57606a;font-size:.8rem}
+table.matrix{table-layout:fixed}table.matrix th[scope=row]{font-weight:600;color:#1f2328;overflow-wrap:anywhere}
+table.matrix thead th:first-child{width:14rem}td.cell{font-size:.85rem}td.none{color:#6e7781}
+.version{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-weight:600}
+.badge{display:inline-block;padding:0 .45rem;border-radius:1em;font-size:.75rem;font-weight:600;border:1px solid transparent;white-space:nowrap}
+.st-verified{background:#dafbe1;color:#116329;border-color:#4ac26b66}.st-verifying{background:#ddf4ff;color:#0550ae;border-color:#54aeff66}
+.st-soaking,.wait-soak{background:#fff8c5;color:#7d4e00;border-color:#d4a72c66}.st-failed,.wait-verification{background:#ffebe9;color:#a40e26;border-color:#ff818266}
+.st-held,.wait-hold{background:#fbefff;color:#6e40c9;border-color:#c297ff66}.st-pinned{background:#eaeef2;color:#424a53;border-color:#afb8c166}
+.wait-freeze{background:#ddf4ff;color:#0550ae;border-color:#54aeff66}.wait-approvals{background:#fff1e5;color:#953800;border-color:#fb8f4466}
+.prod{font-size:.7rem;font-weight:normal;color:#953800}.links a{color:#0969da}.hold{color:#6e40c9}
+.more{margin:.5rem 0;color:#57606a}details{margin:.5rem 0}summary{cursor:pointer;color:#57606a}`;
 
 /** The whole page; the views go in `main`, which the refresh script replaces in place. */
 export function page(frame: PageFrame): string {
@@ -91,20 +116,37 @@ export const STATUS_CSS = STYLE;
  */
 export const REFRESH_JS = `"use strict";
 (function () {
-  var every = 3000, timer = null;
+  var every = 3000, timer = null, etag = null;
   function schedule() { clearTimeout(timer); if (!document.hidden) timer = setTimeout(refresh, every); }
+  function editing() {
+    var a = document.activeElement;
+    return !!a && (a.tagName === "INPUT" || a.tagName === "SELECT") && !!a.closest("#views");
+  }
   function refresh() {
-    fetch("/status/views", { credentials: "same-origin", headers: { accept: "text/html" } })
-      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+    // The views keep the page's filters; a filter being edited is not swapped away under the cursor.
+    if (editing()) return schedule();
+    var headers = { accept: "text/html" };
+    if (etag) headers["if-none-match"] = etag;
+    fetch("/status/views" + location.search, { credentials: "same-origin", headers: headers })
+      .then(function (r) {
+        if (r.status === 304) return null;
+        if (!r.ok) throw new Error(String(r.status));
+        etag = r.headers.get("etag");
+        return r.text();
+      })
       .then(function (html) {
         var main = document.getElementById("views");
-        if (main && main.innerHTML !== html) main.innerHTML = html;
+        if (main && html !== null && main.innerHTML !== html) main.innerHTML = html;
         var t = document.getElementById("updated");
         if (t) t.textContent = new Date().toISOString();
       })
       .catch(function () { /* the next poll tries again */ })
       .then(schedule);
   }
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t && t.tagName === "SELECT" && t.form && t.form.hasAttribute("data-filters")) t.form.submit();
+  });
   document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); else clearTimeout(timer); });
   schedule();
 })();

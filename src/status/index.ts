@@ -16,6 +16,8 @@ export interface StatusPageOptions {
   mode: string;
   /** An installation's authenticated Octokit (Probot's `auth(id)`). */
   installation?: (id: number) => Promise<{ request: RequestFn }>;
+  /** The environment boards (what runs where) the bot keeps per config repo. */
+  boards?: StatusSourceDeps["boards"];
   oauth?: { clientId: string; clientSecret: string };
   /** GitHub's REST base URL (GitHub Enterprise or the sandbox); github.com when absent. */
   baseUrl?: string;
@@ -33,6 +35,7 @@ export function statusPage(options: StatusPageOptions): { routes: Route[]; sourc
     scheduler: options.scheduler,
     mode: options.mode,
     signInAvailable: options.oauth !== undefined,
+    ...(options.boards ? { boards: options.boards } : {}),
     log: options.log,
     ...(installation
       ? {

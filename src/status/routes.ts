@@ -1,6 +1,7 @@
 // The status page's HTTP face: the page at `/`, its JSON twins, the refresh script, sign-in with GitHub.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants, gzipSync } from "node:zlib";
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
 import type { request as octokitRequest } from "@octokit/request";
 import type { Log } from "../log.js";
@@ -59,6 +60,31 @@ function securityHeaders(type: string): Record<string, string> {
   };
 }
 
+/** Bodies smaller than this go as they are: compressing them saves less than it costs. */
+const GZIP_MIN_BYTES = 1024;
+
+/** Whether the client takes gzip (every browser and fetch do): a big matrix is mostly repeats. */
+function acceptsGzip(req: IncomingMessage | undefined): boolean {
+  const header = req?.headers["accept-encoding"];
+  return typeof header === "string" && /\bgzip\b(?!;q=0(\.0*)?\b)/i.test(header);
+}
+
+/** Compressed views by ETag: viewers who see the same views share one compression. */
+const zipped = new Map<string, Buffer>();
+const MAX_ZIPPED = 32;
+
+function gzip(bytes: Buffer, etag: string | undefined): Buffer {
+  const hit = etag ? zipped.get(etag) : undefined;
+  if (hit) return hit;
+  // The fastest level: the views go out every few seconds per viewer, and repeats compress well anyway.
+  const out = gzipSync(bytes, { level: constants.Z_BEST_SPEED });
+  if (etag) {
+    if (zipped.size >= MAX_ZIPPED) zipped.delete(zipped.keys().next().value ?? "");
+    zipped.set(etag, out);
+  }
+  return out;
+}
+
 function reply(
   res: ServerResponse,
   status: number,
@@ -66,18 +92,28 @@ function reply(
   type: string,
   extra: Record<string, string | string[]> = {},
 ): void {
-  const bytes = Buffer.from(body);
-  // One write with a known length: a page sent in pieces waits on the client's delayed ACK.
-  res.writeHead(status, {
+  let bytes: Buffer = Buffer.from(body);
+  const headers: Record<string, string | string[]> = {
     ...securityHeaders(type),
-    "content-length": String(bytes.length),
-    ...extra,
-  });
+    vary: "accept-encoding",
+  };
+  if (bytes.length >= GZIP_MIN_BYTES && acceptsGzip(res.req)) {
+    const etag = extra.etag;
+    bytes = gzip(bytes, typeof etag === "string" ? etag : undefined);
+    headers["content-encoding"] = "gzip";
+  }
+  // One write with a known length: a page sent in pieces waits on the client's delayed ACK.
+  res.writeHead(status, { ...headers, "content-length": String(bytes.length), ...extra });
   res.end(bytes);
 }
 
 function replyJson(res: ServerResponse, status: number, body: unknown): void {
   reply(res, status, JSON.stringify(body, null, 2) + "\n", "application/json; charset=utf-8");
+}
+
+/** The request's URL query: the filters of the views that have some. */
+function queryOf(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? "/", "http://x").searchParams;
 }
 
 export function statusRoutes(deps: StatusRoutesDeps): Route[] {
@@ -131,7 +167,7 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
           login: s.viewer?.login ?? null,
           admin: s.viewer?.admin ?? false,
           signInAvailable: s.signInAvailable,
-          main: renderViews(s),
+          main: renderViews(s, queryOf(req)),
           now: s.now,
         }),
         "text/html; charset=utf-8",
@@ -214,6 +250,22 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
     });
   }
 
+  /**
+   * The views the refresh script polls for. Most polls find nothing new: the ETag lets them end
+   * with an empty 304 instead of the whole page again (the script sends it back itself, since
+   * nothing here may be cached).
+   */
+  async function views(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const html = renderViews(await snapshotFor(req), queryOf(req));
+    const etag = `"${createHash("sha1").update(html).digest("base64url")}"`;
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, { ...securityHeaders("text/html; charset=utf-8"), etag });
+      res.end();
+      return;
+    }
+    reply(res, 200, html, "text/html; charset=utf-8", { etag });
+  }
+
   const assets: Route = {
     path: "/status/",
     prefix: true,
@@ -224,8 +276,7 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
         return reply(res, 200, REFRESH_JS, "text/javascript; charset=utf-8");
       if (path === "/status/status.css")
         return reply(res, 200, STATUS_CSS, "text/css; charset=utf-8");
-      if (path === "/status/views")
-        return reply(res, 200, renderViews(await snapshotFor(req)), "text/html; charset=utf-8");
+      if (path === "/status/views") return views(req, res);
       if (path === "/status/login") return login(req, res);
       if (path === "/status/callback") return callback(req, res);
       throw new HttpError(404, "not found");
@@ -257,7 +308,10 @@ export function statusRoutes(deps: StatusRoutesDeps): Route[] {
       if (!view) throw new HttpError(404, `no status view "${id.slice(0, 40)}"`);
       const may = mayOpen(view, s.viewer);
       if (!may.ok) return replyJson(res, may.status, { error: may.reason });
-      replyJson(res, 200, { view: view.id, at: s.now, data: view.build(s) });
+      const query = queryOf(req);
+      const wrong = view.check?.(query) ?? null;
+      if (wrong) return replyJson(res, 400, { error: wrong });
+      replyJson(res, 200, { view: view.id, at: s.now, data: view.build(s, query) });
     },
   };
 

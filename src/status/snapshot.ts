@@ -1,4 +1,5 @@
 // The status page's input: one plain snapshot of the bot, which every view reads and none changes.
+import type { EnvBoard } from "../core/env-board.js";
 import type { ActivityEntry } from "../runtime/activity.js";
 
 /** Who looks at the page: null when nobody signed in. */
@@ -64,6 +65,10 @@ export interface StatusSnapshot {
   /** Why the deploy PRs could not be read, if they could not. */
   deployPullsError: string | null;
   installations: readonly { id: number; repositories: number }[];
+  /** Every config repo's environment board (none for a signed-out viewer); views filter per viewer. */
+  boards: readonly EnvBoard[];
+  /** Why the boards could not be read, if they could not. */
+  boardsError: string | null;
 }
 
 /** Whether the viewer may see a repository's data. */

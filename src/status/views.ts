@@ -1,5 +1,11 @@
 // The status page's views: each a pure function from a snapshot to JSON and one renderer of that JSON.
 import type { ActivityEntry } from "../runtime/activity.js";
+import {
+  buildEnvironments,
+  parseEnvFilters,
+  renderEnvironments,
+  type EnvironmentsData,
+} from "./environments.js";
 import { duration, esc, table, when } from "./html.js";
 import {
   canSee,
@@ -20,8 +26,11 @@ export interface StatusView<T = unknown> {
   id: string;
   title: string;
   access: ViewAccess;
-  build(snapshot: StatusSnapshot): T;
+  /** `query` is the page's (or the JSON request's) URL query: the filters of views that have some. */
+  build(snapshot: StatusSnapshot, query?: URLSearchParams): T;
   render(data: T): string;
+  /** What is wrong with the query, if anything: the JSON twin answers 400 with it. */
+  check?(query: URLSearchParams): string | null;
 }
 
 /** Rows a view shows at most (the activity record keeps many more jobs). */
@@ -68,22 +77,14 @@ const health: StatusView<HealthData> = {
   },
 };
 
-export interface EnvironmentsData {
-  configured: false;
-  message: string;
-}
-
-/** What runs where: a placeholder until environments are read (`deploy.environments`). */
+/** What runs where: every config repo's board the viewer may see, filtered by the URL query. */
 const environments: StatusView<EnvironmentsData> = {
   id: "environments",
   title: "What runs where",
   access: "signed-in",
-  build: () => ({
-    configured: false,
-    message:
-      "Environments are not configured: this view lists them once deploy.environments is read.",
-  }),
-  render: (d) => `<p class="empty">${esc(d.message)}</p>`,
+  build: buildEnvironments,
+  render: renderEnvironments,
+  check: (query) => parseEnvFilters(query).error,
 };
 
 export interface DeploysData {
@@ -204,7 +205,7 @@ const queue: StatusView<QueueData> = {
   },
 };
 
-/** Every view, in page order; a new view (e.g. environments' real matrix) is one more entry. */
+/** Every view, in page order; a new view is one more entry. */
 export const VIEWS: readonly StatusView[] = [
   health,
   deploys,
@@ -227,12 +228,15 @@ export function mayOpen(
 }
 
 /** The views a viewer may open, rendered as page sections. */
-export function renderViews(snapshot: StatusSnapshot): string {
+export function renderViews(
+  snapshot: StatusSnapshot,
+  query: URLSearchParams = new URLSearchParams(),
+): string {
   return VIEWS.filter((v) => mayOpen(v, snapshot.viewer).ok)
     .map(
       (v) =>
         `<section id="view-${esc(v.id)}" data-view="${esc(v.id)}"><h2>${esc(v.title)}` +
-        ` <a href="/api/monobot/status/${esc(v.id)}">JSON</a></h2>\n${v.render(v.build(snapshot))}</section>`,
+        ` <a href="/api/monobot/status/${esc(v.id)}">JSON</a></h2>\n${v.render(v.build(snapshot, query))}</section>`,
     )
     .join("\n");
 }

@@ -36,8 +36,13 @@ export interface AccessCheckRequest {
   deliveryId: string;
   /** The base branch's policy, when the caller loaded it already. */
   base?: LoadedPolicy;
-  /** Environments whose pins the pull request moves (the environments feature will say). */
+  /** Environments whose pins the pull request moves, when the caller knows them already. */
   environments?: readonly string[];
+  /**
+   * Reads the environments whose pins the pull request moves, from its files listing. Called only
+   * when a rule names environments, so a repository without such rules pays nothing for it.
+   */
+  movedEnvironments?: (files: readonly ChangedFile[]) => Promise<string[]>;
 }
 
 export interface AccessCheckOutcome {
@@ -94,11 +99,16 @@ export async function runAccessCheck(
     }
   }
   const reviews = await port.pullRequestReviews(pr.number);
+  const environments =
+    req.environments ??
+    (req.movedEnvironments && access.rules.some((r) => (r.environments ?? []).length > 0)
+      ? await req.movedEnvironments(listing.files)
+      : undefined);
   const needs = accessNeeds({
     access,
     files: listing.files,
     truncated: listing.truncated,
-    ...(req.environments ? { environments: req.environments } : {}),
+    ...(environments ? { environments } : {}),
     accessChanged,
     policyFile: CONFIG_PATH,
     author: pr.author,

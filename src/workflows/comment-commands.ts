@@ -3,6 +3,7 @@ import type { TeamMembers } from "../core/access.js";
 import {
   commentAccessTeams,
   commentNeedsAccessFacts,
+  commentNeedsEnvironments,
   commentNeedsPermission,
   commentTeams,
   decideComment,
@@ -13,6 +14,7 @@ import { readPrState, repliedTo, replyMarker } from "../core/pr-state.js";
 import type { GitHubRepo, PullRequestData } from "../forge/github.js";
 import type { LoadedPolicy } from "../forge/policy-loader.js";
 import type { CommentRecord } from "../forge/port.js";
+import type { Policy } from "../core/policy.js";
 import type { ChangedFile } from "../core/types.js";
 import type { Log } from "../log.js";
 import { readTeams } from "./access-check.js";
@@ -20,7 +22,7 @@ import { bumpPullRequest, gitHubBumpPort } from "./bump.js";
 import { evaluateDeployGate } from "./deploy-gate.js";
 import { runEnvironmentCommands } from "./environment-commands.js";
 import { eventInstallation, type JobContext, type RepoRef } from "./job-context.js";
-import { deploymentsOf } from "./promotion-check.js";
+import { deploymentsOf, movedEnvironments } from "./promotion-check.js";
 import { sealedSecretsOfServices } from "./secret-targets.js";
 import { verifyPullRequestEvent } from "./verify-pull-request.js";
 
@@ -76,8 +78,11 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
     : {};
   // The PR's files and the teams of the rules naming a command for paths, read only then.
   const access = commentNeedsAccessFacts(parsed.commands, policy)
-    ? await readAccessFacts(port, spec.issue, (files) =>
-        commentAccessTeams(parsed.commands, policy, files),
+    ? await readAccessFacts(
+        port,
+        current.pr,
+        commentNeedsEnvironments(parsed.commands, policy) ? policy : undefined,
+        (files, environments) => commentAccessTeams(parsed.commands, policy, files, environments),
       )
     : {};
   // The teams the access rules name for an environment command, read only when one does.
@@ -113,19 +118,26 @@ export async function runCommentJob(spec: CommentSpec, context: JobContext): Pro
   await reply(acting, replies);
 }
 
-/** The PR's files and the members of the teams that the access rules naming a command list. */
+/**
+ * The PR's files, the environments whose pins it moves (only given `environmentsOf`, the policy of
+ * a rule that covers environments), and the members of the teams that the deciding rules list.
+ */
 async function readAccessFacts(
   port: GitHubRepo,
-  pull: number,
-  teamsFor: (files: ChangedFile[]) => string[],
-): Promise<{ files: ChangedFile[]; teams: Map<string, TeamMembers> }> {
-  const { files } = await port.pullRequestFiles(pull);
+  pr: PullRequestData,
+  environmentsOf: Policy | undefined,
+  teamsFor: (files: ChangedFile[], environments: readonly string[]) => string[],
+): Promise<{ files: ChangedFile[]; teams: Map<string, TeamMembers>; environments: string[] }> {
+  const { files } = await port.pullRequestFiles(pr.number);
+  const environments = environmentsOf
+    ? await movedEnvironments(port, pr, environmentsOf, files)
+    : [];
   const teams = new Map<string, TeamMembers>();
-  for (const team of teamsFor(files)) {
+  for (const team of teamsFor(files, environments)) {
     const [org = "", slug = ""] = team.split("/");
     teams.set(team.toLowerCase(), await port.teamMembers(org, slug));
   }
-  return { files, teams };
+  return { files, teams, environments };
 }
 
 /** `/bump`: one commit per request on the pull request's branch, checked against its last verdict. */

@@ -210,7 +210,7 @@ export async function dispatchVerification(input: {
 }
 
 /** The newest `deploy` deployment of `component` at `sha` in `environment`. */
-async function deploymentAt(
+export async function deploymentAt(
   port: GitHubRepo,
   sha: string,
   environment: string,
@@ -345,7 +345,7 @@ export async function finishSoak(
   }
 }
 
-async function fail(
+export async function fail(
   port: GitHubRepo,
   d: DeploymentRecord,
   version: string,

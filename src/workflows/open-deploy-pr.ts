@@ -1,11 +1,11 @@
 // Opens or updates ONE deploy PR per component on the config repo, idempotently; rebuilds open ones when the base moves.
 import { shortSha } from "../core/sha.js";
+import { deployPlanReads, type DeployComponent, type DeployPlan } from "../core/deploy-plan.js";
 import {
-  deployPlanReads,
-  planDeploy,
-  type DeployComponent,
-  type DeployPlan,
-} from "../core/deploy-plan.js";
+  environmentPinReads,
+  planDeployTo,
+  withoutEnvironmentUmbrellas,
+} from "../core/deploy-environments.js";
 import { deployPreview, fleetFiles } from "../core/deploy-preview.js";
 import {
   DEPLOY_BRANCH_PREFIX,
@@ -89,12 +89,32 @@ async function readSnapshot(
   port: ConfigRepoPort,
   branches: readonly string[],
   configPolicy: Policy | undefined,
+  component?: DeployComponent,
 ): Promise<Snapshot> {
   const heads = await port.heads(branches);
   const paths = await port.paths(heads.defaultBranch.sha);
   const wanted = [...deployPlanReads(paths), ...fleetFiles(paths)];
   if (!configPolicy && paths.includes(POLICY_FILE)) wanted.push(POLICY_FILE);
   const files = await port.readFiles(heads.defaultBranch.sha, wanted);
+  const snap = snapshotPolicy(heads, files, configPolicy);
+  // The environments' pin files (values per environment) lie outside the charts: one more read.
+  const known = new Set(paths);
+  const pins = environmentPinReads(snap.policy, files, component).filter(
+    (p) => known.has(p) && !files.has(p),
+  );
+  if (pins.length > 0) {
+    for (const [path, text] of await port.readFiles(heads.defaultBranch.sha, pins)) {
+      files.set(path, text);
+    }
+  }
+  return snap;
+}
+
+function snapshotPolicy(
+  heads: ConfigRepoHeads,
+  files: Map<string, string>,
+  configPolicy: Policy | undefined,
+): Snapshot {
   if (configPolicy) return { heads, files, policy: configPolicy };
   const text = files.get(POLICY_FILE);
   const resolved = resolvePolicy(text === undefined ? [] : [{ file: POLICY_FILE, text }]);
@@ -131,6 +151,8 @@ interface DeployProposal {
   version: string;
   /** How users name it: `roc-api 1.3.0`, `chart roc-api 0.4.2`. */
   label: string;
+  /** The component deployed, whose environment pins the snapshot reads too. */
+  component?: DeployComponent;
   plan(snap: Snapshot): DeployPlan;
   /** The PR's title and body and the commit message, for a plan without problems. */
   text(
@@ -158,7 +180,8 @@ function componentProposal(req: DeployRequest): DeployProposal {
     key: component.name,
     version: version.to,
     label: `${component.name} ${version.to}`,
-    plan: (snap) => planDeploy({ files: snap.files, component, version }),
+    component,
+    plan: (snap) => planDeployTo({ files: snap.files, component, version, policy: snap.policy }),
     text(plan, snap, open, proposed) {
       const after = new Map(snap.files);
       for (const e of plan.edits) after.set(e.path, e.after);
@@ -207,8 +230,13 @@ function followUpProposal(req: ChartFollowUpRequest): DeployProposal {
     key: followUpKey(req.chart),
     version: req.version,
     label: `chart ${req.chart} ${req.version}`,
+    // The environments' umbrellas move by deploy and promotion PRs only, never by a follow-up.
     plan: (snap) =>
-      planChartFollowUp({ files: snap.files, chart: req.chart, version: req.version }),
+      planChartFollowUp({
+        files: withoutEnvironmentUmbrellas(snap.policy, snap.files),
+        chart: req.chart,
+        version: req.version,
+      }),
     text(plan) {
       const followUp = plan as ChartFollowUpPlan;
       return {
@@ -390,7 +418,7 @@ function openOrUpdateDeployPr(
     proposal,
     async () => {
       const [snap, pulls] = await Promise.all([
-        readSnapshot(port, [branch], configPolicy),
+        readSnapshot(port, [branch], configPolicy, proposal.component),
         port.pullsForBranch(branch),
       ]);
       return { snap, existing: existingOf(pulls) };

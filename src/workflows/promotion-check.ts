@@ -7,7 +7,12 @@ import {
   type EnvComponent,
   type EnvPin,
 } from "../core/env-matrix.js";
-import { changedPins, type ChangedFile, type PinChange } from "../core/env-pin-edits.js";
+import {
+  changedPins,
+  touchedEnvironments,
+  type ChangedFile,
+  type PinChange,
+} from "../core/env-pin-edits.js";
 import { DEPLOY_TASK, type DeploymentRecord } from "../core/env-record.js";
 import { environmentList, previousEnvironment } from "../core/environments.js";
 import type { DeployOverride } from "../core/freeze.js";
@@ -56,8 +61,8 @@ export async function readEnvironmentPins(
  * (to name the components) and the changed pin files at the base and the head.
  */
 export async function movedPins(
-  port: GitHubRepo,
-  pr: PullRequestData,
+  port: Pick<GitHubRepo, "paths" | "readFiles">,
+  pr: Pick<PullRequestData, "baseSha" | "headSha">,
   policy: Policy,
   files: readonly PullFile[],
 ): Promise<PinChange[]> {
@@ -84,6 +89,16 @@ export async function movedPins(
     };
   });
   return changedPins(pins, changes);
+}
+
+/** The names of the environments whose pins a pull request moves (the access rules' `environments`). */
+export async function movedEnvironments(
+  port: Pick<GitHubRepo, "paths" | "readFiles">,
+  pr: Pick<PullRequestData, "baseSha" | "headSha">,
+  policy: Policy,
+  files: readonly PullFile[],
+): Promise<string[]> {
+  return touchedEnvironments(await movedPins(port, pr, policy, files));
 }
 
 /** The deployments of every environment a moved pin takes its version from (one request each). */

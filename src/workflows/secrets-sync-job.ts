@@ -1,7 +1,8 @@
 // Sealed secrets sync jobs: a push of the secrets file to the default branch, or `/sync-secrets` by
 // an admin, writes every sealed secret to its targets (and opens a re-seal PR when a key rotated).
 import { shortSha } from "../core/sha.js";
-import { mayRunCommand } from "../core/command-access.js";
+import { commandTeams, mayRunCommand as mayRunUnderRules } from "../core/access-commands.js";
+import { mayRunCommand, syncSecretsRules } from "../core/command-access.js";
 import { commandTable, parseCommands, type CommandSpec } from "../core/commands.js";
 import { repliedTo, replyMarker } from "../core/pr-state.js";
 import { secretSourceRefusal } from "../core/secret-sources.js";
@@ -17,6 +18,7 @@ import type { GitHubRepo } from "../forge/github.js";
 import type { Log } from "../log.js";
 import type { KeyRing } from "../secrets/sealing.js";
 import { eventInstallation, type JobContext, type RepoRef, type Services } from "./job-context.js";
+import { readTeams } from "./access-check.js";
 import { syncSecretsChecked, rotateSafely } from "./sync-secrets-checked.js";
 import { openResealPr } from "./reseal-pr.js";
 import type { SyncSecretsRequest } from "./sync-secrets.js";
@@ -194,18 +196,29 @@ async function runCommand(spec: SecretsCommandSpec, context: JobContext): Promis
     await reply(usage.join("\n\n"));
     return;
   }
-  // An admin command: the permission alone decides (association and authorship do not count).
-  const decision = mayRunCommand(
-    SYNC_SECRETS,
-    {
-      login: spec.commenter,
-      association: "",
-      permission: await port.permission(spec.commenter),
-      isPrAuthor: false,
-      prFromFork: false,
-    },
-    policy,
-  );
+  // Access rules naming the command for the secrets file decide; without one, an admin command:
+  // the permission alone decides (association and authorship do not count).
+  const rules = syncSecretsRules(policy);
+  const decision =
+    rules.length > 0
+      ? mayRunUnderRules({
+          command: SYNC_SECRETS.name,
+          actor: spec.commenter,
+          rules,
+          teams: await readTeams(port, commandTeams(rules)),
+          fallback: { allowed: false, reason: "" },
+        })
+      : mayRunCommand(
+          SYNC_SECRETS,
+          {
+            login: spec.commenter,
+            association: "",
+            permission: await port.permission(spec.commenter),
+            isPrAuthor: false,
+            prFromFork: false,
+          },
+          policy,
+        );
   if (!decision.allowed) {
     await reply(decision.reason);
     return;

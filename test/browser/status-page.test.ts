@@ -135,4 +135,87 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     await carol.screenshot({ path: join(ARTIFACTS, "status-page-carol.png"), fullPage: true });
     expect(existsSync(join(ARTIFACTS, "status-page.png"))).toBe(true);
   }, 60_000);
+
+  it("updates the matrix live after a merge, agrees with its JSON, keeps filters in the URL", async () => {
+    const alice = await signedIn("alice");
+    await alice.goto(`${world.url}/?repository=acme/config#view-environments`);
+    await alice.evaluate(() => {
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    const webDev = alice.locator(
+      '[data-view="environments"] tr[data-component="web"] td[data-env="dev"]',
+    );
+    expect(await webDev.locator(".version").textContent()).toBe("1.3.0");
+    // What waits is listed before the matrix.
+    const order = await alice
+      .locator('[data-view="environments"]')
+      .evaluate((s) =>
+        [...s.querySelectorAll('[data-testid="waiting"], table.matrix')].map((e) => e.tagName),
+      );
+    expect(order).toEqual(["DIV", "TABLE"]);
+
+    // A promotion PR merges: the store gets a new board, the open page shows it without a reload.
+    world.boards.update("acme/config", "web", "dev", {
+      version: "1.4.0",
+      state: "verifying",
+      since: new Date().toISOString(),
+      pull: { number: 43, url: "https://github.com/acme/config/pull/43" },
+    });
+    await expect
+      .poll(() => webDev.locator(".version").textContent(), { timeout: 15_000 })
+      .toBe("1.4.0");
+    expect(await webDev.locator(".badge").textContent()).toBe("verifying");
+    expect(
+      await alice.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
+    ).toBe(true);
+    expect(new URL(alice.url()).searchParams.get("repository")).toBe("acme/config");
+
+    const res = await alice.request.get(
+      `${world.url}/api/monobot/status/environments?repository=acme/config`,
+    );
+    const json = (await res.json()) as {
+      data: {
+        boards: { rows: { component: string; cells: ({ version?: string } | null)[] }[] }[];
+      };
+    };
+    const fromJson = (json.data.boards[0]?.rows ?? []).map((r) => [
+      r.component,
+      ...r.cells.map((c) => c?.version ?? "not deployed"),
+    ]);
+    const fromPage = await alice
+      .locator('[data-view="environments"] table.matrix tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute("data-component"),
+          ...[...tr.querySelectorAll("td")].map(
+            (td) => td.querySelector(".version")?.textContent ?? td.textContent,
+          ),
+        ]),
+      );
+    expect(fromPage).toEqual(fromJson);
+    expect(fromPage[0]).toEqual(["web", "1.4.0", "1.2.0", "1.2.0"]);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await alice.screenshot({
+      path: join(ARTIFACTS, "status-page-environments.png"),
+      fullPage: true,
+    });
+
+    // Choosing a filter navigates to a bookmarkable URL.
+    await alice.locator('select[name="environment"]').selectOption("production");
+    await alice.waitForURL(/environment=production/);
+    expect(await alice.locator("table.matrix thead th").allTextContents()).toEqual([
+      "component",
+      "production",
+    ]);
+
+    // A capped matrix says how much it shows and links to the next rows, filters kept.
+    await alice.goto(`${world.url}/?environment=staging&rows=1`);
+    expect(await alice.locator("table.matrix tbody tr").count()).toBe(1);
+    expect(await alice.locator(".more").textContent()).toContain("Showing 1 of 3 components");
+    await alice.getByTestId("show-more").click();
+    await alice.waitForURL(/rows=51/);
+    expect(new URL(alice.url()).searchParams.get("environment")).toBe("staging");
+    expect(await alice.locator("table.matrix tbody tr").count()).toBe(3);
+  }, 60_000);
 });

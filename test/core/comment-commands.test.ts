@@ -205,4 +205,76 @@ describe("decideComment under access rules", () => {
       commentAccessTeams(parseCommands("/deploy-anyway x", ACCESS).commands, ACCESS, docs),
     ).toEqual([]);
   });
+
+  const PROD = policyOf(
+    [
+      "access:",
+      "  owners: { teams: [acme/platform] }",
+      "  rules:",
+      "    - name: production",
+      "      environments: [production]",
+      "      approve: { count: 1, teams: [acme/sre] }",
+      "      commands: [deploy-anyway, promote]",
+      "",
+    ].join("\n"),
+  );
+
+  it.each<[string, ActorFacts, string[], boolean]>([
+    [
+      "an SRE member overrides a PR moving production's pins",
+      { ...member, login: "sam", permission: "write" },
+      ["production"],
+      true,
+    ],
+    [
+      "an admin outside SRE may not override it",
+      { ...member, permission: "admin" },
+      ["production"],
+      false,
+    ],
+    [
+      "a PR moving only staging: an admin may, as without rules",
+      { ...member, permission: "admin" },
+      ["staging"],
+      true,
+    ],
+    [
+      "a PR moving only staging: the SRE member without admin may not",
+      { ...member, login: "sam", permission: "write" },
+      ["staging"],
+      false,
+    ],
+  ])("/deploy-anyway under an environment rule: %s", (_what, actor, environments, allowed) => {
+    const d = decideComment(parseCommands("/deploy-anyway hotfix", PROD), {
+      policy: PROD,
+      pr: { headSha: "a".repeat(40), open: true },
+      actor,
+      files: docs,
+      teams: sre,
+      environments,
+    });
+    expect(d.deployAnyway !== undefined).toBe(allowed);
+    if (!allowed && environments.includes("production"))
+      expect(d.replies.join("\n")).toMatch(/access rule "production"/);
+  });
+
+  it("reads the PR's moved environments only when a rule naming a PR command covers environments", async () => {
+    const { commentNeedsEnvironments, commentAccessTeams } =
+      await import("../../src/core/comment-commands.js");
+    expect(commentNeedsEnvironments(parseCommands("/deploy-anyway x", PROD).commands, PROD)).toBe(
+      true,
+    );
+    // /promote names its environment itself: the PR's pins do not decide it.
+    expect(
+      commentNeedsEnvironments(parseCommands("/promote web production", PROD).commands, PROD),
+    ).toBe(false);
+    expect(
+      commentNeedsEnvironments(parseCommands("/deploy-anyway x", ACCESS).commands, ACCESS),
+    ).toBe(false);
+    expect(
+      commentAccessTeams(parseCommands("/deploy-anyway x", PROD).commands, PROD, docs, [
+        "production",
+      ]),
+    ).toEqual(["acme/sre"]);
+  });
 });

@@ -8,6 +8,7 @@ import {
   violationLines,
   type World,
 } from "./harness.js";
+import { exampleFiles } from "../helpers/env-config.js";
 
 const ACCESS = `
 access:
@@ -19,6 +20,25 @@ access:
   owners: { teams: [acme/platform] }
 `;
 
+const CONFIG = "acme/aether-config";
+const FLEET = "fleet/aether/fleet.yaml";
+
+/** The Fleet example config repo with a production rule: SRE approves production and runs its commands. */
+function configRepoWithProductionRule(): Record<string, string> {
+  const files = exampleFiles(undefined);
+  files[".github/monobot.yml"] = `${files[".github/monobot.yml"] ?? ""}
+access:
+  rules:
+    - name: production
+      environments: [production]
+      approve: { count: 1, teams: [acme/sre] }
+      commands: [promote, rollback, deploy-anyway]
+  unmatched: allow
+  owners: { teams: [acme/platform] }
+`;
+  return files;
+}
+
 describe("access rules, end to end", () => {
   let world: World;
 
@@ -27,6 +47,15 @@ describe("access rules, end to end", () => {
     world.sandbox.createUser("carol", { name: "Carol Chen", email: "carol@example.com" });
     world.sandbox.addOrgMember("acme", "carol");
     world.sandbox.createTeam("acme", "platform", ["bob", "carol"]);
+    world.sandbox.createUser("sam", { name: "Sam Reliability", email: "sam@example.com" });
+    world.sandbox.addOrgMember("acme", "sam");
+    world.sandbox.createTeam("acme", "sre", ["sam"]);
+    world.sandbox.createRepo({
+      owner: "acme",
+      name: "aether-config",
+      installation: true,
+      files: configRepoWithProductionRule(),
+    });
     const policy = world.sandbox.readFile(world.repo, "main", ".github/monobot.yml") ?? "";
     world.sandbox.pushCommit(world.repo, {
       branch: "main",
@@ -120,6 +149,72 @@ describe("access rules, end to end", () => {
       );
       expect(access()).toHaveLength(1);
       expect(access()[0]).toMatchObject({ conclusion: "failure" });
+    },
+    4 * E2E_TIMEOUT_MS,
+  );
+
+  it(
+    "a PR that moves production's pin needs an SRE approval; a /promote by a non-SRE is refused naming the rule",
+    async () => {
+      const { sandbox } = world;
+      const fleet = sandbox.readFile(CONFIG, "main", FLEET) ?? "";
+      // Production's roc-api pin moves from 1.2.3 to staging's 1.3.0; staging's line stays.
+      const moved = fleet.replace('tag: "1.2.3"', 'tag: "1.3.0"');
+      expect(moved).not.toBe(fleet);
+      sandbox.pushCommit(CONFIG, {
+        branch: "promote-by-hand",
+        author: "alice",
+        message: "roc-api 1.3.0 to production\n\nSigned-off-by: Alice Liddell <alice@example.com>",
+        files: { [FLEET]: moved },
+      });
+      const pr = sandbox.openPullRequest(CONFIG, {
+        head: "promote-by-hand",
+        user: "alice",
+        title: "roc-api 1.3.0 to production",
+      });
+      const access = () =>
+        checkRunsOn(world, pr.headSha, CONFIG).filter((r) => r.name === "monobot/access");
+      await deliverAndWait(
+        world,
+        sandbox.events.pullRequest({ repo: CONFIG, number: pr.number, action: "opened" }),
+      );
+      expect(access()).toHaveLength(1);
+      expect(access()[0]).toMatchObject({ conclusion: "failure" });
+      expect(access()[0]?.output.summary).toContain("production: 0 of 1 approval from @acme/sre");
+
+      // A platform member's approval is not an SRE's.
+      const bobs = sandbox.review(CONFIG, pr.number, { user: "bob", state: "APPROVED" });
+      await deliverAndWait(
+        world,
+        sandbox.events.pullRequestReview({ repo: CONFIG, number: pr.number, reviewId: bobs.id }),
+      );
+      expect(access()[0]).toMatchObject({ conclusion: "failure" });
+
+      const sams = sandbox.review(CONFIG, pr.number, { user: "sam", state: "APPROVED" });
+      await deliverAndWait(
+        world,
+        sandbox.events.pullRequestReview({ repo: CONFIG, number: pr.number, reviewId: sams.id }),
+      );
+      expect(access()).toHaveLength(1);
+      expect(access()[0]).toMatchObject({ conclusion: "success" });
+      expect(access()[0]?.output.summary).toContain("approved by @sam");
+
+      // The same rule decides who may promote to production: bob (an admin of nothing here) is refused.
+      const asked = sandbox.comment(CONFIG, pr.number, {
+        user: "bob",
+        body: "/promote roc-api production",
+        association: "MEMBER",
+      });
+      await deliverAndWait(
+        world,
+        sandbox.events.issueComment({ repo: CONFIG, commentId: asked.id }),
+      );
+      const replies = sandbox
+        .comments(CONFIG, pr.number)
+        .map((c) => String(c.body))
+        .filter((b) => b.includes("/promote"));
+      expect(replies.join("\n")).toMatch(/production/);
+      expect(replies.join("\n")).toMatch(/@acme\/sre/);
     },
     4 * E2E_TIMEOUT_MS,
   );

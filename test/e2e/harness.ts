@@ -168,9 +168,9 @@ export function checkNamesOk(names: string[]): boolean {
 }
 
 /** Check runs on a commit, oldest first. */
-export function checkRunsOn(world: World, sha: string): CheckRunView[] {
+export function checkRunsOn(world: World, sha: string, repo = world.repo): CheckRunView[] {
   // The driver returns the REST shape as plain records; these are the fields the tests read.
-  return (world.sandbox.checkRuns(world.repo, sha) as unknown as CheckRunView[]).sort(
+  return (world.sandbox.checkRuns(repo, sha) as unknown as CheckRunView[]).sort(
     (a, b) => a.id - b.id,
   );
 }

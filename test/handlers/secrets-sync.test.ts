@@ -250,6 +250,49 @@ describe("/sync-secrets", () => {
       expect.stringContaining("it takes no arguments. Usage: `/sync-secrets`"),
     ]);
   });
+
+  it("under an access rule naming it for the secrets file: its team decides, an admin outside it is refused", async () => {
+    sandbox.createTeam("acme", "secops", ["bob"]);
+    const policy = [
+      "access:",
+      "  owners: { teams: [acme/secops] }",
+      "  rules:",
+      "    - name: secrets",
+      '      paths: ["secrets.yml"]',
+      "      approve: { count: 1, teams: [acme/secops] }",
+      "      commands: [sync-secrets]",
+      "",
+    ].join("\n");
+    sandbox.pushCommit(CONFIG, {
+      branch: "main",
+      author: "alice",
+      files: { ".github/monobot.yml": policy },
+    });
+    try {
+      const issue = sandbox.createIssue(CONFIG, { user: "bob", title: "sync, as secops" });
+      const byBob = sandbox.comment(CONFIG, issue, { user: "bob", body: "/sync-secrets" });
+      const mark = sandbox.mark();
+      await app.receive(sandbox.events.issueComment({ repo: CONFIG, commentId: byBob.id }));
+      expect(app.failures).toEqual([]);
+      expect(secretWrites(mark)).toBeGreaterThan(0);
+      const byAlice = sandbox.comment(CONFIG, issue, { user: "alice", body: "/sync-secrets" });
+      const again = sandbox.mark();
+      await app.receive(sandbox.events.issueComment({ repo: CONFIG, commentId: byAlice.id }));
+      expect(secretWrites(again)).toBe(0);
+      const replies = botComments(CONFIG, issue);
+      expect(replies).toHaveLength(2);
+      expect(replies[0]).toMatch(/^@bob sync of `secrets.yml`/);
+      expect(replies[1]).toContain(
+        '@alice `/sync-secrets` was not run: the access rule "secrets" covers `secrets.yml` and lets only members of @acme/secops run it.',
+      );
+    } finally {
+      sandbox.pushCommit(CONFIG, {
+        branch: "main",
+        author: "alice",
+        files: { ".github/monobot.yml": null },
+      });
+    }
+  });
 });
 
 describe("monobot/secrets on a config-repo pull request", () => {

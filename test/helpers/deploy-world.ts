@@ -11,6 +11,7 @@ import type { Log } from "../../src/log.js";
 import { InProcessQueue } from "../../src/runtime/in-process-queue.js";
 import { jobSpec } from "../../src/runtime/job.js";
 import { createServices } from "../../src/runtime/services.js";
+import type { TimerStore } from "../../src/runtime/stores.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
 import type { WebhookEvent } from "../../src/sandbox/webhooks.js";
 import { configRepo, fleetFiles, withEdge } from "./config-repo.js";
@@ -138,7 +139,12 @@ let deliveries = 0;
 let branches = 0;
 
 export async function startDeployWorld(
-  options: { config?: Record<string, string>; mono?: Record<string, string> } = {},
+  options: {
+    config?: Record<string, string>;
+    mono?: Record<string, string>;
+    /** The store of CI runs' timeouts (a test's manual clock); in memory by default. */
+    timers?: TimerStore;
+  } = {},
 ): Promise<DeployWorld> {
   const sandbox = await startSandbox();
   sandbox.createUser("alice", { name: "Alice Liddell", email: "alice@example.com" });
@@ -175,6 +181,7 @@ export async function startDeployWorld(
     app: probot,
     log: log as unknown as Log,
     botLogin: sandbox.botLogin,
+    ...(options.timers ? { timers: options.timers } : {}),
   });
   const queue = new InProcessQueue(jobRunner({ handlers, services, log: log as unknown as Log }));
   services.followUps.bind(queue);

@@ -1,5 +1,6 @@
 // Deployments in the sandbox through the forge port: create, statuses, listing with the latest state, the webhook.
 import { afterEach, describe, expect, it } from "vitest";
+import { GitHubDeployments } from "../../src/forge/deployments.js";
 import { GitHubRepo } from "../../src/forge/github.js";
 import type { Sandbox } from "../../src/sandbox/driver.js";
 import { installationOctokit, standardSandbox } from "./helpers.js";
@@ -15,7 +16,7 @@ describe("deployments: the forge port against the sandbox", () => {
     const s = await standardSandbox();
     sandbox = s.sandbox;
     const octokit = await installationOctokit(s.sandbox, s.installationId);
-    return { sandbox: s.sandbox, repo: new GitHubRepo(octokit, "acme", "mono") };
+    return { sandbox: s.sandbox, octokit, repo: new GitHubRepo(octokit, "acme", "mono") };
   }
 
   it("creates a deployment, reports statuses, lists newest first with the latest state", async () => {
@@ -57,6 +58,55 @@ describe("deployments: the forge port against the sandbox", () => {
     ]);
     expect(await repo.listDeployments({ limit: 1 })).toHaveLength(1);
     expect(sandbox.violations()).toEqual([]);
+  });
+
+  it("the GraphQL reader (one request) reads what the REST listing reads: states, payloads, filters, newest first", async () => {
+    const { sandbox: s, octokit, repo } = await port();
+    const graph = new GitHubDeployments(octokit, "acme", "mono");
+    const main = s.branchSha("acme/mono", "main") as string;
+    const staging = await repo.createDeployment({
+      ref: "main",
+      environment: "staging",
+      payload: { component: "api", version: "1.2.3" },
+    });
+    await repo.setDeploymentStatus(staging.id, {
+      state: "failure",
+      description: "api-tests failed",
+    });
+    const prod = await repo.createDeployment({
+      ref: main,
+      environment: "production",
+      payload: { component: "api", version: "1.2.2" },
+    });
+    const strip = (r: {
+      id: number;
+      environment: string;
+      sha: string;
+      task: string;
+      payload: unknown;
+      state: string;
+    }) => ({
+      id: r.id,
+      environment: r.environment,
+      sha: r.sha,
+      task: r.task,
+      payload: r.payload,
+      state: r.state,
+    });
+    const rest = (await repo.listDeployments({})).map(strip);
+    const viaGraph = (await graph.listDeployments({})).map(strip);
+    expect(viaGraph).toEqual(rest);
+    expect(viaGraph.map((d) => d.id)).toEqual([prod.id, staging.id]);
+    expect(viaGraph[1]).toMatchObject({
+      state: "failure",
+      payload: { component: "api", version: "1.2.3" },
+    });
+    expect((await graph.listDeployments({ environment: "staging" })).map((d) => d.id)).toEqual([
+      staging.id,
+    ]);
+    const [read] = await graph.listDeployments({ environment: "staging" });
+    expect(read).toMatchObject({ ref: "main", description: "api-tests failed" });
+    expect(s.violations()).toEqual([]);
   });
 
   it("a newer success in a non-production environment makes the earlier one inactive, as GitHub does", async () => {

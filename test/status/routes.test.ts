@@ -138,6 +138,126 @@ describe("signed in", () => {
   });
 });
 
+describe("what runs where", () => {
+  interface EnvJson {
+    data: {
+      boards: {
+        repository: string;
+        environments: { name: string }[];
+        rows: { component: string; cells: ({ version?: string; state: string } | null)[] }[];
+      }[];
+      waiting: { repository: string; component: string; reason: string }[];
+    };
+  }
+
+  /** The matrix rows of an HTML page: component, then each cell's version and state. */
+  function htmlRows(html: string): string[][] {
+    return [...html.matchAll(/<tr data-component="([^"]+)">(.*?)<\/tr>/g)].map((m) => [
+      m[1] ?? "",
+      ...[
+        ...(m[2] ?? "").matchAll(
+          /<td class="cell[^"]*"(?: data-env="[^"]*" data-state="([a-z]+)")?>(?:<span class="version">([^<]*)<\/span>)?/g,
+        ),
+      ].map((c) => `${c[2] ?? "-"} ${c[1] ?? "none"}`),
+    ]);
+  }
+
+  it("shows each viewer only the boards of repositories they can read", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    const carol = new Client(world.url);
+    await carol.signIn(world.sandbox, "carol");
+    const a = (await (await alice.get("/api/monobot/status/environments")).json()) as EnvJson;
+    expect(a.data.boards.map((b) => b.repository)).toEqual(["acme/config"]);
+    expect(a.data.waiting.map((w) => [w.component, w.reason])).toEqual([
+      ["web", "freeze"],
+      ["api", "verification"],
+    ]);
+    const c = (await (await carol.get("/api/monobot/status/environments")).json()) as EnvJson;
+    expect(c.data.boards.map((b) => b.repository)).toEqual(["carol/notes"]);
+    expect(c.data.waiting).toEqual([]);
+    const carolHtml = await (await carol.get("/?repository=acme/config")).text();
+    expect(carolHtml).not.toContain("acme/config");
+    expect(carolHtml).toContain("No config repo matches these filters.");
+  });
+
+  it("takes the same filters in the page's URL and the JSON twin, with the same rows", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    for (const query of ["", "?environment=production", "?component=ap&state=failed"]) {
+      const json = (await (
+        await alice.get(`/api/monobot/status/environments${query}`)
+      ).json()) as EnvJson;
+      const fromJson = (json.data.boards[0]?.rows ?? []).map((r) => [
+        r.component,
+        ...r.cells.map((c) => `${c?.version ?? "-"} ${c?.state ?? "none"}`),
+      ]);
+      expect(fromJson.length, query).toBeGreaterThan(0);
+      expect(htmlRows(await (await alice.get(`/${query}`)).text()), query).toEqual(fromJson);
+      expect(htmlRows(await (await alice.get(`/status/views${query}`)).text()), query).toEqual(
+        fromJson,
+      );
+    }
+    const prod = (await (
+      await alice.get("/api/monobot/status/environments?environment=production")
+    ).json()) as EnvJson;
+    expect(prod.data.boards[0]?.environments.map((e) => e.name)).toEqual(["production"]);
+  });
+
+  it("sends big pages gzip-compressed to clients that take it, plain to others", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    const zipped = await alice.get("/", { headers: { "accept-encoding": "gzip" } });
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    expect(zipped.headers.get("vary")).toBe("accept-encoding");
+    const text = await zipped.text();
+    expect(text).toContain('data-component="web"');
+    const plain = await alice.get("/", { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(Number(plain.headers.get("content-length"))).toBe(Buffer.byteLength(await plain.text()));
+    expect(Number(zipped.headers.get("content-length"))).toBeLessThan(Buffer.byteLength(text) / 2);
+    const refused = await alice.get("/", { headers: { "accept-encoding": "gzip;q=0" } });
+    expect(refused.headers.get("content-encoding")).toBeNull();
+  });
+
+  it("answers an unchanged refresh poll with an empty 304, a changed one in full", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    const first = await alice.get("/status/views?component=web");
+    const etag = first.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await alice.get("/status/views?component=web", {
+      headers: { "if-none-match": etag },
+    });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const other = await alice.get("/status/views?component=api", {
+      headers: { "if-none-match": etag },
+    });
+    expect(other.status).toBe(200);
+    world.boards.update("acme/config", "web", "staging", "1.2.9");
+    const changed = await alice.get("/status/views?component=web", {
+      headers: { "if-none-match": etag },
+    });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toContain("1.2.9");
+    expect(changed.headers.get("etag")).not.toBe(etag);
+  });
+
+  it("answers a bad filter with 400 and what to fix", async () => {
+    const alice = new Client(world.url);
+    await alice.signIn(world.sandbox, "alice");
+    const res = await alice.get("/api/monobot/status/environments?state=green");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toContain(
+      'state "green" is not one of pinned, verifying, soaking, verified, failed, held',
+    );
+    const html = await (await alice.get("/?state=green")).text();
+    expect(html).toContain("Ignored: state &quot;green&quot;");
+    expect(html).toContain('data-component="web"');
+  });
+});
+
 describe("sessions and sign-in", () => {
   it("refuses a forged or unsigned session cookie", async () => {
     const carol = new Client(world.url);

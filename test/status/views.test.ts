@@ -58,6 +58,8 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     ],
     deployPullsError: null,
     installations: [{ id: 1, repositories: 2 }],
+    boards: [],
+    boardsError: null,
     ...over,
   };
 }
@@ -110,7 +112,8 @@ describe("status views", () => {
     expect(r.ok ? true : r.status).toBe(expected);
   });
 
-  it("say that environments are not configured yet", () => {
-    expect(view("environments").build(snapshot())).toMatchObject({ configured: false });
+  it("say that no environment board is kept yet", () => {
+    expect(view("environments").build(snapshot())).toMatchObject({ boards: [], waiting: [] });
+    expect(renderViews(snapshot())).toContain("No environment board yet");
   });
 });

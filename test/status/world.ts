@@ -18,6 +18,7 @@ import { createMonobotServer, type MonobotServer } from "../../src/server/http-s
 import { Metrics } from "../../src/server/metrics.js";
 import { statusPage } from "../../src/status/index.js";
 import type { StatusSource } from "../../src/status/collect.js";
+import { BoardStore, buildBoard } from "../helpers/env-boards.js";
 
 export interface StatusWorld {
   sandbox: Sandbox;
@@ -27,6 +28,8 @@ export interface StatusWorld {
   source: StatusSource;
   /** Waiting jobs the queue reports (the test sets it). */
   queued: { size: number; oldestMs: number | null };
+  /** The environment boards: acme/config (alice, opal) and carol/notes (carol, opal). */
+  boards: BoardStore;
   close(): Promise<void>;
 }
 
@@ -116,11 +119,21 @@ export async function startStatusWorld(options: { oauth?: boolean } = {}): Promi
     },
   ];
   const activity = new ActivityLog();
+  const boards = new BoardStore();
+  boards.put(acmeBoard());
+  boards.put(
+    buildBoard({
+      repository: "carol/notes",
+      environments: ["staging", "production"],
+      components: { notes: { staging: "0.9.0", production: "0.8.0" } },
+    }),
+  );
   const queued = { size: 0, oldestMs: null as number | null };
   const { routes, source } = statusPage({
     activity,
     queue: { size: () => queued.size, oldestWaitingMs: () => queued.oldestMs },
     scheduler: { loaded: () => loaded },
+    boards,
     mode: "memory",
     installation: async (id) => ({
       request: request.defaults({
@@ -156,11 +169,71 @@ export async function startStatusWorld(options: { oauth?: boolean } = {}): Promi
     activity,
     source,
     queued,
+    boards,
     close: async () => {
       await server.shutdown(1000);
       await sandbox.stop();
     },
   };
+}
+
+/** acme/config's board: web waits on the freeze, api failed in staging, search is held. */
+export function acmeBoard() {
+  return buildBoard({
+    repository: "acme/config",
+    components: {
+      web: {
+        dev: {
+          version: "1.3.0",
+          state: "soaking",
+          soakUntil: "2026-12-05T14:00:00.000Z",
+          deployment: { url: "https://github.com/acme/config/deployments/dev" },
+          pull: { number: 41, url: "https://github.com/acme/config/pull/41" },
+        },
+        staging: "1.2.0",
+        production: "1.2.0",
+      },
+      api: {
+        dev: "2.0.1",
+        staging: {
+          version: "2.0.1",
+          state: "failed",
+          failedRun: { url: "https://github.com/acme/mono/actions/runs/77" },
+        },
+        production: "2.0.0",
+      },
+      search: {
+        dev: { version: "0.4.0", state: "held", hold: { reason: "reindexing", by: "alice" } },
+      },
+    },
+    waiting: [
+      {
+        component: "web",
+        environment: "production",
+        version: "1.2.0",
+        reason: "freeze",
+        detail: "frozen by holiday freeze until 2027-01-04 00:00 UTC",
+        until: "2027-01-04T00:00:00.000Z",
+        pull: { number: 42, url: "https://github.com/acme/config/pull/42" },
+      },
+      {
+        component: "api",
+        environment: "production",
+        version: "2.0.1",
+        reason: "verification",
+        detail: "verification of api 2.0.1 failed in staging",
+        run: { url: "https://github.com/acme/mono/actions/runs/77" },
+      },
+    ],
+    releases: [
+      {
+        component: "web",
+        version: "1.3.0",
+        at: "2026-12-05T09:00:00.000Z",
+        deployPull: { number: 40, url: "https://github.com/acme/config/pull/40", state: "merged" },
+      },
+    ],
+  });
 }
 
 /** A cookie jar of one browser-less client: enough for the sign-in round trip. */

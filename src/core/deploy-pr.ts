@@ -49,6 +49,8 @@ export interface DeployPrInput {
   tags?: { from?: string; to: string };
   /** Commits between the release tags, oldest first. */
   changes: readonly MonorepoChange[];
+  /** When `changes` are only those touching these folders: the folders, and how many others. */
+  changesFilter?: { paths: readonly string[]; others: number };
   plan: DeployPlan;
   preview?: DeployPreview;
   /** Versions this PR proposed before, oldest first (from {@link parseSupersedes} and the old marker). */
@@ -101,7 +103,14 @@ function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-function changesSection(input: DeployPrInput): string[] {
+/** What the release notes of a component between two versions need. */
+export type ReleaseNotesInput = Pick<
+  DeployPrInput,
+  "component" | "version" | "monorepo" | "tags" | "changes" | "changesFilter" | "webUrl"
+>;
+
+/** The release notes: the monorepo's pull requests and commits between the two release tags. */
+export function changesSection(input: ReleaseNotesInput): string[] {
   const repo = `${input.monorepo.owner}/${input.monorepo.name}`;
   const web = (input.webUrl ?? "https://github.com").replace(/\/+$/, "");
   const out: string[] = [];
@@ -109,11 +118,25 @@ function changesSection(input: DeployPrInput): string[] {
   out.push(`### Changes in ${repo}${range ? ` (${range})` : ""}`, "");
   const pulls = new Map<number, string>();
   for (const c of input.changes) if (c.pr) pulls.set(c.pr.number, c.pr.title);
+  const filter = input.changesFilter;
+  if (filter) {
+    const folders = filter.paths.map((p) => `\`${cell(p)}\``).join(", ");
+    out.push(
+      `Only the commits that touched ${input.component.name}'s folders (${folders})${
+        filter.others > 0
+          ? `; ${filter.others} other commit${filter.others === 1 ? "" : "s"} between the tags did not`
+          : ""
+      }.`,
+      "",
+    );
+  }
   if (input.changes.length === 0) {
     out.push(
       input.version.from === undefined
         ? `The first release of ${input.component.name} that monobot deploys.`
-        : "No commits were listed between the two release tags.",
+        : filter
+          ? `No commit between the two release tags touched ${input.component.name}.`
+          : "No commits were listed between the two release tags.",
     );
   }
   if (pulls.size > 0) {

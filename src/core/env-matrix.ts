@@ -57,15 +57,59 @@ function folderOf(path: string): string {
   return slash < 0 ? "" : path.slice(0, slash);
 }
 
+const SIMPLE_LINE = /^([A-Za-z][A-Za-z0-9_-]*):(?: +(.*?))? *$/;
+/** A name YAML reads as the same text (never a number, a boolean or null). */
+const SIMPLE_NAME = /^(?:"[^"\\]*"|'[^']*'|[A-Za-z][A-Za-z0-9._-]*)$/;
+const YAML_WORDS = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$/;
+const SIMPLE_VALUE = /^(?:"[^"\\]*"|'[^']*'|[A-Za-z0-9_.+~=<>^/()-][^:#{}[\],&*!|>'"%@`]*)$/;
+
+/**
+ * A Chart.yaml of top-level `key: value` lines only (no dependencies, nothing nested or
+ * flow-styled), read without a YAML parse: most charts of a config repo of 1,000 components look
+ * so, and parsing each was a third of `monobot envs`. Anything else (undefined) gets parseChart.
+ */
+function simpleChart(text: string): ChartManifest | undefined {
+  const seen = new Set<string>();
+  let name: string | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    if (raw.trim() === "" || raw.startsWith("#")) continue;
+    const m = SIMPLE_LINE.exec(raw.replace(/ +#.*$/, ""));
+    if (!m) return undefined;
+    const key = m[1] as string;
+    const value = m[2] ?? "";
+    if (key === "dependencies" || seen.has(key) || value === "" || !SIMPLE_VALUE.test(value)) {
+      return undefined;
+    }
+    seen.add(key);
+    if (key === "name") {
+      if (!SIMPLE_NAME.test(value) || YAML_WORDS.test(value)) return undefined;
+      name = /^["']/.test(value) ? value.slice(1, -1) : value;
+    }
+  }
+  return name === undefined || name === "" ? undefined : { name, dependencies: [] };
+}
+
 function parsedCharts(
   paths: readonly string[],
   files: ReadonlyMap<string, string>,
   policy: Pick<Policy, "charts">,
+  /** Folders only whose presence matters (the environments' umbrellas, which are no component). */
+  unread: ReadonlySet<string> = new Set(),
 ): Map<string, ChartManifest> {
   const charts = new Map<string, ChartManifest>();
   for (const folder of chartFolders(paths, policy)) {
     const text = files.get(folder === "" ? CHART_FILE : `${folder}/${CHART_FILE}`);
     if (text === undefined) continue;
+    // An environment's umbrella lists every component: parsing it here too doubled the cost.
+    if (unread.has(folder)) {
+      charts.set(folder, { dependencies: [] });
+      continue;
+    }
+    const simple = simpleChart(text);
+    if (simple) {
+      charts.set(folder, simple);
+      continue;
+    }
     const parsed = parseChart(text, CHART_FILE);
     if (parsed.ok) charts.set(folder, parsed.chart);
   }
@@ -96,10 +140,11 @@ export function configRepoComponents(
   files: ReadonlyMap<string, string>,
 ): EnvComponent[] {
   const paths = [...files.keys()];
-  const charts = parsedCharts(paths, files, policy);
+  const defined = Object.entries(policy.components.define).filter(([, d]) => d.chart);
+  const umbrellas = umbrellaFolders(policy.deploy.environments);
+  const charts = parsedCharts(paths, files, policy, defined.length > 0 ? undefined : umbrellas);
   const nameOf = (folder: string) =>
     charts.get(folder)?.name ?? folder.slice(folder.lastIndexOf("/") + 1);
-  const defined = Object.entries(policy.components.define).filter(([, d]) => d.chart);
   if (defined.length > 0) {
     return defined
       .map(([name, d]) => ({
@@ -111,7 +156,6 @@ export function configRepoComponents(
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
-  const umbrellas = umbrellaFolders(policy.deploy.environments);
   const out: EnvComponent[] = [];
   for (const [folder, chart] of charts) {
     if (umbrellas.has(folder)) continue;

@@ -1,5 +1,6 @@
-// What a deploy PR says about the release: the release tags of a component, and the commits and pull requests between two of them.
+// What a deploy or promotion PR says about a release: a component's release tags, and the commits (those touching its paths) and pull requests between two of them.
 import type { MonorepoChange } from "./deploy-pr.js";
+import type { Component } from "./types.js";
 import { releaseTag } from "./versions.js";
 import { compareVersions, isPrerelease, isSemver } from "./versions.js";
 
@@ -100,4 +101,58 @@ export function commitsToLookUp(changes: readonly MonorepoChange[], max: number)
     .slice(-max)
     .map((c) => c.sha)
     .reverse();
+}
+
+/**
+ * The folders whose commits belong in `name`'s release notes: its own and those of the
+ * components it depends on (transitively), a folder inside another left out. Undefined when
+ * every commit counts: the component is unknown, or it or a dependency is the repository root.
+ */
+export function notePaths(
+  components: readonly Pick<Component, "name" | "path" | "dependsOn">[],
+  name: string,
+): string[] | undefined {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  if (!byName.has(name)) return undefined;
+  const folders = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [name];
+  while (queue.length > 0) {
+    const c = byName.get(queue.shift() as string);
+    if (!c || seen.has(c.name)) continue;
+    seen.add(c.name);
+    if (c.path === "") return undefined;
+    folders.add(c.path);
+    queue.push(...c.dependsOn);
+  }
+  const sorted = [...folders].sort();
+  return sorted.filter((f) => !sorted.some((o) => o !== f && f.startsWith(`${o}/`)));
+}
+
+/** Whether `name` and every component it depends on (transitively) are among `components`. */
+export function knowsClosure(
+  components: readonly Pick<Component, "name" | "dependsOn">[],
+  name: string,
+): boolean {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const seen = new Set<string>();
+  const queue = [name];
+  while (queue.length > 0) {
+    const n = queue.shift() as string;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const c = byName.get(n);
+    if (!c) return false;
+    queue.push(...c.dependsOn);
+  }
+  return true;
+}
+
+/** The changes that touched the component's paths (`touched`: commit ids), and how many did not. */
+export function componentChanges(
+  changes: readonly MonorepoChange[],
+  touched: ReadonlySet<string>,
+): { kept: MonorepoChange[]; others: number } {
+  const kept = changes.filter((c) => touched.has(c.sha));
+  return { kept, others: changes.length - kept.length };
 }

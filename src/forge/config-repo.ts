@@ -13,6 +13,8 @@ export interface ConfigRepoHeads {
   defaultBranch: { name: string; sha: string; treeSha: string };
   /** The tip of each branch asked for; null when it does not exist. */
   branches: Map<string, BranchTip | null>;
+  /** The files asked for, at the default branch's head (missing and binary ones left out). */
+  files?: Map<string, string>;
 }
 
 /** A pull request of the config repo, as the deploy workflow needs it. */
@@ -40,8 +42,8 @@ export interface ConfigRepoPort {
    * overwrite a commit monobot did not read: a fast forward, or a compare-and-swap.
    */
   readonly git: Pick<GitDataPort, "createTree" | "createCommit" | "updateBranch" | "replaceBranch">;
-  /** The default branch head and the tips of `branches`, in ONE request. */
-  heads(branches: readonly string[]): Promise<ConfigRepoHeads>;
+  /** The default branch head, the tips of `branches` and `files` at that head, in ONE request. */
+  heads(branches: readonly string[], files?: readonly string[]): Promise<ConfigRepoHeads>;
   /** Every file path at a commit (one recursive tree listing). */
   paths(sha: string): Promise<string[]>;
   /** Files at a commit, by path, in as few requests as possible; missing files are left out. */
@@ -120,11 +122,21 @@ export class GitHubConfigRepo implements ConfigRepoPort {
     this.repo = new GitHubRepo(octokit, owner, name);
   }
 
-  async heads(branches: readonly string[]): Promise<ConfigRepoHeads> {
+  async heads(
+    branches: readonly string[],
+    files: readonly string[] = [],
+  ): Promise<ConfigRepoHeads> {
     const vars: Record<string, string> = { owner: this.owner, name: this.name };
     const decls = ["$owner: String!", "$name: String!"];
     const commit = "oid ... on Commit { message tree { oid } parents(first: 2) { nodes { oid } } }";
-    const fields = ["id", `defaultBranchRef { name target { ${commit} } }`];
+    // Files read from the very commit the head names: the same snapshot, whatever moves meanwhile.
+    const read = files.map((path, i) => {
+      vars[`f${i}`] = path;
+      decls.push(`$f${i}: String!`);
+      return `f${i}: file(path: $f${i}) { object { ... on Blob { text isBinary } } }`;
+    });
+    const head = read.length > 0 ? `${commit} ... on Commit { ${read.join(" ")} }` : commit;
+    const fields = ["id", `defaultBranchRef { name target { ${head} } }`];
     branches.forEach((b, i) => {
       vars[`b${i}`] = `refs/heads/${b}`;
       decls.push(`$b${i}: String!`);
@@ -153,9 +165,18 @@ export class GitHubConfigRepo implements ConfigRepoPort {
             parents: (c.parents?.nodes ?? []).flatMap((n) => (n ? [n.oid] : [])),
           }
         : null;
+    const target = def.target as GraphCommit & Record<string, unknown>;
+    const texts = new Map<string, string>();
+    files.forEach((path, i) => {
+      const blob = (
+        target[`f${i}`] as { object?: { text?: string | null; isBinary?: boolean | null } } | null
+      )?.object;
+      if (blob && !blob.isBinary && typeof blob.text === "string") texts.set(path, blob.text);
+    });
     return {
       defaultBranch: { name: def.name, sha: def.target.oid, treeSha: def.target.tree.oid },
       branches: new Map(branches.map((b, i) => [b, tip(repository[`b${i}`]?.target)])),
+      files: texts,
     };
   }
 

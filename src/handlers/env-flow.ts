@@ -7,6 +7,7 @@ import {
   runEnvFlowJob,
   type EnvFlowSpec,
 } from "../workflows/env-deployments.js";
+import { parseDeploySource } from "../workflows/open-deploy-pr.js";
 import {
   defineHandler,
   repoRef,
@@ -21,8 +22,19 @@ interface PushPayload {
   before: string;
   after: string;
   deleted?: boolean;
-  commits?: { added?: string[]; modified?: string[]; removed?: string[] }[];
+  commits?: { message?: string; added?: string[]; modified?: string[]; removed?: string[] }[];
   installation?: { id: number };
+}
+
+/** The one monorepo the pushed commits' trailers name (a deploy or promotion PR's), if exactly one. */
+function pushSource(commits: readonly { message?: string }[]): string | undefined {
+  const named = new Set(
+    commits.flatMap((c) => {
+      const s = parseDeploySource(c.message ?? "");
+      return s ? [`${s.owner}/${s.name}`] : [];
+    }),
+  );
+  return named.size === 1 ? [...named][0] : undefined;
 }
 
 interface DeploymentStatusPayload {
@@ -63,12 +75,19 @@ function planPush(event: HandlerEvent): JobDraft<EnvFlowSpec>[] {
   ]);
   if (commits.length < GITHUB_PUSH_COMMITS && !touched.some((f) => YAML.test(f))) return [];
   const repo = repoRef(p.repository);
+  const source = pushSource(commits);
   return [
     {
       key: `${repo.owner}/${repo.name}@env-record`,
       deliveryId: `${event.id}/env-record`,
       ...(p.installation ? { installationId: p.installation.id } : {}),
-      spec: { kind: "record", repo, before: p.before, after: p.after },
+      spec: {
+        kind: "record",
+        repo,
+        before: p.before,
+        after: p.after,
+        ...(source ? { source } : {}),
+      },
     },
   ];
 }

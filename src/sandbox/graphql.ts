@@ -201,6 +201,13 @@ const SDL = /* GraphQL */ `
     committedDate: DateTime!
     tree: Tree!
     parents(first: Int): CommitConnection!
+    history(first: Int, path: String): CommitHistoryConnection!
+    file(path: String!): TreeEntry
+  }
+
+  type CommitHistoryConnection {
+    totalCount: Int!
+    nodes: [Commit]
   }
 
   type CommitConnection {
@@ -317,6 +324,33 @@ function objectNode(
           const list = args.first ? c.parents.slice(0, args.first) : c.parents;
           return { totalCount: c.parents.length, nodes: list.map((p) => objectNode(ctx, repo, p)) };
         },
+        file: (args: { path: string }) => {
+          const path = args.path.replace(/^\/+|\/+$/g, "");
+          const entry = ctx.state.store.lookup(c.tree, path);
+          if (!entry) return null;
+          const name = path.slice(path.lastIndexOf("/") + 1);
+          const dot = name.lastIndexOf(".");
+          return {
+            name,
+            path,
+            type: entry.type,
+            mode: parseInt(entry.mode, 8),
+            oid: entry.sha,
+            size: entry.type === "blob" ? (ctx.state.store.blob(entry.sha)?.length ?? 0) : 0,
+            extension: entry.type === "blob" && dot > 0 ? name.slice(dot) : null,
+            object: () => objectNode(ctx, repo, entry.sha, path),
+          };
+        },
+        history: (args: { first?: number | null; path?: string | null }) => {
+          if (!args.first || args.first < 1 || args.first > 100) {
+            throw new GraphQLError("history needs `first` between 1 and 100");
+          }
+          const shas = historyOf(ctx, sha, (args.path ?? "").replace(/^\/+|\/+$/g, ""));
+          return {
+            totalCount: shas.length,
+            nodes: shas.slice(0, args.first).map((h) => objectNode(ctx, repo, h)),
+          };
+        },
       };
     }
     case "tag":
@@ -328,6 +362,35 @@ function objectNode(
         target: () => objectNode(ctx, repo, obj.tag.object),
       };
   }
+}
+
+/**
+ * `git log -- path` from `sha`, newest first by committer time: the commits whose entry at
+ * `path` differs from each parent's (a merge that keeps one side's entry is left out, as git's
+ * history simplification does); every commit when `path` is empty.
+ */
+function historyOf(ctx: Ctx, sha: string, path: string): string[] {
+  const store = ctx.state.store;
+  const entry = (commit: string) =>
+    path === "" ? commit : store.lookup(ctx.state.treeOf(commit), path)?.sha;
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const frontier = [sha];
+  while (frontier.length > 0) {
+    frontier.sort(
+      (x, y) => (store.commit(y)?.committer.time ?? 0) - (store.commit(x)?.committer.time ?? 0),
+    );
+    const cur = frontier.shift() as string;
+    if (seen.has(cur)) continue;
+    seen.add(cur);
+    const c = store.commit(cur);
+    if (!c) continue;
+    const mine = entry(cur);
+    const parents = c.parents.map(entry);
+    if (parents.length === 0 ? mine !== undefined : parents.every((p) => p !== mine)) out.push(cur);
+    frontier.push(...c.parents);
+  }
+  return out;
 }
 
 function refNode(ctx: Ctx, repo: Repository, qualified: string): Record<string, unknown> | null {

@@ -14,10 +14,12 @@ import {
 } from "../core/environments.js";
 import { planJobs, statusContext, type PlannedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
+import { GitHubDeployments } from "../forge/deployments.js";
 import type { GitHubRepo } from "../forge/github.js";
 import type { CommitStatus } from "../forge/port.js";
 import { jobSpec } from "../runtime/job.js";
 import type { JobContext, RepoRef } from "./job-context.js";
+import { monorepoNotes } from "./promotion-notes.js";
 import { environmentPinsAt, promote } from "./promote.js";
 import { startRun } from "./start-run.js";
 
@@ -29,6 +31,8 @@ export interface RecordSpec {
   repo: RepoRef;
   before: string;
   after: string;
+  /** `owner/name` of the monorepo the pushed commits name (their `Monobot-Source` trailer), if one. */
+  source?: string;
 }
 
 /** Settle a deployment from its jobs' statuses, or from a status someone else posted. */
@@ -132,7 +136,13 @@ export async function recordDeployments(spec: RecordSpec, context: JobContext): 
       ref: after,
       environment: env.name,
       task: DEPLOY_TASK,
-      payload: { component: move.component, version: move.to, chart: move.chart },
+      payload: {
+        component: move.component,
+        version: move.to,
+        chart: move.chart,
+        // Where the version comes from, for the release notes of its promotion.
+        ...(spec.source ? { source: spec.source } : {}),
+      },
       description: `${move.component} ${move.to}`,
       productionEnvironment: env.production === true,
     });
@@ -216,7 +226,14 @@ export async function deploymentAt(
   environment: string,
   component: string,
 ): Promise<DeploymentRecord | undefined> {
-  const list = await port.listDeployments({ sha, environment, task: DEPLOY_TASK, limit: 10 });
+  // One GraphQL query with each deployment's state (REST lists none: a status read per
+  // deployment, one per component a merge moved); the environment's newest 100 hold this one.
+  const list = await new GitHubDeployments(port.octokit, port.owner, port.repo).listDeployments({
+    sha,
+    environment,
+    task: DEPLOY_TASK,
+    limit: 100,
+  });
   return list.find((d) => d.payload.component === component);
 }
 
@@ -333,6 +350,11 @@ export async function finishSoak(
     deployment: { ...d, state: "success" },
     ...(soak ? { soak } : {}),
     ...(known?.statuses ? { statuses: known.statuses } : {}),
+    // The monorepo is usually under the same installation as its config repo.
+    notes: monorepoNotes({
+      repo: (o, n) => services.clients.forRepo(o, n, context.installationId),
+      history: (o, n) => services.clients.releaseHistory(o, n, context.installationId),
+    }),
     log,
   });
   log.info({ environment: spec.environment, component: spec.component, outcome }, "promotion");

@@ -46,6 +46,8 @@ export interface DeployRequest {
   tags?: { from?: string; to: string };
   /** Commits between the release tags, oldest first (for the PR body). */
   changes: readonly MonorepoChange[];
+  /** When `changes` are only those touching the component's folders: the folders, and how many others. */
+  changesFilter?: { paths: readonly string[]; others: number };
   /**
    * The config repo's own policy (environments, auto_merge, merge_method), with `_extends`
    * resolved by the shell; read from its .github/monobot.yml when absent.
@@ -202,6 +204,7 @@ function componentProposal(req: DeployRequest): DeployProposal {
         version,
         monorepo: req.monorepo,
         changes: req.changes,
+        ...(req.changesFilter ? { changesFilter: req.changesFilter } : {}),
         plan,
         preview,
         supersedes,

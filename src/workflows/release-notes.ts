@@ -1,16 +1,22 @@
-// Gathers what a deploy PR says about a release from the monorepo: the release and the one before it, and the commits and pull requests between their tags.
+// Gathers what a deploy or promotion PR says about a release from the monorepo: the release and the one before it, and the component's commits and pull requests between their tags.
+import { discoverComponents } from "../core/components.js";
+import type { Policy } from "../core/policy.js";
+import type { LoadedPolicy } from "../forge/policy-loader.js";
 import { shortSha } from "../core/sha.js";
 import type { MonorepoChange } from "../core/deploy-pr.js";
 import {
   changeOfCommit,
   commitsToLookUp,
+  componentChanges,
+  knowsClosure,
+  notePaths,
   previousRelease,
   releaseTags,
   tagShape,
   type ReleaseTag,
 } from "../core/release-notes.js";
 import { releaseTag } from "../core/versions.js";
-import type { ReleaseHistoryPort } from "../forge/release-history.js";
+import { HISTORY_PAGE, type ReleaseHistoryPort } from "../forge/release-history.js";
 
 /** Commits whose pull request is asked for, at most, when no message names one. */
 export const MAX_PULL_LOOKUPS = 10;
@@ -23,14 +29,25 @@ export interface ReleaseQuery {
   version?: string;
   /** Otherwise: the commit the publish job built; its release tag gives the version. */
   sha?: string;
+  /** The version to list changes from (a promotion: what the target runs); else the release before. */
+  from?: string;
+  /**
+   * The component's folders (see {@link componentNotePaths}), or how to find them at the release
+   * tag (asked only when there are commits to filter): only commits touching them are listed.
+   */
+  paths?:
+    | readonly string[]
+    | ((tag: string, changed?: readonly string[]) => Promise<readonly string[] | undefined>);
 }
 
 export interface ReleaseNotes {
   version: string;
   tag: string;
   previous?: ReleaseTag;
-  /** Commits between the two tags, oldest first. */
+  /** Commits between the two tags, oldest first (those touching `paths` when given). */
   changes: MonorepoChange[];
+  /** The folders the changes were filtered by, and how many commits between the tags touched none. */
+  filter?: { paths: readonly string[]; others: number };
   /** Web address of the code host (from the compare page), for links; absent when unknown. */
   webUrl?: string;
 }
@@ -67,7 +84,9 @@ async function releaseAt(
  * `query.sha`), the previous release (the highest release tag below it), and the commits between
  * the two tags with their pull requests, from the messages (`(#123)`, `Merge pull request #123`)
  * or, when no message names one, from the pulls API for at most {@link MAX_PULL_LOOKUPS} commits.
- * Costs one tag listing, one compare and those lookups, whatever the number of components.
+ * With `query.paths`, only the commits that touched those folders (one history query for all).
+ * Costs one tag listing (none when `from` is given), one compare, that query and those lookups,
+ * whatever the number of components.
  */
 export async function gatherReleaseNotes(
   port: ReleaseHistoryPort,
@@ -80,7 +99,9 @@ export async function gatherReleaseNotes(
       reason: `versions.tag "${query.tagTemplate}" must contain {version} once, e.g. {component}/v{version}`,
     };
   }
-  const refs = await port.tags(shape.prefix);
+  // Both versions known (a promotion): their tags follow from the template, no listing needed.
+  const known = query.version !== undefined && query.from !== undefined;
+  const refs = known ? [] : await port.tags(shape.prefix);
   const tags = releaseTags(
     refs.map((r) => r.name),
     shape,
@@ -104,7 +125,13 @@ export async function gatherReleaseNotes(
   } else {
     return { ok: false, reason: "neither a version nor a commit was given" };
   }
-  const previous = previousRelease(tags, release.version);
+  const previous =
+    query.from !== undefined
+      ? {
+          tag: releaseTag(query.tagTemplate, query.component, query.from),
+          version: query.from,
+        }
+      : previousRelease(tags, release.version);
   const notes: ReleaseNotes = { version: release.version, tag: release.tag, changes: [] };
   if (!previous) return { ok: true, notes };
   notes.previous = previous;
@@ -117,6 +144,21 @@ export async function gatherReleaseNotes(
     throw e;
   }
   notes.changes = compared.commits.map(changeOfCommit);
+  const paths =
+    typeof query.paths === "function" && notes.changes.length > 0
+      ? await query.paths(
+          release.tag,
+          // A complete list only: GitHub stops at 300 paths.
+          compared.files && compared.files.length < 300 ? compared.files : undefined,
+        )
+      : query.paths;
+  if (typeof paths === "object" && notes.changes.length > 0) {
+    // One query: the newest commits that touched each folder, up to the release tag.
+    const touched = await port.touching(release.tag, paths, HISTORY_PAGE);
+    const { kept, others } = componentChanges(notes.changes, touched);
+    notes.changes = kept;
+    notes.filter = { paths, others };
+  }
   const web = webHost(compared.url, port.owner, port.name);
   if (web) notes.webUrl = web;
   const lookups = commitsToLookUp(notes.changes, MAX_PULL_LOOKUPS);
@@ -126,4 +168,44 @@ export async function gatherReleaseNotes(
     if (pull && change) change.pr = pull;
   }
   return { ok: true, notes };
+}
+
+/** What finding a component's folders reads in the monorepo. */
+export interface MonorepoTree {
+  loadPolicy(ref?: string): Promise<LoadedPolicy>;
+  paths(sha: string): Promise<string[]>;
+}
+
+/**
+ * The folders of `component` and of the components it depends on, at `ref` (its release tag):
+ * the policy (unless given), and one tree listing unless `changed` (the paths the two release
+ * tags differ in) names them all: the component's VERSION changed between its releases, so its
+ * folder is among them, and so are its dependencies' when they were released meanwhile.
+ * Undefined when every commit counts (the root is among them) or the policy is invalid there.
+ */
+export async function componentNotePaths(
+  repo: MonorepoTree & { readonly repo: string },
+  component: string,
+  ref: string,
+  /** The monorepo's policy, when the caller read it already (one request less). */
+  known?: Policy,
+  changed?: readonly string[],
+): Promise<string[] | undefined> {
+  let policy = known;
+  if (!policy) {
+    const loaded = await repo.loadPolicy(ref);
+    if (!loaded.result.ok) return undefined;
+    policy = loaded.result.policy;
+  }
+  if (changed) {
+    const quick = discoverComponents(changed, policy, repo.repo).components;
+    // Discovery drops a dependency it cannot find: the policy's own list says what is missing.
+    const declared = quick.map((c) => ({
+      name: c.name,
+      dependsOn: [...c.dependsOn, ...(policy.components.define[c.name]?.depends_on ?? [])],
+    }));
+    if (knowsClosure(declared, component)) return notePaths(quick, component);
+  }
+  const found = discoverComponents(await repo.paths(ref), policy, repo.repo);
+  return notePaths(found.components, component);
 }

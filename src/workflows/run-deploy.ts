@@ -26,7 +26,7 @@ import {
   type DeployOutcome,
   type DeployRequest,
 } from "./open-deploy-pr.js";
-import { gatherReleaseNotes, type ReleaseNotes } from "./release-notes.js";
+import { componentNotePaths, gatherReleaseNotes, type ReleaseNotes } from "./release-notes.js";
 
 /**
  * A port of another repository, or undefined (said in the log) when the App is not installed
@@ -54,6 +54,7 @@ function requestOf(component: DeployComponent, monorepo: Repo, notes: ReleaseNot
     monorepo,
     tags: { ...(notes.previous ? { from: notes.previous.tag } : {}), to: notes.tag },
     changes: notes.changes,
+    ...(notes.filter ? { changesFilter: notes.filter } : {}),
     ...(notes.webUrl ? { webUrl: notes.webUrl } : {}),
   };
 }
@@ -81,6 +82,14 @@ async function runRelease(spec: ReleaseSpec, context: JobContext, log: Log): Pro
     tagTemplate: spec.tagTemplate,
     ...(spec.version !== undefined ? { version: spec.version } : {}),
     ...(spec.sha !== undefined ? { sha: spec.sha } : {}),
+    paths: async (tag, changed) =>
+      componentNotePaths(
+        await clients.forRepo(spec.monorepo.owner, spec.monorepo.name, context.installationId),
+        spec.component.name,
+        tag,
+        undefined,
+        changed,
+      ),
   });
   if (!found.ok) {
     log.warn({ reason: found.reason }, "nothing deployed");
@@ -125,6 +134,7 @@ async function runRebase(spec: RebaseSpec, context: JobContext, log: Log): Promi
     component: spec.component,
     tagTemplate: policy.versions.tag,
     version: spec.version,
+    paths: (tag, changed) => componentNotePaths(mono, spec.component, tag, policy, changed),
   });
   if (!found.ok) {
     log.warn({ reason: found.reason }, "left as is");

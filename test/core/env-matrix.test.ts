@@ -15,6 +15,7 @@ import {
   planPinMove,
   touchedEnvironments,
 } from "../../src/core/env-pin-edits.js";
+import { parseChart } from "../../src/core/charts.js";
 import { formatPolicyErrors, resolvePolicy, type Policy } from "../../src/core/policy.js";
 
 const POLICY = ".github/monobot.yml";
@@ -339,5 +340,39 @@ describe("moving pins and reading what a change moved", () => {
       expect(r.reason).toContain(
         "fleet/aether/fleet.yaml: targetCustomizations[name=staging].helm.values.billing.image.tag names nothing in the file",
       );
+  });
+});
+
+describe("configRepoComponents reads a Chart.yaml's name as parseChart does, fast or not", () => {
+  const policy = (() => {
+    const r = resolvePolicy([]);
+    if (!r.ok) throw new Error("defaults");
+    return r.policy;
+  })();
+  it.each([
+    ["plain", "apiVersion: v2\nname: roc-api\nversion: 0.1.0\n"],
+    [
+      "quoted, CRLF, comments",
+      '# chart\r\napiVersion: v2\r\nname: "roc-api" # the api\r\nversion: "0.1.0"\r\n',
+    ],
+    ["single-quoted", "name: 'roc-web'\nversion: 1.0.0\n"],
+    ["a number is a number", "name: 1.10\nversion: 0.1.0\n"],
+    ["null is no name", "name: null\nversion: 0.1.0\n"],
+    ["a boolean", "name: true\nversion: 0.1.0\n"],
+    ["nested maintainers", "name: roc-api\nmaintainers:\n  - name: alice\nversion: 0.1.0\n"],
+    ["flow style", "{ name: roc-api, version: 0.1.0 }\n"],
+    ["not YAML", "name: roc-api\nversion: [0.1.0\n"],
+    ["a value with ': '", "name: roc-api\ndescription: a: b\n"],
+    ["a duplicate key", "name: a\nname: b\n"],
+    ["a tab", "name:\troc-api\n"],
+    ["a document marker", "---\nname: roc-api\n"],
+    ["no name", "version: 0.1.0\n"],
+    ["an anchor", "name: &n roc-api\n"],
+  ])("%s", (_, text) => {
+    const parsed = parseChart(text, "Chart.yaml");
+    // A Chart.yaml that does not parse makes no component; one without a name is its folder's.
+    const expected = parsed.ok ? [parsed.chart.name ?? "api"] : [];
+    const files = new Map([["charts/api/Chart.yaml", text]]);
+    expect(configRepoComponents(policy, files).map((c) => c.name)).toEqual(expected);
   });
 });

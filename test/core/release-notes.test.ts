@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   changeOfCommit,
   commitsToLookUp,
+  componentChanges,
+  knowsClosure,
+  notePaths,
   previousRelease,
   pullOfMessage,
   releaseTags,
@@ -120,5 +123,59 @@ describe("changeOfCommit and commitsToLookUp", () => {
     { name: "no commits", changes: [], max: 10, lookups: [] },
   ])("$name", ({ changes, max, lookups }) => {
     expect(commitsToLookUp(changes, max)).toEqual(lookups);
+  });
+});
+
+describe("notePaths", () => {
+  const c = (name: string, path: string, dependsOn: string[] = []) => ({ name, path, dependsOn });
+  const components = [
+    c("roc-api", "services/roc-api", ["log", "proto"]),
+    c("log", "libs/log", ["proto"]),
+    c("proto", "libs/proto"),
+    c("roc-web", "services/roc-web"),
+    c("nested", "services/roc-api/plugins", ["roc-api"]),
+    c("everything", "", []),
+    c("on-root", "apps/x", ["everything"]),
+    c("loop-a", "a", ["loop-b"]),
+    c("loop-b", "b", ["loop-a"]),
+  ];
+  it.each([
+    ["own folder only", "roc-web", ["services/roc-web"]],
+    ["dependencies, transitively, once", "roc-api", ["libs/log", "libs/proto", "services/roc-api"]],
+    [
+      "a folder inside another is left out",
+      "nested",
+      ["libs/log", "libs/proto", "services/roc-api"],
+    ],
+    ["a dependency cycle ends", "loop-a", ["a", "b"]],
+    ["the root component: every commit", "everything", undefined],
+    ["a dependency on the root: every commit", "on-root", undefined],
+    ["an unknown component: every commit", "nope", undefined],
+  ])("%s", (_, name, expected) => {
+    expect(notePaths(components, name)).toEqual(expected);
+  });
+});
+
+describe("knowsClosure", () => {
+  const c = (name: string, dependsOn: string[] = []) => ({ name, dependsOn });
+  it.each([
+    ["alone", [c("a")], "a", true],
+    ["with its dependencies, transitively", [c("a", ["b"]), c("b", ["c"]), c("c")], "a", true],
+    ["a dependency of a dependency missing", [c("a", ["b"]), c("b", ["c"])], "a", false],
+    ["itself missing", [c("b")], "a", false],
+    ["a cycle", [c("a", ["b"]), c("b", ["a"])], "a", true],
+  ])("%s", (_, components, name, expected) => {
+    expect(knowsClosure(components, name)).toBe(expected);
+  });
+});
+
+describe("componentChanges", () => {
+  it("keeps the touched commits in order and counts the others", () => {
+    const changes = ["a", "b", "c", "d"].map((x) => ({ sha: x.repeat(40), title: x }));
+    expect(componentChanges(changes, new Set(["d".repeat(40), "b".repeat(40)]))).toEqual({
+      kept: [changes[1], changes[3]],
+      others: 2,
+    });
+    expect(componentChanges(changes, new Set())).toEqual({ kept: [], others: 4 });
   });
 });

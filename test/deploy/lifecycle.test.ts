@@ -152,6 +152,10 @@ describe("deploy PRs on the config repo, through the app", () => {
       "GET repos/get-content",
       "GET git/list-matching-refs",
       "GET repos/compare-commits",
+      // The component's folders (its VERSION is among the paths the compare lists), and the
+      // commits that touched them (release notes per component).
+      "GET repos/get-content",
+      "POST graphql",
       "GET apps/get-repo-installation",
       "GET pulls/list",
       "POST graphql",

@@ -139,4 +139,37 @@ describe("GraphQL", () => {
   it("is not checked against the REST description (no violations for GraphQL)", () => {
     expect(sandbox.violations()).toEqual([]);
   });
+  it("history(path:) lists the commits that touched a folder, newest first; file(path:) reads at a commit", async () => {
+    const one = sandbox.pushCommit(repo, { branch: "bump", files: { "docs/a.md": "a\n" } }).sha;
+    const two = sandbox.pushCommit(repo, {
+      branch: "bump",
+      files: { "services/api/main.go": "package main\n" },
+    }).sha;
+    const data = await octokit.graphql<{
+      repository: {
+        object: {
+          api: { nodes: { oid: string }[] };
+          docs: { nodes: { oid: string }[] };
+          file: { object: { text: string } } | null;
+          none: null;
+        };
+      };
+    }>(
+      `query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
+        object(expression: "bump") { ... on Commit {
+          api: history(first: 10, path: "services/api") { nodes { oid } }
+          docs: history(first: 10, path: "docs") { nodes { oid } }
+          file: file(path: "services/api/VERSION") { object { ... on Blob { text } } }
+          none: file(path: "nope") { name }
+        } }
+      } }`,
+      { owner: "acme", name: "mono" },
+    );
+    const api = data.repository.object.api.nodes.map((n) => n.oid);
+    expect(api.slice(0, 2)).toEqual([two, head]);
+    expect(api).not.toContain(one);
+    expect(data.repository.object.docs.nodes.map((n) => n.oid)).toEqual([one]);
+    expect(data.repository.object.file?.object.text).toBe("1.3.0\n");
+    expect(data.repository.object.none).toBeNull();
+  });
 });

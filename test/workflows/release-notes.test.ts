@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryCommit } from "../../src/core/release-notes.js";
 import type { ReleaseHistoryPort, TagRef } from "../../src/forge/release-history.js";
-import { gatherReleaseNotes, MAX_PULL_LOOKUPS } from "../../src/workflows/release-notes.js";
+import {
+  componentNotePaths,
+  gatherReleaseNotes,
+  MAX_PULL_LOOKUPS,
+} from "../../src/workflows/release-notes.js";
+import { resolvePolicy } from "../../src/core/policy.js";
 
 const sha = (n: number) => n.toString(16).padStart(40, "0");
 
@@ -12,6 +17,8 @@ function fakeHistory(input: {
   pulls?: Record<string, { number: number; title: string }>;
   annotated?: Record<string, string>;
   compareStatus?: number;
+  /** Per folder, the commits that touched it (newest first). */
+  history?: Record<string, string[]>;
 }) {
   const asked: string[] = [];
   const port: ReleaseHistoryPort = {
@@ -38,6 +45,10 @@ function fakeHistory(input: {
       asked.push(`pulls ${s.slice(-2)}`);
       const pull = input.pulls?.[s];
       return pull ? [pull] : [];
+    },
+    async touching(rev, paths, first) {
+      asked.push(`touching ${rev} ${paths.join(",")} first=${first}`);
+      return new Set(paths.flatMap((p) => (input.history?.[p] ?? []).slice(0, first)));
     },
   };
   return { port, asked };
@@ -163,5 +174,172 @@ describe("gatherReleaseNotes", () => {
       sha: sha(2),
     });
     expect(found.ok && found.notes.changes).toEqual([]);
+  });
+});
+
+describe("release notes per component", () => {
+  const commits: HistoryCommit[] = [
+    { sha: sha(20), message: "Retry the upstream on 503 (#42)" },
+    { sha: sha(21), message: "Restyle the web front page (#43)" },
+    { sha: sha(22), message: "Shared logger: JSON lines (#44)" },
+    { sha: sha(23), message: "Docs only (#45)" },
+  ];
+  const history = {
+    "services/roc-api": [sha(20), sha(1)],
+    "libs/log": [sha(22)],
+    "services/roc-web": [sha(21)],
+  };
+
+  it("lists only the commits that touched the component's folders and its dependencies': one more request", async () => {
+    const { port, asked } = fakeHistory({ tags, commits, history });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: ["libs/log", "services/roc-api"],
+    });
+    expect(found.ok && found.notes.changes.map((c) => c.pr?.number)).toEqual([42, 44]);
+    expect(found.ok && found.notes.filter).toEqual({
+      paths: ["libs/log", "services/roc-api"],
+      others: 2,
+    });
+    expect(asked).toEqual([
+      "tags roc-api/v",
+      "compare roc-api/v1.2.3...roc-api/v1.3.0",
+      "touching roc-api/v1.3.0 libs/log,services/roc-api first=100",
+    ]);
+  });
+
+  it("a promotion names both versions: no tag listing, the folders asked for once there are commits", async () => {
+    const { port, asked } = fakeHistory({ tags, commits, history });
+    const wanted: string[] = [];
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      version: "1.3.0",
+      from: "1.1.0",
+      paths: async (tag) => {
+        wanted.push(tag);
+        return ["services/roc-api"];
+      },
+    });
+    expect(found.ok && found.notes.previous).toEqual({ tag: "roc-api/v1.1.0", version: "1.1.0" });
+    expect(found.ok && found.notes.changes.map((c) => c.sha)).toEqual([sha(20)]);
+    expect(wanted).toEqual(["roc-api/v1.3.0"]);
+    expect(asked).toEqual([
+      "compare roc-api/v1.1.0...roc-api/v1.3.0",
+      "touching roc-api/v1.3.0 services/roc-api first=100",
+    ]);
+  });
+
+  it("no commits between the tags: the folders are not looked up", async () => {
+    const { port, asked } = fakeHistory({ tags, commits: [] });
+    let looked = false;
+    await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: async () => {
+        looked = true;
+        return ["services/roc-api"];
+      },
+    });
+    expect(looked).toBe(false);
+    expect(asked.some((a) => a.startsWith("touching"))).toBe(false);
+  });
+
+  it("folders unknown (root component, invalid policy): every commit is listed", async () => {
+    const { port, asked } = fakeHistory({ tags, commits, history });
+    const found = await gatherReleaseNotes(port, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: async () => undefined,
+    });
+    expect(found.ok && found.notes.changes).toHaveLength(4);
+    expect(found.ok && found.notes.filter).toBeUndefined();
+    expect(asked.some((a) => a.startsWith("touching"))).toBe(false);
+  });
+
+  it("componentNotePaths: the policy and one tree listing at the tag give the folders", async () => {
+    const resolved = resolvePolicy([
+      {
+        file: ".github/monobot.yml",
+        text: "components:\n  define:\n    roc-api: { depends_on: [log] }\n",
+      },
+    ]);
+    if (!resolved.ok) throw new Error("policy");
+    const reads: string[] = [];
+    const repo = {
+      repo: "mono",
+      async loadPolicy(ref?: string) {
+        reads.push(`policy ${ref}`);
+        return { result: resolved, files: [], repoFile: ".github/monobot.yml" };
+      },
+      async paths(ref: string) {
+        reads.push(`tree ${ref}`);
+        return ["services/roc-api/VERSION", "services/roc-web/VERSION", "libs/log/VERSION"];
+      },
+    };
+    expect(await componentNotePaths(repo, "roc-api", "roc-api/v1.3.0")).toEqual([
+      "libs/log",
+      "services/roc-api",
+    ]);
+    expect(reads).toEqual(["policy roc-api/v1.3.0", "tree roc-api/v1.3.0"]);
+
+    // The paths the tags differ in name roc-api and log: no tree listing.
+    reads.length = 0;
+    const changed = ["services/roc-api/VERSION", "libs/log/VERSION", "libs/log/x.go"];
+    expect(await componentNotePaths(repo, "roc-api", "roc-api/v1.3.0", undefined, changed)).toEqual(
+      ["libs/log", "services/roc-api"],
+    );
+    expect(reads).toEqual(["policy roc-api/v1.3.0"]);
+
+    // log was not released meanwhile: its folder is not known from them, the tree tells.
+    reads.length = 0;
+    expect(
+      await componentNotePaths(repo, "roc-api", "roc-api/v1.3.0", undefined, [
+        "services/roc-api/VERSION",
+      ]),
+    ).toEqual(["libs/log", "services/roc-api"]);
+    expect(reads).toEqual(["policy roc-api/v1.3.0", "tree roc-api/v1.3.0"]);
+  });
+
+  it("the paths the compare lists reach the folder lookup (a complete list only)", async () => {
+    const { port } = fakeHistory({ tags, commits, history });
+    const given: (readonly string[] | undefined)[] = [];
+    const withFiles = {
+      ...port,
+      compare: async (base: string, head: string) => ({
+        ...(await port.compare(base, head)),
+        files: ["services/roc-api/VERSION"],
+      }),
+    };
+    await gatherReleaseNotes(withFiles, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: async (_tag, changed) => {
+        given.push(changed);
+        return ["services/roc-api"];
+      },
+    });
+    const full = {
+      ...port,
+      compare: async (base: string, head: string) => ({
+        ...(await port.compare(base, head)),
+        files: Array.from({ length: 300 }, (_, i) => `f${i}`),
+      }),
+    };
+    await gatherReleaseNotes(full, {
+      component: "roc-api",
+      tagTemplate: "{component}/v{version}",
+      sha: sha(2),
+      paths: async (_tag, changed) => {
+        given.push(changed);
+        return ["services/roc-api"];
+      },
+    });
+    expect(given).toEqual([["services/roc-api/VERSION"], undefined]);
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SUMMARY_MARKER } from "./core/pr-state.js";
-import { demoFreezeWindow, playLifecycle } from "./demo-lifecycle.js";
+import { demoFreezeWindow, playLifecycle, withProductionFreeze } from "./demo-lifecycle.js";
 import { newPrivateKey, sodiumReady, toBase64 } from "./secrets/sealing.js";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startSandbox, type Sandbox } from "./sandbox/driver.js";
@@ -77,6 +77,15 @@ function sumMetric(text: string, name: string, label: string, value: string): nu
     if ((m[1] ?? "").includes(`${label}="${value}"`)) total += Number(m[2]);
   }
   return total;
+}
+
+/** Queued jobs that finished, by outcome, in the server's Prometheus text. */
+function handledIn(text: string): { success: number; error: number } {
+  const name = "monobot_handler_duration_seconds_count";
+  return {
+    success: sumMetric(text, name, "outcome", "success"),
+    error: sumMetric(text, name, "outcome", "error"),
+  };
 }
 
 /** Starts `node dist/main.js` on 127.0.0.1 and a free port, configured only through its environment. */
@@ -157,14 +166,7 @@ export async function startMonobot(options: StartMonobotOptions): Promise<Monobo
     logs: () => [...lines],
     stderr: () => stderr,
     metrics,
-    handled: async () => {
-      const text = await metrics();
-      const name = "monobot_handler_duration_seconds_count";
-      return {
-        success: sumMetric(text, name, "outcome", "success"),
-        error: sumMetric(text, name, "outcome", "error"),
-      };
-    },
+    handled: async () => handledIn(await metrics()),
     exited,
     stop: async (timeoutMs = 30_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
@@ -354,9 +356,10 @@ async function playStory(
       let last = -1;
       await waitUntil(
         async () => {
+          // One read of /metrics per poll: the queue's depth and the finished jobs together.
           const text = await server.metrics();
           const depth = Number(/^monobot_queue_depth (\S+)$/m.exec(text)?.[1] ?? "NaN");
-          const h = await server.handled();
+          const h = handledIn(text);
           if (h.error > 0)
             throw new Error(
               `a job failed inside monobot: ${lastProblems(server) || "no log line"}`,
@@ -368,7 +371,7 @@ async function playStory(
         },
         {
           timeoutMs: TIMEOUT_MS,
-          intervalMs: 250,
+          intervalMs: 100,
           what: "monobot to finish the queued jobs",
           seen: () => lastProblems(server),
         },
@@ -402,19 +405,16 @@ async function playStory(
     message: "Import the platform's charts",
   });
   const freeze = demoFreezeWindow();
+  const configPolicy = sandbox.readFile(CONFIG_REPO, "main", ".github/monobot.yml") ?? "";
   sandbox.pushCommit(CONFIG_REPO, {
     branch: "main",
     author: "alice",
-    message: "Freeze deploys around the demo\n\nSigned-off-by: Alice Liddell <alice@example.com>",
-    files: {
-      ".github/monobot.yml": [
-        "deploy:",
-        "  freeze:",
-        `    - { from: "${freeze.from}", to: "${freeze.to}", timezone: UTC, reason: "release freeze" }`,
-        "",
-      ].join("\n"),
-    },
+    message:
+      "Freeze production deploys around the demo\n\nSigned-off-by: Alice Liddell <alice@example.com>",
+    files: { ".github/monobot.yml": withProductionFreeze(configPolicy, freeze) },
   });
+  // Fleet's watcher: it reports a bundle ready on a Deployment (an outside deployment status).
+  sandbox.createUser("fleet-watcher", { name: "Fleet watcher" });
   sandbox.setPermission(CONFIG_REPO, "alice", "admin");
   const policy = sandbox.readFile(REPO, "main", ".github/monobot.yml") ?? "";
   sandbox.pushCommit(REPO, {
@@ -442,11 +442,15 @@ async function playStory(
   });
   sandbox.createTag(REPO, "roc-api/v1.2.3", "main");
   print(
-    `  ${CONFIG_REPO} holds the charts roc-api 0.4.1 (image tag 1.2.3) and the umbrella aether 1.4.0;`,
+    `  ${CONFIG_REPO} holds the charts roc-api 0.4.1 and the umbrella aether 1.4.0, applied by one Fleet`,
   );
   print(
-    `  it is frozen from ${freeze.from} to ${freeze.to} UTC ("release freeze"); alice is its admin.`,
+    `  bundle to two environments in promotion order: staging (verified by api-tests, soak 2 s) and`,
   );
+  print(
+    `  production, both on roc-api 1.2.3; production is frozen from ${freeze.from} to ${freeze.to} UTC`,
+  );
+  print(`  ("release freeze"); alice is the config repo's admin.`);
 
   // Step 1: a member opens a pull request.
   const step1 = "step 1 (alice opens a pull request)";
@@ -641,6 +645,12 @@ async function playStory(
     server,
     print,
     settle,
+    waitFor: (step, what, probe) =>
+      waitUntil(probe, { timeoutMs: TIMEOUT_MS, what, seen: () => lastProblems(server) }).catch(
+        (e: Error) => {
+          throw new StepFailure(step, e.message);
+        },
+      ),
     fail: (step, message) => new StepFailure(step, message),
     expectAll,
     repo: REPO,

@@ -131,7 +131,10 @@ describe("monobot envs", () => {
   });
 
   it("says so when the policy lists no environments", async () => {
-    const r = await run(["envs", "--repo", "config-repo"]);
+    // The demo's config repo lists environments; this copy is the same repository without them.
+    const repo = copyOf("config-repo");
+    writeFileSync(join(repo, ".github/monobot.yml"), "deploy:\n  freeze: []\n");
+    const r = await run(["envs", "--repo", repo]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       ".github/monobot.yml lists no environments (deploy.environments); see docs/environments.md.\n",

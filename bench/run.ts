@@ -14,6 +14,7 @@ import { benchPatterns } from "./patterns.js";
 import { benchAccess } from "./access.js";
 import { benchPromotion } from "./promotion.js";
 import { benchStatusPage } from "./status-page.js";
+import { benchDashboard } from "./dashboard.js";
 
 async function main(): Promise<void> {
   const sections: {
@@ -82,6 +83,11 @@ async function main(): Promise<void> {
       title:
         "Status page: HTML and JSON for an operator with 10,000 jobs recorded (in-process routes)",
       run: benchStatusPage,
+    },
+    {
+      title:
+        "Dashboard issue: GitHub writes for 100 relevant events on one config repo (sandbox log), render time of a large board",
+      run: benchDashboard,
     },
   ];
   for (const section of sections) {

@@ -10,6 +10,7 @@ import type { JobRunner } from "./runtime/job.js";
 import { StateDirLockedError, StateDirUnusableError } from "./runtime/journal.js";
 import { GitHubHookDeliveries, RedeliverySweep } from "./runtime/redelivery-sweep.js";
 import { createServices, registerInstalledRepositories } from "./runtime/services.js";
+import { createBoardStore } from "./runtime/board-store.js";
 import { openRuntime, type Runtime } from "./runtime/open-runtime.js";
 import { RedisWriteSpacing } from "./runtime/redis-write-spacing.js";
 import { createMonobotServer } from "./server/http-server.js";
@@ -143,7 +144,10 @@ async function main(): Promise<void> {
   }
   const { queue } = runtime;
   const sealingKeys = await loadKeyRing(env.sealing);
+  // Each config repo's latest board, filled by the dashboard: the status page reads the same store.
+  const boards = createBoardStore();
   const services = createServices({
+    boards,
     app: probot,
     log,
     env: process.env,
@@ -197,6 +201,7 @@ async function main(): Promise<void> {
       })
     : undefined;
   const status = statusPage({
+    boards,
     activity,
     queue,
     scheduler: services.scheduler,

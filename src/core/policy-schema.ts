@@ -459,6 +459,7 @@ export const policySchema = {
         auto_merge: { type: "boolean" },
         merge_method: { enum: ["merge", "squash", "rebase"] },
         freeze: { type: "array", items: freezeWindowSchema },
+        dashboard: { type: "boolean" },
       },
     },
     access: accessSection,

@@ -3,6 +3,7 @@ import access from "./access.js";
 import checkRerun from "./check-rerun.js";
 import ciResult from "./ci-result.js";
 import comment from "./comment.js";
+import dashboard from "./dashboard.js";
 import deployGate from "./deploy-gate.js";
 import deploy from "./deploy.js";
 import envFlow from "./env-flow.js";
@@ -22,4 +23,5 @@ export const handlers: readonly RegisteredHandler[] = [
   deploy,
   envFlow,
   access,
+  dashboard,
 ];

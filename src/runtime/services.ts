@@ -15,6 +15,7 @@ import {
   type ScheduledRepo,
   type SharedRepositories,
 } from "./scheduler.js";
+import { createBoardStore, type BoardStore } from "./board-store.js";
 import { FollowUps } from "./follow-ups.js";
 import type { FireStore, TimerStore } from "./stores.js";
 import { MemoryTimerStore } from "./timer-store.js";
@@ -41,6 +42,8 @@ export interface ServiceOptions {
   later?: TimerStore;
   /** monobot's sealing keys, to open sealed secrets; absent: sealed secrets are not provisioned. */
   sealingKeys?: KeyRing;
+  /** Where the dashboard keeps each config repo's latest board (createBoardStore); a new one when absent. */
+  boards?: BoardStore;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -107,6 +110,7 @@ export function createServices(options: ServiceOptions): Services {
     followUps,
     now: () => new Date(),
     sealingKeys: () => sealingKeys,
+    boards: options.boards ?? createBoardStore(),
   };
   ready.services = services;
   return services;

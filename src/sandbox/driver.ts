@@ -604,6 +604,53 @@ export class Sandbox {
     ).number;
   }
 
+  /** An issue as the REST API returns it (`GET /repos/{o}/{r}/issues/{n}`). */
+  issue(repo: string, number: number): Record<string, unknown> & { body: string | null } {
+    const issue = this.repo(repo).issues.get(number);
+    if (!issue) throw new Error(`no issue #${number} in ${repo}`);
+    return this.view.issue(issue) as Record<string, unknown> & { body: string | null };
+  }
+
+  /** Issues (not pull requests) of a repository, oldest first, as the REST API returns them. */
+  issues(repo: string): Array<Record<string, unknown> & { number: number; body: string | null }> {
+    return [...this.repo(repo).issues.values()]
+      .filter((i) => i.pull === undefined)
+      .sort((a, b) => a.number - b.number)
+      .map(
+        (i) =>
+          this.view.issue(i) as Record<string, unknown> & { number: number; body: string | null },
+      );
+  }
+
+  /**
+   * Edits an issue's body as `user` (a person ticking a checkbox) and builds `issues.edited` with
+   * `changes.body.from`, as GitHub sends it; delivers it when a webhook URL is set (the
+   * in-process tests hand the event to the app themselves).
+   */
+  async editIssue(
+    repo: string,
+    number: number,
+    body: string,
+    user: string,
+    options: DeliveryOptions = {},
+  ): Promise<{ event: WebhookEvent; delivery?: Delivery }> {
+    const issue = this.repo(repo).issues.get(number);
+    if (!issue || issue.pull) throw new Error(`no issue #${number} in ${repo}`);
+    this.state.requireUser(user);
+    const from = issue.body ?? "";
+    issue.body = body;
+    issue.updatedAt = this.state.isoNow();
+    const event = this.events.issues({
+      repo,
+      number,
+      action: "edited",
+      sender: user,
+      changes: { body: { from } },
+    });
+    if (!(options.url ?? this.webhookUrl)) return { event };
+    return { event, delivery: await this.deliver(event, options) };
+  }
+
   /** Posts a comment on an issue or pull request as `user`; returns its id (for the issue_comment event). */
   comment(
     repo: string,

@@ -260,6 +260,26 @@ export class EventBuilder {
     };
   }
 
+  /** `issues` for an issue (not a pull request): opened, edited (with `changes`), closed, reopened. */
+  issues(input: {
+    repo: string;
+    number: number;
+    action: "opened" | "edited" | "closed" | "reopened";
+    sender?: string;
+    changes?: { body?: { from: string }; title?: { from: string } };
+  }): WebhookEvent {
+    const repo = this.repo(input.repo);
+    const issue = repo.issues.get(input.number);
+    if (!issue || issue.pull) throw new Error(`no issue #${input.number} in ${input.repo}`);
+    const payload: Record<string, unknown> = {
+      action: input.action,
+      issue: this.view().issue(issue),
+      ...this.common(repo, this.sender(input.sender, issue.user)),
+    };
+    if (input.action === "edited") payload.changes = input.changes ?? {};
+    return { name: "issues", payload };
+  }
+
   /** `issue_comment` for a comment made with the driver (or through the API); PR comments carry `issue.pull_request`. */
   issueComment(input: {
     repo: string;

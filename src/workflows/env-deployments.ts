@@ -13,7 +13,7 @@ import {
   soakMs,
   type EnvironmentConfig,
 } from "../core/environments.js";
-import { planJobs, statusContext } from "../core/jobs.js";
+import { planJobs, statusContext, type PlannedRun } from "../core/jobs.js";
 import type { Policy } from "../core/policy.js";
 import { GitHubDeployments } from "../forge/deployments.js";
 import type { GitHubRepo } from "../forge/github.js";
@@ -155,33 +155,67 @@ export async function recordDeployments(spec: RecordSpec, context: JobContext): 
           ? `verifying: ${jobs.join(", ")}`
           : "waiting for a deployment status (no verify.jobs)",
     });
-    const plan = planJobs({
+    await dispatchVerification({
+      port,
       policy,
-      trigger: "deployed",
-      components: [{ name: move.component, path: move.chart, versionFile: "", dependsOn: [] }],
-      context: {
-        owner: repo.owner,
-        repo: repo.name,
-        sha: after,
-        ref: repo.defaultBranch,
-        defaultBranch: repo.defaultBranch,
-        versions: { [move.component]: move.to },
-        environment: env.name,
-      },
+      repo,
+      sha: after,
+      environment: env,
+      component: move.component,
+      chart: move.chart,
+      version: move.to,
+      deps,
+      ...(tracker ? { tracker } : {}),
+      log,
     });
-    for (const s of plan.skipped) log.info({ job: s.job, reason: s.reason }, "job skipped");
-    for (const run of plan.runs.filter((r) => jobs.includes(r.job))) {
-      await startRun(
-        port,
-        after,
-        run,
-        deps,
-        tracker ? { track: (r) => void tracker.track(r) } : {},
-      );
-    }
     log.info(
       { environment: env.name, component: move.component, version: move.to, id: deployment.id },
       "deployment recorded",
+    );
+  }
+}
+
+/**
+ * Dispatches `environment`'s `on: deployed` jobs for one component's version at `sha` (its
+ * `verify.jobs`): after a merge records the deployment, and again when the dashboard retries it.
+ */
+export async function dispatchVerification(input: {
+  port: GitHubRepo;
+  policy: Policy;
+  repo: RepoRef;
+  sha: string;
+  environment: EnvironmentConfig;
+  component: string;
+  chart: string;
+  version: string;
+  deps: BackendDeps;
+  tracker?: { track(run: PlannedRun): Promise<void> };
+  log: JobContext["log"];
+}): Promise<void> {
+  const { policy, repo, environment: env, log, tracker } = input;
+  const jobs = env.verify?.jobs ?? [];
+  const plan = planJobs({
+    policy,
+    trigger: "deployed",
+    components: [{ name: input.component, path: input.chart, versionFile: "", dependsOn: [] }],
+    context: {
+      owner: repo.owner,
+      repo: repo.name,
+      sha: input.sha,
+      ref: repo.defaultBranch,
+      defaultBranch: repo.defaultBranch,
+      versions: { [input.component]: input.version },
+      environment: env.name,
+    },
+  });
+  for (const s of plan.skipped) log.info({ job: s.job, reason: s.reason }, "job skipped");
+  for (const run of plan.runs.filter((r) => jobs.includes(r.job))) {
+    await startRun(
+      input.port,
+      input.sha,
+      run,
+      input.deps,
+      tracker ? { track: (r) => void tracker.track(r) } : {},
     );
   }
 }

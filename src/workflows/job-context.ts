@@ -1,6 +1,7 @@
 // What a queued job runs with: the process's services, its delivery, and the keys that order jobs.
 import type { BackendDeps } from "../ci/backend.js";
 import type { CheckDefinition } from "../core/checks/registry.js";
+import type { EnvBoard } from "../core/env-board.js";
 import type { ClientFactory } from "../forge/factory.js";
 import type { Log } from "../log.js";
 import type { FollowUps } from "../runtime/follow-ups.js";
@@ -27,6 +28,8 @@ export interface Services {
    * function, so that logging or serialising the services can never carry the private keys.
    */
   sealingKeys: () => KeyRing | undefined;
+  /** Where each config repo's latest board goes (the status page reads it); none: not kept. */
+  boards?: { put(board: EnvBoard): void };
 }
 
 /** What one job runs with. */

@@ -87,7 +87,7 @@ describe("deploy policy keys", () => {
     ],
     [
       "deploy:\n  freez: []\n",
-      '.github/monobot.yml:2:3: unknown key "deploy.freez": expected one of config_repo, values_key, chart_bump, environments, auto_merge, merge_method, freeze',
+      '.github/monobot.yml:2:3: unknown key "deploy.freez": expected one of config_repo, values_key, chart_bump, environments, auto_merge, merge_method, freeze, dashboard',
     ],
   ])("%j", (text, message) => {
     expect(errorsOf(text)).toBe(message);

@@ -18,7 +18,8 @@ describe("npm run demo", () => {
     expect(out).toMatch(
       /Deployment \d+ \(staging, roc-api 1\.3\.0\): success, "verified and soaked 2s"/,
     );
-    expect(out).toContain('PR #2 "Promote roc-api 1.3.0 to production"');
+    // Its number follows the config repo's dashboard issue, opened when the first pin moved.
+    expect(out).toMatch(/PR #\d+ "Promote roc-api 1\.3\.0 to production"/);
     expect(out).toMatch(/✘ monobot\/deploy-gate\s+failure\s+Deploy freeze until .*\(production\)/);
     expect(out).toMatch(/○ monobot\/deploy-gate\s+neutral\s+Freeze overridden by @alice/);
     expect(out).toMatch(/Deployment \d+ \(production, roc-api 1\.3\.0\): success/);

@@ -84,13 +84,10 @@ describe("environments end to end from a publish: the server process against the
       .slice(-10)
       .join("\n");
   const pullFrom = (branch: string): Pull | undefined => {
-    for (let n = 1; n < 50; n++) {
-      try {
-        const p = sandbox.pullRequest(CONFIG, n) as unknown as Pull;
-        if (p.head.ref === branch) return p;
-      } catch {
-        return undefined;
-      }
+    // Pull requests only: the dashboard issue takes a number among them.
+    for (const { number: n } of sandbox.pullInfos(CONFIG)) {
+      const p = sandbox.pullRequest(CONFIG, n) as unknown as Pull;
+      if (p.head.ref === branch) return p;
     }
     return undefined;
   };

@@ -59,13 +59,10 @@ describe("promotion, end to end: the server process against the sandbox", () => 
     }>;
   const promotionPulls = () => {
     const out: Array<{ number: number; title: string; body: string; head: { ref: string } }> = [];
-    for (let n = 1; n < 50; n++) {
-      try {
-        const p = sandbox.pullRequest(CONFIG, n) as unknown as (typeof out)[number];
-        if (p.head.ref.startsWith("monobot/promote-")) out.push(p);
-      } catch {
-        break;
-      }
+    // Pull requests only: the dashboard issue takes a number among them.
+    for (const { number: n } of sandbox.pullInfos(CONFIG)) {
+      const p = sandbox.pullRequest(CONFIG, n) as unknown as (typeof out)[number];
+      if (p.head.ref.startsWith("monobot/promote-")) out.push(p);
     }
     return out;
   };

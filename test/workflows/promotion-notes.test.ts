@@ -21,8 +21,15 @@ describe("promotion PR: release notes per component and where it goes", () => {
   });
 
   const fleet = () => world.sandbox.readFile(CONFIG, "main", FLEET) as string;
-  const body = (n: number) =>
-    String((world.sandbox.pullRequest(CONFIG, n) as unknown as { body: string }).body);
+  /** The promotion pull request (found by its branch: the dashboard issue takes a number too). */
+  const promotionPull = () => {
+    const found = world.sandbox.pullInfos(CONFIG).find((p) => p.headRef === PROMOTE);
+    if (!found) throw new Error(`no pull request from ${PROMOTE}`);
+    return world.sandbox.pullRequest(CONFIG, found.number) as unknown as {
+      head: { ref: string };
+      body: string;
+    };
+  };
 
   /** roc-api 1.4.0 released in the monorepo, with a commit of roc-web and one of roc-api before it. */
   function releaseApi(): void {
@@ -72,7 +79,7 @@ describe("promotion PR: release notes per component and where it goes", () => {
     // roc-api's VERSION is among the paths the tags differ in: no tree listing.
     expect(monorepoReads).toEqual(["repos/get-content", "repos/compare-commits"]);
 
-    const text = body(2);
+    const text = promotionPull().body;
     expect(text).toContain("Supersedes roc-api 1.2.3 in production.");
     expect(text).toContain("### Changes in acme/mono (roc-api/v1.2.3...roc-api/v1.4.0)");
     expect(text).toContain("- acme/mono#6 API: retry on 503");
@@ -87,7 +94,11 @@ describe("promotion PR: release notes per component and where it goes", () => {
 
     // The promotion's commit names the monorepo too: production's Deployment records it.
     const before = world.sandbox.branchSha(CONFIG, "main") as string;
-    const after = world.sandbox.mergePullRequest(CONFIG, 2, { user: "alice", method: "merge" });
+    const promotion = world.sandbox.pullInfos(CONFIG).find((p) => p.headRef === PROMOTE);
+    const after = world.sandbox.mergePullRequest(CONFIG, promotion?.number ?? 0, {
+      user: "alice",
+      method: "merge",
+    });
     await world.deliver(
       world.sandbox.events.push({ repo: CONFIG, ref: "refs/heads/main", before, after }),
     );
@@ -109,10 +120,7 @@ describe("promotion PR: release notes per component and where it goes", () => {
     expect(
       world.sandbox.requests({ since: mark }).filter((r) => r.path.startsWith(`/repos/${MONO}/`)),
     ).toEqual([]);
-    const pull = world.sandbox.pullRequest(CONFIG, 2) as unknown as {
-      head: { ref: string };
-      body: string;
-    };
+    const pull = promotionPull();
     expect(pull.head.ref).toBe(PROMOTE);
     expect(pull.body).toContain(
       "### Release notes\n\nNo release notes: the change that deployed roc-api 1.4.0 does not name its monorepo",

@@ -53,6 +53,19 @@ function labelsOf(ctx: RestContext, issue: Issue): Record<string, unknown>[] {
   return issue.labels.map((n) => ctx.view.label(issue.repo, ensureLabel(ctx, issue.repo, n)));
 }
 
+/** GitHub's limit on an issue's or a comment's body. */
+function tooLong(text: string | undefined, resource: string): void {
+  if (text !== undefined && text.length > 65536)
+    throw validationFailed([
+      {
+        resource,
+        field: "body",
+        code: "custom",
+        message: "body is too long (maximum is 65536 characters)",
+      },
+    ]);
+}
+
 export const issueRoutes: Route[] = [
   {
     operationId: "issues/get",
@@ -66,8 +79,10 @@ export const issueRoutes: Route[] = [
       const repo = ctx.repo();
       const state = ctx.query.get("state") ?? "open";
       const labels = (ctx.query.get("labels") ?? "").split(",").filter((l) => l !== "");
+      const creator = ctx.query.get("creator")?.toLowerCase();
       const issues = [...repo.issues.values()]
         .filter((i) => state === "all" || i.state === state)
+        .filter((i) => creator === undefined || i.user.login.toLowerCase() === creator)
         .filter((i) =>
           labels.every((l) => i.labels.some((x) => x.toLowerCase() === l.toLowerCase())),
         )
@@ -89,6 +104,7 @@ export const issueRoutes: Route[] = [
       const title = body.title;
       if (typeof title !== "string" && typeof title !== "number")
         throw validationFailed([{ resource: "Issue", field: "title", code: "missing_field" }]);
+      tooLong(str(body, "body"), "Issue");
       const issue = ctx.state.createIssue(
         repo,
         ctx.actor(),
@@ -110,6 +126,7 @@ export const issueRoutes: Route[] = [
       const body = ctx.bodyObject();
       const title = str(body, "title");
       if (title !== undefined) issue.title = title;
+      tooLong(str(body, "body"), "Issue");
       if ("body" in body) issue.body = typeof body.body === "string" ? body.body : null;
       if (Array.isArray(body.labels)) {
         issue.labels = [];

@@ -2,6 +2,7 @@
 // verified by the API tests, soaks, and is promoted to production through a pull request that
 // production's freeze holds until an admin lets it through; a later version that fails its
 // verification is never promoted.
+import { DASHBOARD_MARKER } from "./core/dashboard.js";
 import { shortSha } from "./core/sha.js";
 import {
   checkLines,
@@ -350,6 +351,30 @@ function printRecord(act: Act, record: ConfigRepoView): void {
   }
 }
 
+/** The dashboard issue once it shows the failed 1.3.1: what a person opening it reads first. */
+async function printDashboard(act: Act): Promise<void> {
+  const { sandbox, print, configRepo } = act;
+  const step = "the dashboard issue";
+  // One write per repository every few seconds: the last events' render may still be due.
+  const issue = await act.waitFor(step, "the dashboard to show 1.3.1's failed verification", () =>
+    sandbox
+      .issues(configRepo)
+      .find((i) => (i.body ?? "").includes(DASHBOARD_MARKER) && /1\.3\.1/.test(i.body ?? "")),
+  );
+  const body = issue.body ?? "";
+  const lines = body.split("\n").filter((l) => !l.startsWith("<!--"));
+  print(
+    `\n━━ The dashboard issue ${configRepo}#${issue.number}, "${String(issue.title)}" (edited in place)`,
+  );
+  print(indent(shown(lines.join("\n"), 30), "  │ "));
+  act.expectAll(step, [
+    [/## Waiting/.test(body), "what waits comes first"],
+    [/## What runs where/.test(body), "it has the matrix"],
+    [/production/.test(body) && /1\.3\.0/.test(body), "it shows production on 1.3.0"],
+  ]);
+  print(`  ✔ as expected`);
+}
+
 export async function playEnvironments(act: Act, merged: DeployMerged): Promise<void> {
   const record = new ConfigRepoView(act);
   const pull = await verifyStaging(act, merged, record);
@@ -357,4 +382,5 @@ export async function playEnvironments(act: Act, merged: DeployMerged): Promise<
   await promoteToProduction(act, pull, record);
   await failingVersion(act, record);
   printRecord(act, record);
+  await printDashboard(act);
 }

@@ -165,7 +165,10 @@ function sections(board: EnvBoard, ticked: ReadonlySet<string>): Section[] {
     (component) =>
       `| ${component} | ${board.environments.map((e) => cellText(at.get(`${component}\n${e.name}`))).join(" | ")} |`,
   );
-  const envHead = board.environments.map((e) => (e.production ? `${e.name} (production)` : e.name));
+  // "production (production)" says nothing twice: the mark only when the name does not say it.
+  const envHead = board.environments.map((e) =>
+    e.production && !/prod/i.test(e.name) ? `${e.name} (production)` : e.name,
+  );
   const releases = board.releases.map((r) => {
     const pr = r.deployPull
       ? `: deploy PR ${link(`#${r.deployPull.number}`, r.deployPull.url)} ${r.deployPull.state}`

@@ -395,9 +395,12 @@ export async function fail(
   outside?: VerdictSpec["outside"],
 ): Promise<void> {
   if (d.state !== "failure" && d.state !== "error") {
+    // The first failed run is the log people open from the Environments page and the dashboard.
+    const run = failed.find((f) => f.targetUrl)?.targetUrl;
     await port.setDeploymentStatus(d.id, {
       state: "failure",
       description: `verification failed: ${failed.map((f) => f.context).join(", ") || "deployment status"}`,
+      ...(run ? { logUrl: run } : {}),
     });
   }
   const marker = failureMarker(d.id);

@@ -99,7 +99,7 @@ describe("renderDashboard", () => {
     );
     expect(text).toContain("- [ ] promote roc-api 1.3.0 to production");
     expect(text).toContain("- [ ] retry verification of web 2.0.1 in staging");
-    expect(text).toContain("| component | staging | production (production) |");
+    expect(text).toContain("| component | staging | production |");
     expect(text).toContain(
       "| roc-api | [1.3.0](https://github.com/acme/aether-config/deployments/staging) verified since 2026-12-01 10:00 UTC |",
     );

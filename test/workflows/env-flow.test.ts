@@ -229,6 +229,8 @@ describe("environments: record, verify, settle (the app against the sandbox)", (
     );
     const { event } = await world.completeRun(CONFIG, "api-tests.yml", "failure");
     expect(deployments()[0]?.statuses[0]).toMatchObject({ state: "failure" });
+    // The failed run is the status's log: the Environments page and the dashboard link to it.
+    expect(String(deployments()[0]?.statuses[0]?.log_url)).toMatch(/\/actions\/runs\/\d+/);
     const pulls = [1];
     const comments = world.sandbox.comments(CONFIG, pulls[0] as number);
     expect(comments).toHaveLength(1);

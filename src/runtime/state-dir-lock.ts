@@ -377,10 +377,25 @@ function takeLegacyLock(dir: string): StaleLock | undefined {
     throw e;
   }
   if (stat.isDirectory()) return undefined;
-  const content = readFileSync(path, "utf8").trim();
+  // Racing starts: another process may remove the old file and make the lock folder in its
+  // place between any two of these steps. Gone, or a folder now: it was migrated already.
+  const migrated = (e: unknown) =>
+    ["ENOENT", "EISDIR"].includes(String((e as NodeJS.ErrnoException).code));
+  let content: string;
+  try {
+    content = readFileSync(path, "utf8").trim();
+  } catch (e) {
+    if (migrated(e)) return undefined;
+    throw e;
+  }
   const pid = /^\d+$/.test(content) ? Number(content) : NaN;
   const known = Number.isSafeInteger(pid) && pid > 0;
   if (known && pid !== process.pid && alive(pid)) throw new StateDirLockedError(dir, pid);
-  unlinkQuietly(path);
+  try {
+    // Only the file: unlink never removes a folder that a faster process made meanwhile.
+    unlinkSync(path);
+  } catch (e) {
+    if (!migrated(e)) throw e;
+  }
   return known ? { pid } : undefined;
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMonobot, waitUntil, type MonobotProcess } from "../../src/demo.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/driver.js";
+import { exampleFiles } from "../helpers/env-config.js";
 import { Client } from "./world.js";
 
 const MAIN_PATH = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -17,6 +18,13 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   sandbox.createUserWithRepos("carol", ["notes"]);
   sandbox.createUser("opal");
+  // A config repo with environments: its merges reach the status page's "what runs where".
+  sandbox.createRepo({
+    owner: "carol",
+    name: "aether-config",
+    installation: true,
+    files: exampleFiles(undefined),
+  });
   server = await startMonobot({
     env: {
       ...sandbox.env(),
@@ -82,5 +90,56 @@ describe("status page of the server process", () => {
     await carol.signIn(sandbox, "carol");
     expect((await carol.get("/api/monobot/status/activity")).status).toBe(403);
     expect((await fetch(`${url}/api/monobot/status/deploys`)).status).toBe(401);
+  }, 90_000);
+
+  it("shows a merge on the config repo in what runs where, to the repository's owner", async () => {
+    const url = server?.url ?? "";
+    const repo = "carol/aether-config";
+    const fleetPath = "fleet/aether/fleet.yaml";
+    const fleet = sandbox.readFile(repo, "main", fleetPath) ?? "";
+    const moved = fleet.replace("image: { tag: 2.1.0 }", "image: { tag: 2.2.0 }");
+    expect(moved).not.toBe(fleet);
+    const pushed = sandbox.pushCommit(repo, {
+      branch: "main",
+      author: "carol",
+      message: "Deploy web 2.2.0 to staging",
+      files: { [fleetPath]: moved },
+    });
+    await sandbox.deliver(sandbox.events.push({ repo, ref: "main", after: pushed.sha }));
+    const carol = new Client(url);
+    await carol.signIn(sandbox, "carol");
+    type Rows = {
+      data: {
+        boards: {
+          repository: string;
+          environments: { name: string; production: boolean }[];
+          rows: { component: string; cells: ({ version?: string; state?: string } | null)[] }[];
+        }[];
+      };
+    };
+    const board = await waitUntil(
+      async () => {
+        const res = await carol.get(`/api/monobot/status/environments?repository=${repo}`);
+        if (res.status !== 200) return undefined;
+        const body = (await res.json()) as Rows;
+        const b = body.data.boards.find((x) => x.repository === repo);
+        const web = b?.rows.find((r) => r.component === "web");
+        return web?.cells.some((c) => c?.version === "2.2.0") ? b : undefined;
+      },
+      {
+        timeoutMs: 45_000,
+        what: "web 2.2.0 in staging on the status page",
+        seen: () => JSON.stringify(server?.logs().slice(-5)),
+      },
+    );
+    const staging = board.environments.findIndex((e) => e.name === "staging");
+    const production = board.environments.findIndex((e) => e.name === "production");
+    const web = board.rows.find((r) => r.component === "web");
+    // Recorded as a Deployment and being verified by the environment's API tests.
+    expect(web?.cells[staging]).toMatchObject({ version: "2.2.0", state: "verifying" });
+    // Production keeps what it ran: the merge moved staging only.
+    expect(web?.cells[production]).toMatchObject({ version: "2.0.1" });
+    // Signed out, no repository data.
+    expect((await fetch(`${url}/api/monobot/status/environments`)).status).toBe(401);
   }, 90_000);
 });
